@@ -1,0 +1,61 @@
+"""Configuration: read supervisord INI files into a frozen, validated model.
+
+``load(path)`` is the only entry; it never touches the reactor.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+from supervise.config.build import build
+from supervise.config.errors import ConfigError
+from supervise.config.expand import host_node_name
+from supervise.config.ini import read
+from supervise.config.model import ConfigModel
+
+__all__ = ["ConfigError", "ConfigModel", "find_config", "load", "search_paths"]
+
+
+def load(
+    path: str,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> ConfigModel:
+    """Read and validate the configuration at ``path``.
+
+    :raises ConfigError: naming file, line, section and option of the first problem.
+    """
+    env = dict(os.environ if environ is None else environ)
+    names = {"host_node_name": host_node_name(), **{f"ENV_{k}": v for k, v in env.items()}}
+    raw = read(path, names)
+    return build(raw, env, overrides)
+
+
+def search_paths(argv0: str | None = None) -> list[str]:
+    """supervisord's config search order when ``-c`` is not given (SUPERVISOR.md §1.1)."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(argv0 or sys.argv[0])))
+    return [
+        os.path.join(here, "etc", "supervisord.conf"),
+        os.path.join(here, "supervisord.conf"),
+        "supervisord.conf",
+        "etc/supervisord.conf",
+        "/etc/supervisord.conf",
+        "/etc/supervisor/supervisord.conf",
+    ]
+
+
+def find_config(candidates: Sequence[str] | None = None) -> str:
+    """Return the first existing path of the search order.
+
+    :raises ConfigError: with supervisord's message when none exists.
+    """
+    paths = list(candidates) if candidates is not None else search_paths()
+    for path in paths:
+        if os.path.exists(path):
+            return path
+    raise ConfigError(
+        f"No config file found at default paths ({', '.join(paths)}); use the -c option to "
+        "specify a config file at a different path"
+    )

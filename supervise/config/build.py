@@ -1,0 +1,586 @@
+"""Turn raw INI sections into the frozen model, one function per section kind.
+
+Defaults, option names, expansions and error texts are supervisord 4.3.0's
+(SUPERVISOR.md §2); every error is a ConfigError naming file, line, section, option.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+from supervise.config import values
+from supervise.config.errors import ConfigError
+from supervise.config.expand import expand, host_node_name
+from supervise.config.ini import RawConfig
+from supervise.config.model import (
+    ChannelConfig,
+    ConfigModel,
+    CtlConfig,
+    FcgiSocketConfig,
+    GroupConfig,
+    GroupKind,
+    ProcessConfig,
+    RpcInterfaceConfig,
+    ServerConfig,
+    SupervisordOptions,
+)
+from supervise.events.types import subscribable_event_names
+
+T = TypeVar("T")
+
+SUPERVISORD_OPTIONS = frozenset(
+    {
+        "logfile", "logfile_maxbytes", "logfile_backups", "loglevel", "pidfile", "umask",
+        "nodaemon", "silent", "minfds", "minprocs", "nocleanup", "childlogdir", "user",
+        "directory", "strip_ansi", "environment", "identifier",
+    }
+)  # fmt: skip
+_CHANNEL_KEYS = (
+    "logfile", "logfile_maxbytes", "logfile_backups", "capture_maxbytes", "events_enabled",
+    "syslog",
+)  # fmt: skip
+PROGRAM_OPTIONS = frozenset(
+    {
+        "command", "process_name", "numprocs", "numprocs_start", "priority", "autostart",
+        "startsecs", "startretries", "autorestart", "exitcodes", "stopsignal", "stopwaitsecs",
+        "stopasgroup", "killasgroup", "user", "redirect_stderr", "environment", "directory",
+        "umask", "serverurl",
+    }
+    | {f"{channel}_{key}" for channel in ("stdout", "stderr") for key in _CHANNEL_KEYS}
+)  # fmt: skip
+LISTENER_OPTIONS = PROGRAM_OPTIONS | {"events", "buffer_size", "result_handler"}
+FCGI_OPTIONS = PROGRAM_OPTIONS | {"socket", "socket_backlog", "socket_owner", "socket_mode"}
+GROUP_OPTIONS = frozenset({"programs", "priority"})
+UNIX_SERVER_OPTIONS = frozenset({"file", "chmod", "chown", "username", "password"})
+INET_SERVER_OPTIONS = frozenset({"port", "username", "password"})
+CTL_OPTIONS = frozenset({"serverurl", "username", "password", "prompt", "history_file"})
+DEFAULT_RESULT_HANDLER = "supervisor.dispatchers:default_handler"
+MAIN_RPC_FACTORY = "supervisor.rpcinterface:make_main_rpcinterface"
+
+
+class _Section:
+    """Reads one section's options, expanding and parsing with located errors."""
+
+    def __init__(self, raw: RawConfig, name: str, names: Mapping[str, object]) -> None:
+        self.raw = raw
+        self.name = name
+        self.options = raw.sections.get(name, {})
+        self.names = dict(names)
+
+    def has(self, option: str) -> bool:
+        return option in self.options
+
+    def text(
+        self,
+        option: str,
+        default: str | None,
+        *,
+        expand_names: Mapping[str, object] | None = None,
+        do_expand: bool = True,
+    ) -> str | None:
+        value = self.options.get(option, default)
+        if value is None or not do_expand:
+            return value
+        names = self.names if expand_names is None else expand_names
+        try:
+            return expand(value, names, f"{self.name}.{option}")
+        except ValueError as error:
+            raise self.error(str(error), option) from None
+
+    def parse(
+        self,
+        option: str,
+        default: str,
+        parser: Callable[[str], T],
+        *,
+        expand_names: Mapping[str, object] | None = None,
+    ) -> T:
+        text = self.text(option, default, expand_names=expand_names)
+        assert text is not None
+        return self.convert(option, text, parser)
+
+    def optional(
+        self,
+        option: str,
+        parser: Callable[[str], T],
+        *,
+        expand_names: Mapping[str, object] | None = None,
+    ) -> T | None:
+        text = self.text(option, None, expand_names=expand_names)
+        return None if text is None else self.convert(option, text, parser)
+
+    def convert(self, option: str, text: str, parser: Callable[[str], T]) -> T:
+        try:
+            return parser(text)
+        except ValueError as error:
+            raise self.error(str(error), option) from None
+
+    def error(self, message: str, option: str | None = None) -> ConfigError:
+        return self.raw.error(message, self.name, option)
+
+    def warn_unknown(self, known: frozenset[str]) -> None:
+        for option in sorted(set(self.options) - known):
+            where = self.raw.locate(self.name, option)
+            place = f"{where.path}:{where.line}" if where else self.raw.path
+            self.raw.warnings.append(
+                f"{place}: ignoring unknown option {option!r} in section [{self.name}]"
+            )
+
+
+def build(
+    raw: RawConfig,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> ConfigModel:
+    """Build the model from raw sections.
+
+    :param environ: the daemon's environment (``ENV_*`` names); default ``os.environ``.
+    :param overrides: ``[supervisord]`` options given on the command line, as text.
+    """
+    env = dict(os.environ if environ is None else environ)
+    if "supervisord" not in raw.sections:
+        raise ConfigError(".ini file does not include supervisord section", path=raw.path)
+    env_names: dict[str, object] = {f"ENV_{k}": v for k, v in env.items()}
+    supervisord = build_supervisord(raw, env_names, overrides or {})
+    env_names.update({f"ENV_{k}": v for k, v in supervisord.environment.items()})
+    groups = build_groups(raw, env_names, supervisord)
+    servers = build_servers(raw, env_names)
+    rpcinterfaces = build_rpcinterfaces(raw)
+    ctl = build_ctl(raw, env_names) if "supervisorctl" in raw.sections else None
+    _check_unique_group_names(raw, groups)
+    return ConfigModel(
+        path=raw.path,
+        here=raw.here,
+        supervisord=supervisord,
+        groups=tuple(groups),
+        servers=tuple(servers),
+        rpcinterfaces=tuple(rpcinterfaces),
+        ctl=ctl,
+        warnings=tuple(raw.warnings),
+        infos=tuple(raw.infos),
+    )
+
+
+def build_supervisord(
+    raw: RawConfig, env_names: Mapping[str, object], overrides: Mapping[str, str]
+) -> SupervisordOptions:
+    """Build ``[supervisord]``; command-line ``overrides`` win over the file."""
+    names = {"here": raw.here, "host_node_name": host_node_name(), **env_names}
+    section = _Section(raw, "supervisord", names)
+    section.options = {**section.options, **overrides}
+    section.warn_unknown(SUPERVISORD_OPTIONS)
+    directory = section.optional("directory", values.existing_directory)
+    return SupervisordOptions(
+        logfile=_absolute_log(section.parse("logfile", "supervisord.log", values.existing_dirpath)),
+        logfile_maxbytes=section.parse("logfile_maxbytes", "50MB", values.byte_size),
+        logfile_backups=section.parse("logfile_backups", "10", values.integer),
+        loglevel=section.parse("loglevel", "info", values.logging_level),
+        pidfile=os.path.abspath(section.parse("pidfile", "supervisord.pid", values.existing_dirpath)),
+        umask=section.parse("umask", "022", values.octal),
+        nodaemon=section.parse("nodaemon", "false", values.boolean),
+        silent=section.parse("silent", "false", values.boolean),
+        minfds=section.parse("minfds", "1024", values.integer),
+        minprocs=section.parse("minprocs", "200", values.integer),
+        nocleanup=section.parse("nocleanup", "false", values.boolean),
+        childlogdir=section.parse("childlogdir", tempfile.gettempdir(), values.existing_directory),
+        user=section.optional("user", _checked_user),
+        directory=directory,
+        strip_ansi=section.parse("strip_ansi", "false", values.boolean),
+        environment=section.parse("environment", "", values.environment),
+        identifier=section.parse("identifier", "supervisor", str),
+    )
+
+
+def _absolute_log(path: str) -> str:
+    return path if path.lower() == "syslog" else os.path.abspath(path)
+
+
+def _checked_user(text: str) -> str:
+    values.name_to_uid(text)
+    return text
+
+
+def build_groups(
+    raw: RawConfig, env_names: Mapping[str, object], supervisord: SupervisordOptions
+) -> list[GroupConfig]:
+    """Build every group: ``[group:x]`` first, then programs, listeners, fcgi programs."""
+    sections = list(raw.sections)
+    grouped: set[str] = set()
+    groups: list[GroupConfig] = []
+    for name in sections:
+        if not name.startswith("group:"):
+            continue
+        section = _Section(raw, name, {"here": raw.here, **env_names})
+        section.warn_unknown(GROUP_OPTIONS)
+        group_name = section.convert("programs", name.split(":", 1)[1], values.process_or_group_name)
+        members = section.parse("programs", "", values.list_of_strings)
+        priority = section.parse("priority", "999", values.integer)
+        processes: list[ProcessConfig] = []
+        for member in members:
+            program_section, fcgi_section = f"program:{member}", f"fcgi-program:{member}"
+            if program_section not in raw.sections and fcgi_section not in raw.sections:
+                raise section.error(f"[{name}] names unknown program or fcgi-program {member}", "programs")
+            if program_section in raw.sections and fcgi_section in raw.sections:
+                raise section.error(
+                    f"[{name}] name {member} is ambiguous (exists as program and fcgi-program)",
+                    "programs",
+                )
+            chosen = program_section if program_section in raw.sections else fcgi_section
+            grouped.add(chosen)
+            processes.extend(build_processes(raw, chosen, group_name, env_names, supervisord))
+        groups.append(GroupConfig(group_name, priority, tuple(processes), GroupKind.GROUP))
+
+    for name in sections:
+        if name.startswith("program:") and name not in grouped:
+            groups.append(_homogeneous_group(raw, name, env_names, supervisord, GroupKind.PROGRAM))
+    for name in sections:
+        if name.startswith("eventlistener:"):
+            groups.append(build_listener_pool(raw, name, env_names, supervisord))
+    for name in sections:
+        if name.startswith("fcgi-program:") and name not in grouped:
+            groups.append(_homogeneous_group(raw, name, env_names, supervisord, GroupKind.FCGI_PROGRAM))
+    return groups
+
+
+def _homogeneous_group(
+    raw: RawConfig,
+    name: str,
+    env_names: Mapping[str, object],
+    supervisord: SupervisordOptions,
+    kind: GroupKind,
+) -> GroupConfig:
+    section = _Section(raw, name, {"here": raw.here, **env_names})
+    group_name = section.convert("process_name", name.split(":", 1)[1], values.process_or_group_name)
+    priority = section.parse("priority", "999", values.integer)
+    processes = build_processes(raw, name, group_name, env_names, supervisord)
+    fcgi = build_fcgi_socket(section, group_name) if kind is GroupKind.FCGI_PROGRAM else None
+    return GroupConfig(group_name, priority, tuple(processes), kind, fcgi_socket=fcgi)
+
+
+def build_listener_pool(
+    raw: RawConfig, name: str, env_names: Mapping[str, object], supervisord: SupervisordOptions
+) -> GroupConfig:
+    """Build an ``[eventlistener:x]`` pool (SUPERVISOR.md §2.12)."""
+    section = _Section(raw, name, {"here": raw.here, **env_names})
+    pool_name = section.convert("events", name.split(":", 1)[1], values.process_or_group_name)
+    priority = section.parse("priority", "-1", values.integer)
+    buffer_size = section.parse("buffer_size", "10", values.integer)
+    if buffer_size < 1:
+        raise section.error(f"[{name}] section sets invalid buffer_size ({buffer_size})", "buffer_size")
+    handler = section.parse("result_handler", DEFAULT_RESULT_HANDLER, str)
+    if handler != DEFAULT_RESULT_HANDLER and not _resolvable(handler):
+        raise section.error(f"{handler} cannot be resolved within [{name}]", "result_handler")
+    events = sorted({item.upper() for item in section.parse("events", "", values.list_of_strings)})
+    events = [event for event in events if event]
+    if not events:
+        raise section.error(f'[{name}] section requires an "events" line', "events")
+    known = subscribable_event_names()
+    for event in events:
+        if event not in known:
+            raise section.error(f"Unknown event type {event} in [{name}] events", "events")
+    if section.parse("redirect_stderr", "false", values.boolean):
+        raise section.error(
+            f"[{name}] section sets redirect_stderr=true but this is not allowed because it "
+            "will interfere with the eventlistener protocol",
+            "redirect_stderr",
+        )
+    processes = build_processes(raw, name, pool_name, env_names, supervisord)
+    return GroupConfig(
+        pool_name,
+        priority,
+        tuple(processes),
+        GroupKind.EVENTLISTENER,
+        events=tuple(events),
+        buffer_size=buffer_size,
+        result_handler=handler,
+    )
+
+
+def _resolvable(spec: str) -> bool:
+    module_name, _, attribute = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return False
+    target: object = module
+    for part in attribute.split(".") if attribute else ():
+        if not hasattr(target, part):
+            return False
+        target = getattr(target, part)
+    return True
+
+
+def build_fcgi_socket(section: _Section, program_name: str) -> FcgiSocketConfig:
+    """Build the shared socket of an ``[fcgi-program:x]``."""
+    socket_url = section.text("socket", None, expand_names={**section.names, "program_name": program_name})
+    if not socket_url:
+        raise section.error(f'[{section.name}] section requires a "socket" line', "socket")
+    backlog = section.optional("socket_backlog", values.integer)
+    if backlog is not None and not 1 <= backlog <= 65535:
+        raise section.error(f"Invalid socket_backlog value {backlog}", "socket_backlog")
+    owner_text = section.text("socket_owner", None)
+    owner = None
+    if owner_text is not None:
+        owner = section.convert(
+            "socket_owner", owner_text, lambda t: values.user_and_group(t, "socket_owner value")
+        )
+    mode_text = section.text("socket_mode", None)
+    mode = None
+    if mode_text is not None:
+        try:
+            mode = values.octal(mode_text)
+        except ValueError:
+            raise section.error(f"Invalid socket_mode value {mode_text}", "socket_mode") from None
+    if socket_url.startswith("unix://"):
+        path = socket_url[len("unix://") :]
+        if not os.path.isabs(path):
+            raise section.error(f"Unix socket path {path} is not an absolute path", "socket")
+    elif socket_url.startswith("tcp://"):
+        if owner is not None or mode is not None:
+            raise section.error(
+                "socket_owner and socket_mode params should only be used with a Unix domain socket",
+                "socket",
+            )
+        section.convert("socket", socket_url[len("tcp://") :], values.inet_address)
+    else:
+        raise section.error(f"Bad socket format {socket_url}", "socket")
+    return FcgiSocketConfig(socket_url, backlog, owner, mode)
+
+
+def build_processes(
+    raw: RawConfig,
+    name: str,
+    group_name: str,
+    env_names: Mapping[str, object],
+    supervisord: SupervisordOptions,
+) -> list[ProcessConfig]:
+    """Expand a program-like section into its ``numprocs`` process configs."""
+    kind = GroupKind(name.split(":", 1)[0])
+    known = {
+        GroupKind.PROGRAM: PROGRAM_OPTIONS,
+        GroupKind.EVENTLISTENER: LISTENER_OPTIONS,
+        GroupKind.FCGI_PROGRAM: FCGI_OPTIONS,
+    }[kind]
+    program_name = name.split(":", 1)[1]
+    common: dict[str, object] = {
+        "here": raw.here,
+        "program_name": program_name,
+        "host_node_name": host_node_name(),
+        "group_name": group_name,
+        **env_names,
+    }
+    section = _Section(raw, name, common)
+    section.warn_unknown(known)
+    section.convert("process_name", program_name, values.process_or_group_name)
+    priority = section.parse("priority", "-1" if kind is GroupKind.EVENTLISTENER else "999", values.integer)
+    autostart = section.parse("autostart", "true", values.boolean)
+    autorestart = section.parse("autorestart", "unexpected", values.auto_restart)
+    startsecs = section.parse("startsecs", "1", values.integer)
+    startretries = section.parse("startretries", "3", values.integer)
+    stopsignal = section.parse("stopsignal", "TERM", values.signal_number)
+    stopwaitsecs = section.parse("stopwaitsecs", "10", values.integer)
+    stopasgroup = section.parse("stopasgroup", "false", values.boolean)
+    killasgroup = section.parse("killasgroup", "true" if stopasgroup else "false", values.boolean)
+    exitcodes = section.parse("exitcodes", "0", values.exit_codes)
+    redirect_stderr = section.parse("redirect_stderr", "false", values.boolean)
+    numprocs = section.parse("numprocs", "1", values.integer)
+    numprocs_start = section.parse("numprocs_start", "0", values.integer)
+    capture = {c: section.parse(f"{c}_capture_maxbytes", "0", values.byte_size) for c in ("stdout", "stderr")}
+    events_on = {c: section.parse(f"{c}_events_enabled", "false", values.boolean) for c in ("stdout", "stderr")}
+    serverurl = section.text("serverurl", None)
+    if serverurl is not None and serverurl.strip().upper() == "AUTO":
+        serverurl = None
+    user = section.optional("user", _checked_user)
+    uid = values.name_to_uid(user) if user is not None else None
+    umask = section.optional("umask", values.octal)
+    process_name_template = section.text("process_name", "%(program_name)s", do_expand=False) or ""
+    environment_template = section.text("environment", "", do_expand=False) or ""
+    if numprocs < 1:
+        raise section.error(f"numprocs must be at least 1, not {numprocs}", "numprocs")
+    if numprocs > 1 and "%(process_num)" not in process_name_template:
+        raise section.error(
+            "%(process_num) must be present within process_name when numprocs > 1", "process_name"
+        )
+    if stopasgroup and not killasgroup:
+        raise section.error("Cannot set stopasgroup=true and killasgroup=false", "killasgroup")
+
+    processes = []
+    for process_num in range(numprocs_start, numprocs_start + numprocs):
+        names: dict[str, object] = {**common, "process_num": process_num, "numprocs": numprocs}
+        env_text = section.text("environment", "", expand_names=names) or ""
+        environment = section.convert("environment", env_text, values.environment)
+        names.update({f"ENV_{k}": v for k, v in environment.items()})
+        directory = section.text("directory", None, expand_names=names)
+        channels = {c: _channel(section, c, names, capture[c], events_on[c]) for c in ("stdout", "stderr")}
+        if redirect_stderr:
+            if not isinstance(channels["stderr"].logfile, values.LogTarget):
+                raw.warnings.append(
+                    f"For [{name}], redirect_stderr=true but stderr_logfile has also been set "
+                    "to a filename, the filename has been ignored"
+                )
+            channels["stderr"] = ChannelConfig(
+                values.LogTarget.NONE,
+                channels["stderr"].maxbytes,
+                channels["stderr"].backups,
+                channels["stderr"].capture_maxbytes,
+                channels["stderr"].events_enabled,
+                channels["stderr"].syslog,
+            )
+        command = section.text("command", None, expand_names=names)
+        if command is None:
+            raise section.error(f"program section {name} does not specify a command", "command")
+        process_name = section.convert(
+            "process_name",
+            section.text("process_name", "%(program_name)s", expand_names=names) or "",
+            values.process_or_group_name,
+        )
+        processes.append(
+            ProcessConfig(
+                name=process_name,
+                group=group_name,
+                program=program_name,
+                command=command,
+                priority=priority,
+                autostart=autostart,
+                autorestart=autorestart,
+                startsecs=startsecs,
+                startretries=startretries,
+                exitcodes=exitcodes,
+                stopsignal=stopsignal,
+                stopwaitsecs=stopwaitsecs,
+                stopasgroup=stopasgroup,
+                killasgroup=killasgroup,
+                user=user,
+                uid=uid,
+                directory=directory,
+                umask=umask,
+                redirect_stderr=redirect_stderr,
+                environment={**supervisord.environment, **environment},
+                serverurl=serverurl,
+                stdout=channels["stdout"],
+                stderr=channels["stderr"],
+                kind=kind,
+                source=(raw.section_locations[name].path if name in raw.section_locations else raw.path),
+            )
+        )
+    del environment_template
+    processes.sort(key=lambda p: (p.priority, p.name))
+    return processes
+
+
+def _channel(
+    section: _Section, channel: str, names: Mapping[str, object], capture: int, events: bool
+) -> ChannelConfig:
+    logfile_text = section.text(f"{channel}_logfile", "AUTO", expand_names=names) or "AUTO"
+    logfile = section.convert(f"{channel}_logfile", logfile_text, values.logfile_name)
+    backups = section.parse(f"{channel}_logfile_backups", "10", values.integer, expand_names=names)
+    maxbytes = section.parse(f"{channel}_logfile_maxbytes", "50MB", values.byte_size, expand_names=names)
+    syslog = section.parse(f"{channel}_syslog", "false", values.boolean, expand_names=names)
+    if logfile is values.LogTarget.SYSLOG:
+        section.raw.warnings.append(
+            f"For [{section.name}], {channel}_logfile=syslog but this is deprecated and will be "
+            f"removed.  Use {channel}_syslog=true to enable syslog instead."
+        )
+        logfile, syslog = values.LogTarget.NONE, True
+    if logfile is values.LogTarget.AUTO and not maxbytes:
+        section.raw.warnings.append(
+            f"For [{section.name}], AUTO logging used for {channel}_logfile without rollover, "
+            "set maxbytes > 0 to avoid filling up filesystem unintentionally"
+        )
+    if isinstance(logfile, str):
+        logfile = os.path.abspath(logfile)
+    return ChannelConfig(logfile, maxbytes, backups, capture, events, syslog)
+
+
+def build_servers(raw: RawConfig, env_names: Mapping[str, object]) -> list[ServerConfig]:
+    """Build every ``[unix_http_server*]`` and ``[inet_http_server*]`` section."""
+    servers = []
+    names = {"here": raw.here, **env_names}
+    for name in raw.sections:
+        if name.startswith("inet_http_server"):
+            section = _Section(raw, name, names)
+            section.warn_unknown(INET_SERVER_OPTIONS)
+            port_text = section.text("port", None)
+            if port_text is None:
+                raise section.error(f"section [{name}] has no port value", "port")
+            host, port = section.convert("port", port_text, values.inet_address)
+            username, password = _credentials(section)
+            servers.append(ServerConfig("inet", name, host=host, port=port, username=username, password=password))
+        elif name.startswith("unix_http_server"):
+            section = _Section(raw, name, names)
+            section.warn_unknown(UNIX_SERVER_OPTIONS)
+            file = section.text("file", None)
+            if file is None:
+                raise section.error(f"section [{name}] has no file value", "file")
+            file = os.path.abspath(os.path.expanduser(file.strip()))
+            chmod_text = section.text("chmod", "0700") or "0700"
+            try:
+                chmod = values.octal(chmod_text)
+            except ValueError:
+                raise section.error(f"Invalid chmod value {chmod_text}", "chmod") from None
+            chown_text = section.text("chown", None)
+            chown = None
+            if chown_text is not None:
+                chown = section.convert("chown", chown_text, lambda t: values.user_and_group(t, "sockchown value"))
+            username, password = _credentials(section)
+            servers.append(
+                ServerConfig("unix", name, file=file, chmod=chmod, chown=chown, username=username, password=password)
+            )
+    return servers
+
+
+def _credentials(section: _Section) -> tuple[str | None, str | None]:
+    username = section.text("username", None)
+    password = section.text("password", None)
+    if (username is None) != (password is None):
+        raise section.error(
+            f"Section [{section.name}] contains incomplete authentication: If a username or a "
+            "password is specified, both the username and password must be specified"
+        )
+    return username, password
+
+
+def build_rpcinterfaces(raw: RawConfig) -> list[RpcInterfaceConfig]:
+    """Build ``[rpcinterface:x]`` sections (the factory is resolved by the service)."""
+    result = []
+    for name in raw.sections:
+        if not name.startswith("rpcinterface:"):
+            continue
+        options = dict(raw.sections[name])
+        factory = options.pop("supervisor.rpcinterface_factory", None)
+        if not factory:
+            raise raw.error(f"section [{name}] does not specify a supervisor.rpcinterface_factory", name)
+        result.append(RpcInterfaceConfig(name.split(":", 1)[1], factory.strip(), options))
+    return result
+
+
+def build_ctl(raw: RawConfig, env_names: Mapping[str, object]) -> CtlConfig:
+    """Build ``[supervisorctl]``."""
+    section = _Section(raw, "supervisorctl", {"here": raw.here, **env_names})
+    section.warn_unknown(CTL_OPTIONS)
+    serverurl = section.text("serverurl", "http://localhost:9001") or "http://localhost:9001"
+    if serverurl.startswith("unix://"):
+        serverurl = "unix://" + os.path.abspath(serverurl[len("unix://") :])
+    return CtlConfig(
+        serverurl=serverurl,
+        username=section.text("username", None),
+        password=section.text("password", None),
+        prompt=section.text("prompt", "supervisor") or "supervisor",
+        history_file=section.text("history_file", None),
+    )
+
+
+def _check_unique_group_names(raw: RawConfig, groups: list[GroupConfig]) -> None:
+    seen: dict[str, GroupConfig] = {}
+    for group in groups:
+        if group.name in seen:
+            raise ConfigError(
+                f"group name {group.name!r} is defined twice ({seen[group.name].kind.value} "
+                f"and {group.kind.value})",
+                path=raw.path,
+            )
+        seen[group.name] = group

@@ -1,0 +1,181 @@
+"""The frozen configuration model: what ``build`` produces and the core consumes.
+
+Values compare by value, so ``diff`` can tell added, changed and removed groups.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+from attrs import field, frozen
+
+from supervise.config.values import AutoRestart, LogTarget
+
+
+class GroupKind(enum.Enum):
+    """Which section kind a group came from."""
+
+    PROGRAM = "program"
+    GROUP = "group"
+    EVENTLISTENER = "eventlistener"
+    FCGI_PROGRAM = "fcgi-program"
+
+
+@frozen
+class ChannelConfig:
+    """How one output channel (stdout or stderr) of a process is captured."""
+
+    logfile: str | LogTarget = LogTarget.AUTO
+    maxbytes: int = 50 * 1024 * 1024
+    backups: int = 10
+    capture_maxbytes: int = 0
+    events_enabled: bool = False
+    syslog: bool = False
+
+
+@frozen
+class ProcessConfig:
+    """One process: a program section expanded for one ``process_num``."""
+
+    name: str
+    group: str
+    program: str
+    command: str
+    priority: int = 999
+    autostart: bool = True
+    autorestart: AutoRestart = AutoRestart.UNEXPECTED
+    startsecs: int = 1
+    startretries: int = 3
+    exitcodes: tuple[int, ...] = (0,)
+    stopsignal: int = 15
+    stopwaitsecs: int = 10
+    stopasgroup: bool = False
+    killasgroup: bool = False
+    user: str | None = None
+    uid: int | None = None
+    directory: str | None = None
+    umask: int | None = None
+    redirect_stderr: bool = False
+    environment: Mapping[str, str] = field(factory=dict)
+    serverurl: str | None = None
+    stdout: ChannelConfig = ChannelConfig()
+    stderr: ChannelConfig = ChannelConfig()
+    kind: GroupKind = GroupKind.PROGRAM
+    source: str = ""
+
+    @property
+    def namespec(self) -> str:
+        """``group:name``, or the bare name when it equals the group name."""
+        return self.name if self.name == self.group else f"{self.group}:{self.name}"
+
+
+@frozen
+class FcgiSocketConfig:
+    """The listening socket an ``[fcgi-program:x]`` shares with its processes."""
+
+    url: str
+    backlog: int | None = None
+    owner: tuple[int, int] | None = None
+    mode: int | None = None
+
+
+@frozen
+class GroupConfig:
+    """A process group: a program's own group, a ``[group:x]``, or a listener pool."""
+
+    name: str
+    priority: int
+    processes: tuple[ProcessConfig, ...]
+    kind: GroupKind = GroupKind.PROGRAM
+    events: tuple[str, ...] = ()
+    buffer_size: int = 10
+    result_handler: str = "supervisor.dispatchers:default_handler"
+    fcgi_socket: FcgiSocketConfig | None = None
+
+
+@frozen
+class ServerConfig:
+    """One ``[unix_http_server]`` or ``[inet_http_server]``."""
+
+    kind: str  # "unix" or "inet"
+    section: str
+    file: str | None = None
+    chmod: int = 0o700
+    chown: tuple[int, int] | None = None
+    host: str = ""
+    port: int = 0
+    username: str | None = None
+    password: str | None = None
+
+    @property
+    def url(self) -> str:
+        """The URL children get as ``SUPERVISOR_SERVER_URL``."""
+        if self.kind == "unix":
+            return f"unix://{self.file}"
+        return f"http://{self.host or 'localhost'}:{self.port}"
+
+
+@frozen
+class RpcInterfaceConfig:
+    """An ``[rpcinterface:x]`` section: a namespace made by a factory."""
+
+    name: str
+    factory: str
+    kwargs: Mapping[str, str] = field(factory=dict)
+
+
+@frozen
+class CtlConfig:
+    """The ``[supervisorctl]`` section (used by ``supervisectl``)."""
+
+    serverurl: str = "http://localhost:9001"
+    username: str | None = None
+    password: str | None = None
+    prompt: str = "supervisor"
+    history_file: str | None = None
+
+
+@frozen
+class SupervisordOptions:
+    """The ``[supervisord]`` section (SUPERVISOR.md §2.5)."""
+
+    logfile: str = "supervisord.log"
+    logfile_maxbytes: int = 50 * 1024 * 1024
+    logfile_backups: int = 10
+    loglevel: str = "info"
+    pidfile: str = "supervisord.pid"
+    umask: int = 0o022
+    nodaemon: bool = False
+    silent: bool = False
+    minfds: int = 1024
+    minprocs: int = 200
+    nocleanup: bool = False
+    childlogdir: str = "/tmp"
+    user: str | None = None
+    directory: str | None = None
+    strip_ansi: bool = False
+    environment: Mapping[str, str] = field(factory=dict)
+    identifier: str = "supervisor"
+
+
+@frozen
+class ConfigModel:
+    """A whole configuration, ready to run."""
+
+    path: str
+    here: str
+    supervisord: SupervisordOptions
+    groups: tuple[GroupConfig, ...]
+    servers: tuple[ServerConfig, ...] = ()
+    rpcinterfaces: tuple[RpcInterfaceConfig, ...] = ()
+    ctl: CtlConfig | None = None
+    warnings: tuple[str, ...] = ()
+    infos: tuple[str, ...] = ()
+
+    def group(self, name: str) -> GroupConfig | None:
+        """Return the group named ``name``, or None."""
+        for group in self.groups:
+            if group.name == name:
+                return group
+        return None

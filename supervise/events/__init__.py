@@ -1,0 +1,1 @@
+"""Lifecycle events: their types, the bus that carries them, and their wire format."""

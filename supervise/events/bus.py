@@ -1,0 +1,152 @@
+"""The event bus: serial-numbered, in order, never re-entrant, bounded per listener."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from attrs import define, evolve, field
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from supervise.events.types import Event
+from supervise.interfaces import IEventBus, IEventListener, ISubscription
+
+log = Logger()
+
+
+@implementer(ISubscription)
+@define(eq=False)
+class Subscription:
+    """One listener's queue on the bus (see DESIGN.md §3, bus contract)."""
+
+    listener: IEventListener
+    bus: EventBus
+    types: tuple[type[Event], ...]
+    max_pending: int
+    queue: deque[Event] = field(factory=deque)
+    dropped: int = 0
+    failures: int = 0
+    busy: bool = False
+    cancelled: bool = False
+
+    @property
+    def pending(self) -> int:
+        """Events waiting for this listener."""
+        return len(self.queue)
+
+    def cancel(self) -> None:
+        """Stop delivering to this listener."""
+        self.cancelled = True
+        self.queue.clear()
+        self.bus.forget(self)
+
+    def offer(self, event: Event) -> None:
+        """Deliver ``event`` now, or queue it while the listener is busy."""
+        if self.cancelled or not isinstance(event, self.types):
+            return
+        if self.busy:
+            if len(self.queue) >= self.max_pending:
+                self.queue.popleft()
+                self.dropped += 1
+                log.warn(
+                    "listener {listener} is too slow: dropped an event (dropped {dropped} so far)",
+                    listener=self.listener.name,
+                    dropped=self.dropped,
+                )
+            self.queue.append(event)
+            return
+        self._deliver(event)
+
+    def _deliver(self, event: Event) -> None:
+        try:
+            result = self.listener.notify(event)
+        except Exception:
+            self._failed(Failure(), event)
+            return
+        if isinstance(result, Deferred):
+            self.busy = True
+            result.addCallbacks(self._done, self._failed_async, errbackArgs=(event,))
+
+    def _failed(self, failure: Failure, event: Event) -> None:
+        self.failures += 1
+        log.failure(
+            "listener {listener} failed on event {serial} ({type})",
+            failure,
+            listener=self.listener.name,
+            serial=event.serial,
+            type=event.type_name,
+        )
+
+    def _failed_async(self, failure: Failure, event: Event) -> None:
+        self._failed(failure, event)
+        self._done(None)
+
+    def _done(self, _: object) -> None:
+        self.busy = False
+        while self.queue and not self.busy and not self.cancelled:
+            self._deliver(self.queue.popleft())
+
+
+@implementer(IEventBus)
+@define(eq=False)
+class EventBus:
+    """Delivers every published event to every subscribed listener, in order.
+
+    :ivar wall_clock: gives ``when`` (seconds since the epoch) for each event.
+    """
+
+    wall_clock: Callable[[], float]
+    _subscriptions: list[Subscription] = field(factory=list)
+    _queue: deque[Event] = field(factory=deque)
+    _delivering: bool = False
+    _serial: int = 0
+
+    def publish(self, event: Event) -> Event:
+        """Stamp and deliver ``event``; return the stamped copy."""
+        self._serial += 1
+        stamped = evolve(event, serial=self._serial, when=self.wall_clock())
+        self._queue.append(stamped)
+        if not self._delivering:
+            self._drain()
+        return stamped
+
+    def _drain(self) -> None:
+        self._delivering = True
+        try:
+            while self._queue:
+                event = self._queue.popleft()
+                for subscription in tuple(self._subscriptions):
+                    subscription.offer(event)
+        finally:
+            self._delivering = False
+
+    def subscribe(self, listener: IEventListener) -> Subscription:
+        """Subscribe ``listener`` to the event types it declares."""
+        subscription = Subscription(
+            listener, self, tuple(listener.event_types), int(listener.max_pending)
+        )
+        self._subscriptions.append(subscription)
+        return subscription
+
+    def forget(self, subscription: Subscription) -> None:
+        """Remove a cancelled subscription."""
+        if subscription in self._subscriptions:
+            self._subscriptions.remove(subscription)
+
+
+@implementer(IEventListener)
+@define(eq=False)
+class CallbackListener:
+    """A listener that calls a function: the fast path for in-process consumers."""
+
+    name: str
+    event_types: tuple[type[Event], ...]
+    callback: Callable[[Event], object]
+    max_pending: int = 1000
+
+    def notify(self, event: Event) -> object:
+        """Call the callback with the event."""
+        return self.callback(event)

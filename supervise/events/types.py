@@ -1,0 +1,287 @@
+"""Every event type, with supervisord's names and payload fields (SUPERVISOR.md §7.1).
+
+The class tree mirrors supervisord's, so subscribing to ``ProcessStateEvent`` means every
+``PROCESS_STATE_*``. ``serial`` and ``when`` are stamped by the bus on publish.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from attrs import field, frozen
+
+from supervise.states import ProcessState
+
+
+@frozen
+class Event:
+    """Base of every event (``EVENT``)."""
+
+    type_name: ClassVar[str] = "EVENT"
+    serial: int = field(default=0, kw_only=True)
+    when: float = field(default=0.0, kw_only=True)
+
+
+@frozen
+class ProcessStateEvent(Event):
+    """A process changed state (``PROCESS_STATE``); one subclass per target state."""
+
+    type_name: ClassVar[str] = "PROCESS_STATE"
+    state: ClassVar[ProcessState]
+    group: str
+    process: str
+    from_state: ProcessState
+    pid: int = 0
+    tries: int = 0
+    expected: bool | None = None
+
+
+@frozen
+class ProcessStateStarting(ProcessStateEvent):
+    """A process entered STARTING."""
+
+    type_name: ClassVar[str] = "PROCESS_STATE_STARTING"
+    state: ClassVar[ProcessState] = ProcessState.STARTING
+
+
+@frozen
+class ProcessStateRunning(ProcessStateEvent):
+    """A process entered RUNNING."""
+
+    type_name: ClassVar[str] = "PROCESS_STATE_RUNNING"
+    state: ClassVar[ProcessState] = ProcessState.RUNNING
+
+
+@frozen
+class ProcessStateBackoff(ProcessStateEvent):
+    """A process entered BACKOFF."""
+
+    type_name: ClassVar[str] = "PROCESS_STATE_BACKOFF"
+    state: ClassVar[ProcessState] = ProcessState.BACKOFF
+
+
+@frozen
+class ProcessStateStopping(ProcessStateEvent):
+    """A process entered STOPPING."""
+
+    type_name: ClassVar[str] = "PROCESS_STATE_STOPPING"
+    state: ClassVar[ProcessState] = ProcessState.STOPPING
+
+
+@frozen
+class ProcessStateExited(ProcessStateEvent):
+    """A process entered EXITED."""
+
+    type_name: ClassVar[str] = "PROCESS_STATE_EXITED"
+    state: ClassVar[ProcessState] = ProcessState.EXITED
+
+
+@frozen
+class ProcessStateStopped(ProcessStateEvent):
+    """A process entered STOPPED."""
+
+    type_name: ClassVar[str] = "PROCESS_STATE_STOPPED"
+    state: ClassVar[ProcessState] = ProcessState.STOPPED
+
+
+@frozen
+class ProcessStateFatal(ProcessStateEvent):
+    """A process entered FATAL."""
+
+    type_name: ClassVar[str] = "PROCESS_STATE_FATAL"
+    state: ClassVar[ProcessState] = ProcessState.FATAL
+
+
+@frozen
+class ProcessStateUnknown(ProcessStateEvent):
+    """A process entered UNKNOWN."""
+
+    type_name: ClassVar[str] = "PROCESS_STATE_UNKNOWN"
+    state: ClassVar[ProcessState] = ProcessState.UNKNOWN
+
+
+STATE_EVENTS: dict[ProcessState, type[ProcessStateEvent]] = {
+    cls.state: cls
+    for cls in (
+        ProcessStateStarting,
+        ProcessStateRunning,
+        ProcessStateBackoff,
+        ProcessStateStopping,
+        ProcessStateExited,
+        ProcessStateStopped,
+        ProcessStateFatal,
+        ProcessStateUnknown,
+    )
+}
+
+
+@frozen
+class ProcessLogEvent(Event):
+    """A process wrote output and its ``*_events_enabled`` is on (``PROCESS_LOG``)."""
+
+    type_name: ClassVar[str] = "PROCESS_LOG"
+    channel: ClassVar[str]
+    group: str
+    process: str
+    pid: int
+    data: bytes
+
+
+@frozen
+class ProcessLogStdout(ProcessLogEvent):
+    """Output on stdout."""
+
+    type_name: ClassVar[str] = "PROCESS_LOG_STDOUT"
+    channel: ClassVar[str] = "stdout"
+
+
+@frozen
+class ProcessLogStderr(ProcessLogEvent):
+    """Output on stderr."""
+
+    type_name: ClassVar[str] = "PROCESS_LOG_STDERR"
+    channel: ClassVar[str] = "stderr"
+
+
+@frozen
+class ProcessCommunicationEvent(Event):
+    """Bytes a process sent between capture-mode tokens (``PROCESS_COMMUNICATION``)."""
+
+    type_name: ClassVar[str] = "PROCESS_COMMUNICATION"
+    channel: ClassVar[str]
+    group: str
+    process: str
+    pid: int
+    data: bytes
+
+
+@frozen
+class ProcessCommunicationStdout(ProcessCommunicationEvent):
+    """Captured on stdout."""
+
+    type_name: ClassVar[str] = "PROCESS_COMMUNICATION_STDOUT"
+    channel: ClassVar[str] = "stdout"
+
+
+@frozen
+class ProcessCommunicationStderr(ProcessCommunicationEvent):
+    """Captured on stderr."""
+
+    type_name: ClassVar[str] = "PROCESS_COMMUNICATION_STDERR"
+    channel: ClassVar[str] = "stderr"
+
+
+@frozen
+class RemoteCommunicationEvent(Event):
+    """``sendRemoteCommEvent(type, data)`` was called (``REMOTE_COMMUNICATION``)."""
+
+    type_name: ClassVar[str] = "REMOTE_COMMUNICATION"
+    kind: str
+    data: str
+
+
+@frozen
+class SupervisorStateChangeEvent(Event):
+    """The daemon changed state (``SUPERVISOR_STATE_CHANGE``)."""
+
+    type_name: ClassVar[str] = "SUPERVISOR_STATE_CHANGE"
+
+
+@frozen
+class SupervisorRunning(SupervisorStateChangeEvent):
+    """The daemon is running (at start and after each reload)."""
+
+    type_name: ClassVar[str] = "SUPERVISOR_STATE_CHANGE_RUNNING"
+
+
+@frozen
+class SupervisorStopping(SupervisorStateChangeEvent):
+    """The daemon began shutting down or reloading."""
+
+    type_name: ClassVar[str] = "SUPERVISOR_STATE_CHANGE_STOPPING"
+
+
+@frozen
+class TickEvent(Event):
+    """A wall-clock period boundary passed (``TICK``); ``boundary`` is its epoch."""
+
+    type_name: ClassVar[str] = "TICK"
+    period: ClassVar[int]
+    boundary: int
+
+
+@frozen
+class Tick5(TickEvent):
+    """Every 5 seconds."""
+
+    type_name: ClassVar[str] = "TICK_5"
+    period: ClassVar[int] = 5
+
+
+@frozen
+class Tick60(TickEvent):
+    """Every minute."""
+
+    type_name: ClassVar[str] = "TICK_60"
+    period: ClassVar[int] = 60
+
+
+@frozen
+class Tick3600(TickEvent):
+    """Every hour."""
+
+    type_name: ClassVar[str] = "TICK_3600"
+    period: ClassVar[int] = 3600
+
+
+@frozen
+class ProcessGroupEvent(Event):
+    """A group was added or removed (``PROCESS_GROUP``)."""
+
+    type_name: ClassVar[str] = "PROCESS_GROUP"
+    group: str
+
+
+@frozen
+class ProcessGroupAdded(ProcessGroupEvent):
+    """A group was added (start-up, reload, ``addProcessGroup``)."""
+
+    type_name: ClassVar[str] = "PROCESS_GROUP_ADDED"
+
+
+@frozen
+class ProcessGroupRemoved(ProcessGroupEvent):
+    """A group was removed."""
+
+    type_name: ClassVar[str] = "PROCESS_GROUP_REMOVED"
+
+
+SUPERVISOR_EVENT_TYPES: tuple[type[Event], ...] = (
+    Event,
+    ProcessStateEvent,
+    *STATE_EVENTS.values(),
+    ProcessLogEvent,
+    ProcessLogStdout,
+    ProcessLogStderr,
+    ProcessCommunicationEvent,
+    ProcessCommunicationStdout,
+    ProcessCommunicationStderr,
+    RemoteCommunicationEvent,
+    SupervisorStateChangeEvent,
+    SupervisorRunning,
+    SupervisorStopping,
+    TickEvent,
+    Tick5,
+    Tick60,
+    Tick3600,
+    ProcessGroupEvent,
+    ProcessGroupAdded,
+    ProcessGroupRemoved,
+)
+
+EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {cls.type_name: cls for cls in SUPERVISOR_EVENT_TYPES}
+
+
+def subscribable_event_names() -> frozenset[str]:
+    """Names an ``[eventlistener:x] events=`` line may use."""
+    return frozenset(EVENT_TYPES_BY_NAME)

@@ -1,0 +1,1 @@
+"""Output capture and the main activity log: files, rotation, reading back."""

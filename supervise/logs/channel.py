@@ -1,0 +1,123 @@
+"""One output channel of one process: its log file, syslog copy and ANSI stripping."""
+
+from __future__ import annotations
+
+import os
+import re
+import syslog
+import tempfile
+
+from attrs import define
+
+from supervise.config.model import ChannelConfig
+from supervise.config.values import LogTarget
+from supervise.logs.rotating import RotatingFile
+
+_ANSI = re.compile(rb"\x1b\[[\d;]*[HfABCDRsuJKhlpm]")
+
+
+def strip_ansi(data: bytes) -> bytes:
+    """Remove ANSI escape sequences the way supervisord's ``strip_ansi`` does."""
+    return _ANSI.sub(b"", data)
+
+
+def auto_log_path(childlogdir: str, process: str, channel: str, identifier: str) -> str:
+    """Create a new AUTO log file: ``<process>-<channel>---<identifier>-XXXXXXXX.log``."""
+    fd, path = tempfile.mkstemp(
+        prefix=f"{process}-{channel}---{identifier}-", suffix=".log", dir=childlogdir
+    )
+    os.close(fd)
+    return path
+
+
+def auto_log_pattern(identifier: str) -> re.Pattern[str]:
+    """The names of AUTO logs of ``identifier`` that start-up cleanup removes."""
+    return re.compile(rf".+?---{re.escape(identifier)}-\S+\.log\.{{0,1}}\d{{0,4}}")
+
+
+def cleanup_auto_logs(childlogdir: str, identifier: str) -> list[str]:
+    """Delete stale AUTO logs of ``identifier`` in ``childlogdir``; return their names."""
+    pattern = auto_log_pattern(identifier)
+    removed = []
+    try:
+        names = os.listdir(childlogdir)
+    except OSError:
+        return removed
+    for name in names:
+        if pattern.fullmatch(name):
+            try:
+                os.remove(os.path.join(childlogdir, name))
+                removed.append(name)
+            except OSError:
+                pass
+    return removed
+
+
+@define(eq=False)
+class OutputChannel:
+    """Writes one channel's bytes to its file (raw, no line splitting) and syslog."""
+
+    process: str
+    name: str
+    config: ChannelConfig
+    path: str | None
+    strip: bool = False
+    _file: RotatingFile | None = None
+
+    @classmethod
+    def create(
+        cls,
+        process: str,
+        name: str,
+        config: ChannelConfig,
+        childlogdir: str,
+        identifier: str,
+        strip: bool,
+    ) -> OutputChannel:
+        """Make the channel; an AUTO log gets its file name now, as supervisord does."""
+        path: str | None
+        if config.logfile is LogTarget.AUTO:
+            path = auto_log_path(childlogdir, process, name, identifier)
+        elif isinstance(config.logfile, LogTarget):
+            path = None
+        else:
+            path = config.logfile
+        rotating = RotatingFile(path, config.maxbytes, config.backups) if path else None
+        return cls(process, name, config, path, strip, rotating)
+
+    def open(self) -> None:
+        """Open the log file (at spawn)."""
+        if self._file is not None:
+            try:
+                self._file.open()
+            except OSError:
+                self._file = None
+
+    def write(self, data: bytes) -> bytes:
+        """Log ``data``; return it as logged (ANSI stripped when asked)."""
+        if self.strip:
+            data = strip_ansi(data)
+        if self._file is not None:
+            try:
+                self._file.write(data)
+            except OSError:
+                pass
+        if self.config.syslog:
+            for line in data.decode("utf-8", "replace").splitlines():
+                syslog.syslog(f"{self.process} {line}")
+        return data
+
+    def close(self) -> None:
+        """Close the log file (at reap)."""
+        if self._file is not None:
+            self._file.close()
+
+    def reopen(self) -> None:
+        """Reopen after an external rotation."""
+        if self._file is not None:
+            self._file.reopen()
+
+    def clear(self) -> None:
+        """Delete and reopen the log file (backups are kept)."""
+        if self._file is not None:
+            self._file.clear()

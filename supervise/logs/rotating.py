@@ -1,0 +1,133 @@
+"""A log file that rotates by size with supervisord's ``.1`` … ``.N`` naming.
+
+Why not ``twisted.python.logfile.LogFile``: supervisord's rules differ from it —
+``backups=0`` truncates in place, the check happens after each write (so a file
+exceeds ``maxbytes`` by up to one write, SUPERVISOR.md §5.3), and non-seekable targets
+such as ``/dev/stdout`` must be written to without ever rotating (supervisor #1078).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import BinaryIO
+
+from attrs import define
+
+
+@define(eq=False)
+class RotatingFile:
+    """Append bytes to ``path``; rotate when it reaches ``maxbytes`` (0 = never)."""
+
+    path: str
+    maxbytes: int = 0
+    backups: int = 0
+    _handle: BinaryIO | None = None
+    _size: int = 0
+    _seekable: bool = True
+
+    @property
+    def is_open(self) -> bool:
+        """True while the file is open."""
+        return self._handle is not None
+
+    def open(self) -> None:
+        """Open for appending (no-op when already open)."""
+        if self._handle is not None:
+            return
+        handle = open(self.path, "ab", buffering=0)  # noqa: SIM115 - kept open on purpose
+        self._handle = handle
+        self._seekable = handle.seekable()
+        self._size = handle.tell() if self._seekable else 0
+
+    def write(self, data: bytes) -> None:
+        """Append ``data`` now (no buffering), then rotate if the size is reached."""
+        if self._handle is None:
+            self.open()
+        assert self._handle is not None
+        self._handle.write(data)
+        self._size += len(data)
+        if self.maxbytes and self._seekable and self._size >= self.maxbytes:
+            self.rotate()
+
+    def rotate(self) -> None:
+        """Shift ``.N-1`` → ``.N`` … base → ``.1`` and start a new empty base file."""
+        self.close()
+        if self.backups > 0:
+            for index in range(self.backups - 1, 0, -1):
+                source = f"{self.path}.{index}"
+                if os.path.exists(source):
+                    os.replace(source, f"{self.path}.{index + 1}")
+            if os.path.exists(self.path):
+                os.replace(self.path, f"{self.path}.1")
+        handle = open(self.path, "wb", buffering=0)  # noqa: SIM115 - kept open on purpose
+        self._handle = handle
+        self._seekable = handle.seekable()
+        self._size = 0
+
+    def reopen(self) -> None:
+        """Close and open again (after an external rotation, SIGUSR2)."""
+        was_open = self._handle is not None
+        self.close()
+        if was_open:
+            self.open()
+
+    def clear(self) -> None:
+        """Delete the file (backups kept) and reopen it empty if it was open."""
+        was_open = self._handle is not None
+        self.close()
+        if os.path.exists(self.path):
+            os.remove(self.path)
+        if was_open:
+            self.open()
+
+    def close(self) -> None:
+        """Close the file if open."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def read_slice(path: str, offset: int, length: int) -> bytes:
+    """Read a log the way ``readLog``/``readProcessStdoutLog`` do (SUPERVISOR.md §6.3).
+
+    ``offset>=0, length=0``: from offset to the end; ``offset<0, length=0``: the last
+    ``-offset`` bytes; ``offset>=0, length>0``: that slice. Raises OSError if unreadable.
+    """
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if offset < 0:
+            start = max(0, size + offset)
+            end = size
+        else:
+            start = min(offset, size)
+            end = size if length == 0 else min(size, offset + length)
+        handle.seek(start)
+        return handle.read(max(0, end - start))
+
+
+def tail(path: str, offset: int, length: int) -> tuple[bytes, int, bool]:
+    """``tailProcessStdoutLog``: ``(data, new_offset, overflow)``, supervisord's arithmetic.
+
+    The data is the last ``length`` bytes when the file grew past ``offset + length``;
+    a missing file gives ``(b"", offset, False)``.
+    """
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            overflow = False
+            if size > offset + length:
+                overflow = True
+                offset = size - 1
+            if offset + length > size:
+                if offset > size - 1:
+                    length = 0
+                offset = size - length
+            offset = max(offset, 0)
+            length = max(length, 0)
+            data = b""
+            if length:
+                handle.seek(offset)
+                data = handle.read(length)
+            return data, size, overflow
+    except OSError:
+        return b"", offset, False

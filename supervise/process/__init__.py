@@ -1,0 +1,1 @@
+"""Process lifecycle: the state machine, spawning children, groups and their order."""

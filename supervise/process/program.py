@@ -1,0 +1,392 @@
+"""One supervised process: its machine, its child, its timers and its log channels."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import signal
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from attrs import define, field, frozen
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from supervise.config.model import ProcessConfig
+from supervise.config.values import AutoRestart, signal_name
+from supervise.errors import NotRunning, ProcessGone, SpawnError
+from supervise.events.types import STATE_EVENTS, ProcessLogStderr, ProcessLogStdout
+from supervise.interfaces import IChild, IChildProtocol, IEventBus, IProcess, IProcessSpawner
+from supervise.logs.channel import OutputChannel
+from supervise.process import command
+from supervise.process.machine import ProcessInputs, ProcessMachine
+from supervise.process.spawner import ChildSetupError, SpawnSpec
+from supervise.states import SIGNALLABLE_STATES, ProcessState
+
+log = Logger()
+
+TOO_QUICK = "Exited too quickly (process log may have details)"
+
+
+def decode_wait_status(status: int) -> tuple[int, str]:
+    """Return supervisord's ``(exitstatus, text)``: -1 for a death by signal."""
+    if os.WIFEXITED(status):
+        code = os.WEXITSTATUS(status)
+        return code, f"exit status {code}"
+    if os.WIFSIGNALED(status):
+        text = f"terminated by {signal_name(os.WTERMSIG(status))}"
+        if os.WCOREDUMP(status):
+            text += " (core dumped)"
+        return -1, text
+    return -1, f"unknown termination cause 0x{status:04x}"
+
+
+@frozen
+class SpawnContext:
+    """What every process of a daemon shares when it spawns."""
+
+    environ: Mapping[str, str]
+    server_url: str | None
+    childlogdir: str
+    identifier: str
+    strip_ansi: bool = False
+
+
+@frozen
+class ProcessSnapshot:
+    """A process as ``getProcessInfo`` sees it (times are epoch seconds, 0 if never)."""
+
+    name: str
+    group: str
+    state: ProcessState
+    pid: int
+    start: float
+    stop: float
+    spawnerr: str
+    exitstatus: int
+    stdout_logfile: str
+    stderr_logfile: str
+
+
+@implementer(IProcess, IChildProtocol)
+@define(eq=False)
+class Program:
+    """One process of a group; implements the machine's core and the child's protocol.
+
+    :ivar may_restart: says whether automatic (re)starts are allowed now (the daemon
+        is RUNNING, SUPERVISOR.md §3.1).
+    """
+
+    config: ProcessConfig
+    clock: IReactorTime
+    wall_clock: Callable[[], float]
+    spawner: IProcessSpawner
+    bus: IEventBus
+    context: SpawnContext
+    may_restart: Callable[[], bool] = lambda: True
+    stdin_fd: int | None = None
+    state: ProcessState = ProcessState.STOPPED
+    tries: int = 0
+    child: IChild | None = None
+    pid: int = 0
+    start_time: float = 0.0
+    stop_time: float = 0.0
+    spawnerr: str = ""
+    exitstatus: int = 0
+    stdout: OutputChannel = field(init=False)
+    stderr: OutputChannel = field(init=False)
+    _timer: IDelayedCall | None = None
+    _watchers: list[Callable[[ProcessState], bool]] = field(factory=list)
+    machine: ProcessInputs = field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.machine = ProcessMachine(self)
+        make = OutputChannel.create
+        ctx = self.context
+        self.stdout = make(
+            self.config.name, "stdout", self.config.stdout, ctx.childlogdir, ctx.identifier, ctx.strip_ansi
+        )
+        self.stderr = make(
+            self.config.name, "stderr", self.config.stderr, ctx.childlogdir, ctx.identifier, ctx.strip_ansi
+        )
+
+    # -- public API --------------------------------------------------------------
+
+    @property
+    def namespec(self) -> str:
+        """``group:name`` (or the bare name for a homogeneous one-process group)."""
+        return self.config.namespec
+
+    @property
+    def name(self) -> str:
+        """The process name."""
+        return self.config.name
+
+    @property
+    def group(self) -> str:
+        """The group name."""
+        return self.config.group
+
+    def start(self) -> None:
+        """Start the process (AlreadyStarted, Failed when it cannot)."""
+        self.machine.start()
+
+    def stop(self) -> None:
+        """Stop the process (NotRunning when it is not running)."""
+        self.machine.stop()
+
+    def give_up(self) -> None:
+        """Turn BACKOFF into FATAL (used when the daemon stops everything)."""
+        if self.state is ProcessState.BACKOFF:
+            self.machine.give_up()
+
+    def signal(self, sig: int) -> None:
+        """Send ``sig`` to a signallable process (NotRunning otherwise)."""
+        if self.state not in SIGNALLABLE_STATES or self.child is None:
+            raise NotRunning(self.namespec)
+        try:
+            self.child.signal(sig)
+        except ProcessGone:
+            pass
+
+    def write_stdin(self, data: bytes) -> None:
+        """Send bytes to the process's stdin (NotRunning if it is not running)."""
+        if self.child is None or self.state is ProcessState.STOPPING:
+            raise NotRunning(self.namespec)
+        self.child.write_stdin(data)
+
+    def watch(self, watcher: Callable[[ProcessState], bool]) -> None:
+        """Call ``watcher`` with each new state until it returns True."""
+        self._watchers.append(watcher)
+
+    def snapshot(self) -> ProcessSnapshot:
+        """The process's state and times."""
+        return ProcessSnapshot(
+            name=self.name,
+            group=self.group,
+            state=self.state,
+            pid=self.pid,
+            start=self.start_time,
+            stop=self.stop_time,
+            spawnerr=self.spawnerr,
+            exitstatus=self.exitstatus,
+            stdout_logfile=self.stdout.path or "",
+            stderr_logfile=self.stderr.path or "",
+        )
+
+    def check_command(self) -> None:
+        """Raise SpawnError now if the command cannot be resolved (startProcess's check)."""
+        command.resolve(self.config.command, self._search_path())
+
+    # -- IChildProtocol ------------------------------------------------------------
+
+    def output(self, stream: str, data: bytes) -> None:
+        """Log bytes the child wrote, and publish them if the channel asks for events."""
+        channel = self.stdout if stream == "stdout" else self.stderr
+        logged = channel.write(data)
+        if channel.config.events_enabled:
+            kind = ProcessLogStdout if stream == "stdout" else ProcessLogStderr
+            self.bus.publish(kind(self.group, self.name, self.pid, logged))
+
+    def exited(self, status: int) -> None:
+        """The child was reaped."""
+        self.machine.exited(status)
+
+    # -- MachineCore ------------------------------------------------------------------
+
+    def enter(self, state: ProcessState, **fields: Any) -> None:
+        """Record the new state and publish its event."""
+        previous = self.state
+        self.state = state
+        event = STATE_EVENTS[state](self.group, self.name, previous, **fields)
+        self.bus.publish(event)
+        self._watchers = [w for w in self._watchers if not w(state)]
+
+    def begin_start(self, machine: ProcessInputs, fresh: bool) -> None:
+        """Enter STARTING and spawn the child."""
+        if fresh:
+            self.tries = 0
+        self.start_time = self.wall_clock()
+        self.spawnerr = ""
+        self.enter(ProcessState.STARTING, tries=self.tries)
+        try:
+            spec = self._spawn_spec()
+        except SpawnError as error:
+            self._spawn_error(machine, error.message)
+            return
+        self.stdout.open()
+        self.stderr.open()
+        try:
+            child = self.spawner.spawn(spec, self)
+        except ChildSetupError as error:
+            self.stderr.write(("\n".join(error.lines) + "\n").encode())
+            machine.exited(127 << 8)
+            return
+        except OSError as error:
+            self._spawn_error(machine, f"unknown error during fork for {self.name!r}: {error}")
+            return
+        self.child = child
+        self.pid = child.pid
+        log.info("spawned: {name!r} with pid {pid}", name=self.name, pid=self.pid, program=self.namespec)
+        if self.config.startsecs <= 0:
+            machine.startsecs_elapsed()
+        else:
+            self._timer = self.clock.callLater(self.config.startsecs, machine.startsecs_elapsed)
+
+    def _spawn_error(self, machine: ProcessInputs, message: str) -> None:
+        self.spawnerr = message
+        log.info("spawnerr: {message}", message=message, program=self.namespec)
+        machine.spawn_failed()
+
+    def promote(self) -> None:
+        """Enter RUNNING; the retry count starts over."""
+        self.tries = 0
+        log.info(
+            "success: {name} entered RUNNING state, process has stayed up for > than "
+            "{startsecs} seconds (startsecs)",
+            name=self.name,
+            startsecs=self.config.startsecs,
+            program=self.namespec,
+        )
+        self.enter(ProcessState.RUNNING, pid=self.pid)
+
+    def back_off(self, machine: ProcessInputs, status: int | None) -> None:
+        """Enter BACKOFF; retry after ``tries`` seconds, or give up."""
+        if status is not None:
+            _, why = decode_wait_status(status)
+            log.warn("exited: {name} ({why}; not expected)", name=self.name, why=why, program=self.namespec)
+            self.spawnerr = TOO_QUICK
+            self._reaped()
+        self.tries += 1
+        self.enter(ProcessState.BACKOFF, tries=self.tries)
+        if self.tries > self.config.startretries:
+            machine.give_up()
+        else:
+            self._timer = self.clock.callLater(self.tries, machine.backoff_elapsed)
+
+    def fatal(self) -> None:
+        """Enter FATAL."""
+        self.tries = 0
+        log.info(
+            "gave up: {name} entered FATAL state, too many start retries too quickly",
+            name=self.name,
+            program=self.namespec,
+        )
+        self.enter(ProcessState.FATAL)
+
+    def exited_running(self, machine: ProcessInputs, status: int) -> None:
+        """Enter EXITED; restart per ``autorestart`` while the daemon is running."""
+        pid = self.pid
+        code, why = decode_wait_status(status)
+        expected = code in self.config.exitcodes
+        self.exitstatus = code
+        self.tries = 0
+        self._reaped()
+        if expected:
+            log.info("exited: {name} ({why}; expected)", name=self.name, why=why, program=self.namespec)
+        else:
+            self.spawnerr = f"Bad exit code {code}"
+            log.warn("exited: {name} ({why}; not expected)", name=self.name, why=why, program=self.namespec)
+        self.enter(ProcessState.EXITED, pid=pid, expected=expected)
+        policy = self.config.autorestart
+        restart = policy is AutoRestart.ALWAYS or (policy is AutoRestart.UNEXPECTED and not expected)
+        if restart and self.may_restart():
+            machine.restart_after_exit()
+
+    def begin_stop(self, machine: ProcessInputs) -> None:
+        """Enter STOPPING, send the stop signal, arm the SIGKILL deadline."""
+        self.enter(ProcessState.STOPPING, pid=self.pid)
+        self._timer = self.clock.callLater(self.config.stopwaitsecs, machine.stop_timeout)
+        self._send(machine, self.config.stopsignal, self.config.stopasgroup)
+
+    def stopped_backoff(self) -> None:
+        """Enter STOPPED from BACKOFF."""
+        self.tries = 0
+        self.enter(ProcessState.STOPPED, pid=0)
+
+    def stopped(self, status: int) -> None:
+        """Enter STOPPED after a requested stop."""
+        pid = self.pid
+        code, why = decode_wait_status(status)
+        self.exitstatus = code
+        self._reaped()
+        if code in self.config.exitcodes:
+            log.info("stopped: {name} ({why})", name=self.name, why=why, program=self.namespec)
+        else:
+            log.warn("stopped: {name} ({why})", name=self.name, why=why, program=self.namespec)
+        self.enter(ProcessState.STOPPED, pid=pid)
+
+    def escalate(self, machine: ProcessInputs) -> None:
+        """SIGKILL a process that outlived ``stopwaitsecs``."""
+        self._timer = None
+        log.warn("killing {name!r} ({pid}) with SIGKILL", name=self.name, pid=self.pid, program=self.namespec)
+        self._send(machine, signal.SIGKILL, self.config.killasgroup)
+
+    def unknown(self) -> None:
+        """Enter UNKNOWN."""
+        self.enter(ProcessState.UNKNOWN)
+
+    def cancel_timer(self) -> None:
+        """Cancel the pending deadline of the state being left."""
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+
+    # -- helpers --------------------------------------------------------------------
+
+    def _send(self, machine: ProcessInputs, sig: int, group: bool) -> None:
+        if self.child is None:
+            return
+        try:
+            self.child.signal(sig, group)
+        except ProcessGone:
+            pass
+        except OSError as error:
+            log.critical(
+                "unknown problem killing {name} ({pid}):{error}",
+                name=self.name,
+                pid=self.pid,
+                error=error,
+                program=self.namespec,
+            )
+            machine.kill_failed()
+
+    def _reaped(self) -> None:
+        self.stop_time = self.wall_clock()
+        self.child = None
+        self.pid = 0
+        self.stdout.close()
+        self.stderr.close()
+
+    def _search_path(self) -> list[str]:
+        return command.search_path(self.config.environment, self.context.environ)
+
+    def _spawn_spec(self) -> SpawnSpec:
+        filename, argv = command.resolve(self.config.command, self._search_path())
+        env = dict(self.context.environ)
+        env["SUPERVISOR_ENABLED"] = "1"
+        server_url = self.config.serverurl or self.context.server_url
+        if server_url:
+            env["SUPERVISOR_SERVER_URL"] = server_url
+        env["SUPERVISOR_PROCESS_NAME"] = self.name
+        env["SUPERVISOR_GROUP_NAME"] = self.group
+        env.update(self.config.environment)
+        uid = gid = None
+        groups: tuple[int, ...] | None = None
+        if self.config.uid is not None:
+            record = pwd.getpwuid(self.config.uid)
+            uid, gid = record.pw_uid, record.pw_gid
+            groups = tuple(os.getgrouplist(record.pw_name, record.pw_gid))
+        return SpawnSpec(
+            filename=filename,
+            argv=argv,
+            env=env,
+            cwd=self.config.directory,
+            uid=uid,
+            gid=gid,
+            groups=groups,
+            umask=self.config.umask,
+            redirect_stderr=self.config.redirect_stderr,
+            stdin_fd=self.stdin_fd,
+        )

@@ -1,0 +1,302 @@
+"""Start children and watch them without polling.
+
+``ReactorSpawner`` forks through ``subprocess.Popen`` (its C path closes descriptors
+with ``close_range`` and sets user, groups, umask, cwd and the process group), then
+hands the pipes to the reactor and watches the exit with a pidfd (DESIGN.md §7), so
+one exit costs one wake-up whatever the number of children.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal as signal_module
+import subprocess
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from attrs import define, field, frozen
+from twisted.internet import main
+from twisted.internet.interfaces import IReactorFDSet, IReadDescriptor, IWriteDescriptor
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from supervise.errors import NotRunning, ProcessGone
+from supervise.interfaces import IChild, IChildProtocol, IProcessSpawner
+
+log = Logger()
+
+READ_SIZE = 128 * 1024
+
+
+@frozen
+class SpawnSpec:
+    """Everything needed to start one child: pure data built from a ProcessConfig."""
+
+    filename: str
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    cwd: str | None = None
+    uid: int | None = None
+    gid: int | None = None
+    groups: tuple[int, ...] | None = None
+    umask: int | None = None
+    redirect_stderr: bool = False
+    stdin_fd: int | None = None
+
+
+class ChildSetupError(Exception):
+    """The child could not be set up (user, directory, exec).
+
+    supervisord reports these on the child's stderr and exits 127; ``lines`` are those
+    messages, which the caller writes to the stderr log.
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = lines
+
+
+@implementer(IReadDescriptor)
+@define(eq=False)
+class PipeReader:
+    """Reads one child pipe in large chunks and passes bytes straight on."""
+
+    fd: int
+    stream: str
+    on_data: Callable[[str, bytes], None]
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def logPrefix(self) -> str:  # noqa: N802 - Twisted's name
+        return f"pipe-{self.stream}"
+
+    def doRead(self) -> object:  # noqa: N802 - Twisted's name
+        try:
+            data = os.read(self.fd, READ_SIZE)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return main.CONNECTION_LOST
+        if not data:
+            return main.CONNECTION_DONE
+        self.on_data(self.stream, data)
+        return None
+
+    def drain(self) -> None:
+        """Read whatever is buffered now, without waiting for more."""
+        while True:
+            try:
+                data = os.read(self.fd, READ_SIZE)
+            except OSError:
+                return
+            if not data:
+                return
+            self.on_data(self.stream, data)
+
+    def connectionLost(self, reason: Failure) -> None:  # noqa: N802 - Twisted's name
+        self.close()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+@implementer(IWriteDescriptor)
+@define(eq=False)
+class StdinWriter:
+    """Writes queued bytes to a child's stdin when the pipe is writable."""
+
+    fd: int
+    reactor: IReactorFDSet
+    buffer: bytearray = field(factory=bytearray)
+    closed: bool = False
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def logPrefix(self) -> str:  # noqa: N802 - Twisted's name
+        return "pipe-stdin"
+
+    def write(self, data: bytes) -> None:
+        if self.closed:
+            raise NotRunning("stdin is closed")
+        if not self.buffer:
+            self.reactor.addWriter(self)
+        self.buffer += data
+
+    def doWrite(self) -> object:  # noqa: N802 - Twisted's name
+        try:
+            written = os.write(self.fd, self.buffer)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return main.CONNECTION_LOST
+        del self.buffer[:written]
+        if not self.buffer:
+            self.reactor.removeWriter(self)
+        return None
+
+    def connectionLost(self, reason: Failure) -> None:  # noqa: N802 - Twisted's name
+        self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.buffer.clear()
+            self.reactor.removeWriter(self)
+            os.close(self.fd)
+
+
+@implementer(IReadDescriptor)
+@define(eq=False)
+class ExitWatcher:
+    """A pidfd registered with the reactor: readable once, when the process exits."""
+
+    pidfd: int
+    on_exit: Callable[[], None]
+
+    def fileno(self) -> int:
+        return self.pidfd
+
+    def logPrefix(self) -> str:  # noqa: N802 - Twisted's name
+        return "pidfd"
+
+    def doRead(self) -> object:  # noqa: N802 - Twisted's name
+        self.on_exit()
+        return None
+
+    def connectionLost(self, reason: Failure) -> None:  # noqa: N802 - Twisted's name
+        pass
+
+
+@implementer(IChild)
+@define(eq=False)
+class Child:
+    """A child started by ReactorSpawner."""
+
+    popen: subprocess.Popen[bytes]
+    reactor: Any
+    protocol: IChildProtocol
+    pidfd: int
+    readers: list[PipeReader] = field(factory=list)
+    stdin: StdinWriter | None = None
+    watcher: ExitWatcher | None = None
+    reaped: bool = False
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def signal(self, sig: int, group: bool = False) -> None:
+        """Signal the child, or its whole process group."""
+        if self.reaped:
+            raise ProcessGone(self.pid)
+        try:
+            if group:
+                os.killpg(self.pid, sig)
+            else:
+                signal_module.pidfd_send_signal(self.pidfd, sig)
+        except ProcessLookupError:
+            raise ProcessGone(self.pid) from None
+
+    def write_stdin(self, data: bytes) -> None:
+        if self.stdin is None or self.reaped:
+            raise NotRunning("stdin is closed")
+        self.stdin.write(data)
+
+    def close_stdin(self) -> None:
+        if self.stdin is not None:
+            self.stdin.close()
+
+    def check_exit(self) -> None:
+        """Reap the child if it has exited; then drain its pipes and report."""
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = self.pid, 0
+        if pid == 0:
+            return
+        self.reaped = True
+        self.popen.returncode = os.waitstatus_to_exitcode(status)
+        if self.watcher is not None:
+            self.reactor.removeReader(self.watcher)
+        os.close(self.pidfd)
+        for reader in self.readers:
+            reader.drain()
+            self.reactor.removeReader(reader)
+            reader.close()
+        if self.stdin is not None:
+            self.stdin.close()
+        self.protocol.exited(status)
+
+
+@implementer(IProcessSpawner)
+@define(eq=False)
+class ReactorSpawner:
+    """Spawns real children on a Twisted reactor (IReactorFDSet)."""
+
+    reactor: Any
+
+    def spawn(self, spec: SpawnSpec, protocol: IChildProtocol) -> Child:
+        """Start ``spec``; raise ChildSetupError when the child cannot be set up."""
+        if spec.uid is not None and os.getuid() != 0 and spec.uid != os.getuid():
+            raise ChildSetupError(
+                [
+                    f"supervisor: couldn't setuid to {spec.uid}: Can't drop privilege as nonroot user",
+                    "supervisor: child process was not spawned",
+                ]
+            )
+        kwargs: dict[str, Any] = {}
+        if spec.uid is not None and spec.uid != os.getuid():
+            kwargs.update(user=spec.uid, group=spec.gid, extra_groups=list(spec.groups or ()))
+        try:
+            popen = subprocess.Popen(
+                spec.argv,
+                executable=spec.filename,
+                stdin=spec.stdin_fd if spec.stdin_fd is not None else subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT if spec.redirect_stderr else subprocess.PIPE,
+                cwd=spec.cwd,
+                env=dict(spec.env),
+                umask=spec.umask if spec.umask is not None else -1,
+                process_group=0,
+                close_fds=True,
+                bufsize=0,
+                **kwargs,
+            )
+        except OSError as error:
+            raise ChildSetupError(_setup_messages(error, spec)) from None
+        pidfd = os.pidfd_open(popen.pid)
+        child = Child(popen, self.reactor, protocol, pidfd)
+        for stream, pipe in (("stdout", popen.stdout), ("stderr", popen.stderr)):
+            if pipe is None:
+                continue
+            fd = os.dup(pipe.fileno())
+            pipe.close()
+            os.set_blocking(fd, False)
+            reader = PipeReader(fd, stream, protocol.output)
+            child.readers.append(reader)
+            self.reactor.addReader(reader)
+        if popen.stdin is not None:
+            fd = os.dup(popen.stdin.fileno())
+            popen.stdin.close()
+            os.set_blocking(fd, False)
+            child.stdin = StdinWriter(fd, self.reactor)
+        child.watcher = ExitWatcher(pidfd, child.check_exit)
+        self.reactor.addReader(child.watcher)
+        return child
+
+
+def _setup_messages(error: OSError, spec: SpawnSpec) -> list[str]:
+    code = errno.errorcode.get(error.errno or 0, str(error.errno))
+    if spec.cwd is not None and error.filename == spec.cwd:
+        first = f"supervisor: couldn't chdir to {spec.cwd}: {code}"
+    elif isinstance(error, PermissionError) and error.filename is None:
+        first = f"supervisor: couldn't setuid to {spec.uid}: {error.strerror}"
+    else:
+        first = f"supervisor: couldn't exec {spec.argv[0]}: {code}"
+    return [first, "supervisor: child process was not spawned"]
