@@ -1,0 +1,172 @@
+"""``supervise``: supervisord's command line, running the same service through twistd.
+
+Init scripts and systemd units that call ``supervisord -c FILE -n`` need only the
+program name changed (SUPERVISOR.md §1).
+"""
+
+from __future__ import annotations
+
+import getopt
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from twisted.logger import ILogObserver, LogLevel, formatEvent
+from zope.interface import provider
+
+from supervise import SUPERVISOR_COMPAT_VERSION, config
+
+USAGE = """supervise -- run a set of applications as daemons (supervisord compatible).
+
+Usage: supervise [options]
+
+Options:
+-c/--configuration FILENAME -- configuration file path (searches if not given)
+-n/--nodaemon -- run in the foreground (same as 'nodaemon=true' in config file)
+-s/--silent -- no logs to stdout (maps to 'silent=true' in config file)
+-h/--help -- print this usage message and exit
+-v/--version -- print supervisord version number and exit
+-u/--user USER -- run supervisord as this user (or numeric uid)
+-m/--umask UMASK -- use this umask for daemon subprocess (default is 022)
+-d/--directory DIRECTORY -- directory to chdir to when daemonized
+-l/--logfile FILENAME -- use FILENAME as logfile path
+-y/--logfile_maxbytes BYTES -- use BYTES to limit the max size of logfile
+-z/--logfile_backups NUM -- number of backups to keep when max bytes reached
+-e/--loglevel LEVEL -- use LEVEL as log level (debug,info,warn,error,critical)
+-j/--pidfile FILENAME -- write a pid file for the daemon process to FILENAME
+-i/--identifier STR -- identifier used for this instance of supervisord
+-q/--childlogdir DIRECTORY -- the log directory for child process logs
+-k/--nocleanup --  prevent the process from performing cleanup (removal of
+                   old automatic child log files) at startup.
+-a/--minfds NUM -- the minimum number of file descriptors for start success
+-t/--strip_ansi -- strip ansi escape codes from process output
+--minprocs NUM  -- the minimum number of processes available for start success
+"""
+
+SHORT = "c:nshv?u:m:d:l:y:z:e:j:i:q:ka:t"
+LONG = [
+    "configuration=", "nodaemon", "silent", "help", "version", "user=", "umask=",
+    "directory=", "logfile=", "logfile_maxbytes=", "logfile_backups=", "loglevel=",
+    "pidfile=", "identifier=", "childlogdir=", "nocleanup", "minfds=", "strip_ansi",
+    "minprocs=", "profile_options=",
+]  # fmt: skip
+VALUE_OPTIONS = {
+    "-u": "user", "--user": "user", "-m": "umask", "--umask": "umask", "-d": "directory",
+    "--directory": "directory", "-l": "logfile", "--logfile": "logfile",
+    "-y": "logfile_maxbytes", "--logfile_maxbytes": "logfile_maxbytes",
+    "-z": "logfile_backups", "--logfile_backups": "logfile_backups", "-e": "loglevel",
+    "--loglevel": "loglevel", "-j": "pidfile", "--pidfile": "pidfile", "-i": "identifier",
+    "--identifier": "identifier", "-q": "childlogdir", "--childlogdir": "childlogdir",
+    "-a": "minfds", "--minfds": "minfds", "--minprocs": "minprocs",
+}  # fmt: skip
+FLAG_OPTIONS = {
+    "-n": "nodaemon", "--nodaemon": "nodaemon", "-s": "silent", "--silent": "silent",
+    "-k": "nocleanup", "--nocleanup": "nocleanup", "-t": "strip_ansi", "--strip_ansi": "strip_ansi",
+}  # fmt: skip
+TWISTD_VALUE_FLAGS = {
+    "user": "--supervise-user", "umask": "--supervise-umask", "directory": "--supervise-directory",
+    "logfile": "--supervise-logfile", "pidfile": "--supervise-pidfile",
+}  # fmt: skip
+
+
+class UsageError(Exception):
+    """A command-line problem (exit status 2)."""
+
+
+def parse(argv: Sequence[str]) -> tuple[str | None, dict[str, str]]:
+    """Parse supervisord's flags into ``(config path, [supervisord] overrides)``."""
+    try:
+        options, positional = getopt.gnu_getopt(list(argv), SHORT, LONG)
+    except getopt.GetoptError as problem:
+        raise UsageError(f"option {problem.opt and ('-' if len(problem.opt) == 1 else '--') + problem.opt} not recognized" if "not recognized" in problem.msg else problem.msg) from None
+    if positional:
+        raise UsageError(f"positional arguments are not supported: {positional!r}")
+    path: str | None = None
+    overrides: dict[str, str] = {}
+    seen: set[str] = set()
+    for flag, value in options:
+        if flag in seen:
+            raise UsageError(f"conflicting command line option {flag!r}")
+        seen.add(flag)
+        if flag in ("-c", "--configuration"):
+            path = value
+        elif flag in VALUE_OPTIONS:
+            overrides[VALUE_OPTIONS[flag]] = value
+        elif flag in FLAG_OPTIONS:
+            overrides[FLAG_OPTIONS[flag]] = "true"
+    return path, overrides
+
+
+@provider(ILogObserver)
+def _startup_observer(event: dict[str, Any]) -> None:
+    """twistd's own observer for ``supervise``: only errors, on stderr.
+
+    The main log (written by the service) is what operators read.
+    """
+    if event.get("log_level", LogLevel.info) >= LogLevel.error:
+        sys.stderr.write(formatEvent(event) + "\n")
+        failure = event.get("log_failure")
+        if failure is not None:
+            sys.stderr.write(failure.getTraceback())
+
+
+def startup_observer() -> Any:
+    """The factory twistd's ``--logger`` names."""
+    return _startup_observer
+
+
+def twistd_argv(path: str, overrides: dict[str, str], nodaemon: bool) -> list[str]:
+    """The ``twistd`` command line that runs the same daemon."""
+    args = ["twistd", "--pidfile=", "--logger=supervise.cli.startup_observer"]
+    if nodaemon:
+        args.append("--nodaemon")
+    else:
+        if "umask" in overrides:
+            args.append(f"--umask={overrides['umask']}")
+        if "directory" in overrides:
+            args.append(f"--rundir={overrides['directory']}")
+    args += ["supervise", "-c", path]
+    if nodaemon:
+        args.append("--echo-main-log")
+    for key, value in overrides.items():
+        if key == "nodaemon":
+            continue
+        if key in TWISTD_VALUE_FLAGS:
+            args += [TWISTD_VALUE_FLAGS[key], value]
+        elif value == "true" and key in ("nocleanup", "strip_ansi", "silent"):
+            args.append(f"--{key}")
+        else:
+            args += [f"--{key}", value]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the daemon from supervisord's command line."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if any(a in ("-h", "--help", "-?") for a in args):
+        sys.stdout.write(USAGE)
+        return 0
+    if any(a in ("-v", "--version") for a in args):
+        sys.stdout.write(SUPERVISOR_COMPAT_VERSION + "\n")
+        return 0
+    prog = "supervise"
+    try:
+        path, overrides = parse(args)
+        path = path or config.find_config()
+        model = config.load(path, overrides=overrides)
+    except (UsageError, ValueError) as problem:
+        sys.stderr.write(f"Error: {problem}\nFor help, use {prog} -h\n")
+        return 2
+    nodaemon = overrides.get("nodaemon") == "true" or model.supervisord.nodaemon
+    if not nodaemon:
+        overrides.setdefault("directory", model.supervisord.directory or "/")
+        overrides.setdefault("umask", oct(model.supervisord.umask))
+    from twisted.scripts.twistd import run
+
+    sys.argv = twistd_argv(path, overrides, nodaemon)
+    run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

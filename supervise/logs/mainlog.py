@@ -1,0 +1,95 @@
+"""The main activity log: a twisted.logger observer in supervisord's format.
+
+``2026-11-23 20:05:01,123 INFO spawned: 'web' with pid 8532`` — operators grep for these
+lines, so the wording and the four-letter levels are supervisord's (SUPERVISOR.md §4.4).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from attrs import define, field
+from twisted.logger import ILogObserver, LogLevel, formatEvent
+from zope.interface import implementer
+
+from supervise.config.values import LOG_LEVELS
+from supervise.logs.rotating import RotatingFile
+
+LEVEL_NAMES = {
+    LogLevel.debug: "DEBG",
+    LogLevel.info: "INFO",
+    LogLevel.warn: "WARN",
+    LogLevel.error: "ERRO",
+    LogLevel.critical: "CRIT",
+}
+LEVEL_NUMBERS = {
+    LogLevel.debug: 10,
+    LogLevel.info: 20,
+    LogLevel.warn: 30,
+    LogLevel.error: 40,
+    LogLevel.critical: 50,
+}
+
+
+def format_line(event: dict[str, Any], localtime: Callable[[float], time.struct_time] = time.localtime) -> str:
+    """Render one log event as a main-log line (with a trailing newline)."""
+    when = float(event.get("log_time", 0.0))
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", localtime(when))
+    millis = int((when - int(when)) * 1000)
+    level = LEVEL_NAMES.get(event.get("log_level", LogLevel.info), "INFO")
+    text = formatEvent(event)
+    failure = event.get("log_failure")
+    if failure is not None:
+        text += "\n" + failure.getTraceback()
+    return f"{stamp},{millis:03d} {level} {text}\n"
+
+
+@implementer(ILogObserver)
+@define(eq=False)
+class MainLogObserver:
+    """Writes supervise's own events (and others' errors) to the main log file.
+
+    :ivar echo: a stream that also gets each line (stdout in the foreground).
+    """
+
+    file: RotatingFile | None
+    loglevel: str = "info"
+    echo: IO[str] | None = None
+    _threshold: int = field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._threshold = LOG_LEVELS.get(self.loglevel, 20)
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        level = event.get("log_level", LogLevel.info)
+        number = LEVEL_NUMBERS.get(level, 20)
+        namespace = str(event.get("log_namespace", ""))
+        if not namespace.startswith("supervise") and number < 40:
+            return
+        if number < self._threshold:
+            return
+        line = format_line(event)
+        if self.file is not None:
+            try:
+                self.file.write(line.encode("utf-8", "replace"))
+            except OSError:
+                pass
+        if self.echo is not None:
+            try:
+                self.echo.write(line)
+                self.echo.flush()
+            except (OSError, ValueError):
+                pass
+
+    def reopen(self) -> None:
+        """Reopen the file after an external rotation."""
+        if self.file is not None:
+            self.file.reopen()
+
+
+def stdout_echo() -> IO[str]:
+    """The stream foreground daemons echo their main log to."""
+    return sys.__stdout__ or sys.stdout

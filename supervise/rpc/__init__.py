@@ -1,0 +1,1 @@
+"""supervisord's XML-RPC API over twisted.web: namespaces, dispatch, transports."""

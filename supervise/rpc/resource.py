@@ -1,0 +1,153 @@
+"""XML-RPC over twisted.web: parse, check, dispatch, answer — never crash the daemon.
+
+supervisord's wire rules (SUPERVISOR.md §6): method names are exactly ``ns.method``;
+wrong arity is INCORRECT_PARAMETERS; every ``supervisor.*`` call but
+sendRemoteCommEvent is refused with SHUTDOWN_STATE while stopping. Beyond supervisord:
+request bodies are capped, parameter types are checked against the signature, and an
+unexpected error is logged and answered as a FAILED fault.
+"""
+
+from __future__ import annotations
+
+import inspect
+import xmlrpc.client
+from collections.abc import Callable
+from typing import Any
+from xml.parsers.expat import ExpatError
+
+from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web import resource, server
+from twisted.web.iweb import IRequest
+
+from supervise.errors import SuperviseError
+from supervise.rpc import faults
+from supervise.rpc.faults import RPCError, to_rpc_error
+from supervise.rpc.registry import PYTHON_TYPES, signature_of
+
+log = Logger()
+
+MAX_BODY = 4 * 1024 * 1024
+
+
+class XMLRPCResource(resource.Resource):
+    """``POST /RPC2``: supervisord-compatible XML-RPC dispatch."""
+
+    isLeaf = True
+
+    def __init__(
+        self,
+        methods: dict[str, Callable[..., Any]],
+        check_state: Callable[[str], None],
+        max_body: int = MAX_BODY,
+    ) -> None:
+        super().__init__()
+        self.methods = methods
+        self.check_state = check_state
+        self.max_body = max_body
+
+    def render_GET(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name
+        request.setResponseCode(400)
+        return b"XML-RPC requests must use POST"
+
+    def render_POST(self, request: server.Request) -> bytes | int:  # noqa: N802 - Twisted's name
+        length = request.getHeader(b"content-length")
+        if length is None:
+            request.setResponseCode(411)
+            return b"Content-Length required"
+        assert request.content is not None
+        request.content.seek(0, 2)
+        size = request.content.tell()
+        if size > self.max_body:
+            request.setResponseCode(413)
+            return b"request body too large"
+        request.content.seek(0)
+        body = request.content.read()
+        try:
+            params, method = xmlrpc.client.loads(body)
+        except (ExpatError, ValueError, TypeError, xmlrpc.client.ResponseError) as error:
+            log.error(
+                "XML-RPC request data {data!r} is invalid: unmarshallable ({error})",
+                data=body[:200],
+                error=error,
+            )
+            request.setResponseCode(400)
+            return b"invalid XML-RPC request"
+        if method is None:
+            request.setResponseCode(400)
+            return b"invalid XML-RPC request: no method name"
+        finished = [False]
+        request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))
+        result = ensureDeferred(self._call(method, list(params)))
+        result.addCallback(self._respond, request, finished)
+        result.addErrback(self._crashed, request, finished, method)
+        return server.NOT_DONE_YET
+
+    async def _call(self, method: str, params: list[Any]) -> Any:
+        try:
+            value = self.dispatch(method, params)
+            if isinstance(value, Deferred):
+                value = await value
+            return value
+        except RPCError as error:
+            return error.fault()
+
+    def dispatch(self, method: str, params: list[Any]) -> Any:
+        """Run one call; return a value or Deferred, raise RPCError."""
+        target = self.methods.get(method) if isinstance(method, str) else None
+        if target is None or method.count(".") != 1:
+            raise RPCError(faults.UNKNOWN_METHOD)
+        namespace, name = method.split(".")
+        if namespace == "supervisor":
+            self.check_state(name)
+        self._check_params(target, params)
+        try:
+            value = target(*params)
+            if inspect.iscoroutine(value):
+                value = Deferred.fromCoroutine(value)
+        except SuperviseError as error:
+            raise to_rpc_error(error) from None
+        if isinstance(value, Deferred):
+            value.addErrback(_translate)
+        return value
+
+    def _check_params(self, target: Callable[..., Any], params: list[Any]) -> None:
+        try:
+            inspect.signature(target).bind(*params)
+        except TypeError:
+            raise RPCError(faults.INCORRECT_PARAMETERS) from None
+        signature = signature_of(target)
+        if signature is None:
+            return
+        for value, kind in zip(params, signature[1:], strict=False):
+            allowed = PYTHON_TYPES.get(kind)
+            if kind == "string" and isinstance(value, int | str) and not isinstance(value, bool):
+                continue
+            if allowed is not None and not isinstance(value, allowed):
+                raise RPCError(faults.INCORRECT_PARAMETERS, f"{value!r} is not a {kind}")
+
+    def _respond(self, value: Any, request: server.Request, finished: list[bool]) -> None:
+        if finished[0]:
+            return
+        if isinstance(value, xmlrpc.client.Fault):
+            body = xmlrpc.client.dumps(value, methodresponse=True)
+        else:
+            body = xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True)
+        data = body.encode("utf-8")
+        request.setHeader(b"content-type", b"text/xml")
+        request.setHeader(b"content-length", str(len(data)).encode())
+        request.write(data)
+        request.finish()
+
+    def _crashed(self, failure: Failure, request: server.Request, finished: list[bool], method: str) -> None:
+        log.failure("unexpected error in XML-RPC method {method}", failure, method=method)
+        error = failure.value
+        fault = xmlrpc.client.Fault(faults.FAILED, f"FAILED: {type(error).__name__}:{error}")
+        self._respond(fault, request, finished)
+
+
+def _translate(failure: Failure) -> Any:
+    if isinstance(failure.value, SuperviseError):
+        raise to_rpc_error(failure.value)
+    return failure

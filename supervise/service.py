@@ -1,0 +1,410 @@
+"""makeService: the one place where the daemon is wired together.
+
+Config → bus, spawner, supervisor, control → HTTP servers; signals; main log; pidfile.
+"""
+
+from __future__ import annotations
+
+import os
+import resource as rlimits
+import signal
+import socket
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from attrs import define, field
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.interfaces import IListeningPort
+from twisted.logger import Logger, globalLogPublisher
+from twisted.web import resource
+
+from supervise import config as config_module
+from supervise.config.model import ConfigModel, GroupConfig
+from supervise.control import SupervisorControl
+from supervise.events.bus import EventBus
+from supervise.events.ticks import Ticker
+from supervise.logs.channel import cleanup_auto_logs
+from supervise.logs.mainlog import MainLogObserver, stdout_echo
+from supervise.logs.rotating import RotatingFile
+from supervise.process.program import SpawnContext
+from supervise.process.spawner import ReactorSpawner
+from supervise.rpc.registry import methods_of
+from supervise.rpc.resource import XMLRPCResource
+from supervise.rpc.supervisor_ns import SupervisorNamespace
+from supervise.rpc.system_ns import SystemNamespace
+from supervise.rpc.transport import ServerStartError, listen
+from supervise.states import SupervisorState
+from supervise.supervisor import Supervisor
+
+log = Logger()
+
+MAIN_RPC_FACTORIES = frozenset(
+    {"supervisor.rpcinterface:make_main_rpcinterface", "supervise.rpc:make_main_rpcinterface"}
+)
+
+
+class StartupError(Exception):
+    """The daemon cannot start; the message says why."""
+
+
+@define(eq=False)
+class DaemonOptions:
+    """How the daemon was asked to run: the config path and command-line overrides."""
+
+    config_path: str
+    overrides: Mapping[str, str] = field(factory=dict)
+    echo: bool = False
+    environ: Mapping[str, str] = field(factory=lambda: dict(os.environ))
+
+    def load(self) -> ConfigModel:
+        """Read the configuration (raises ConfigError)."""
+        return config_module.load(self.config_path, self.environ, self.overrides)
+
+
+def server_url(model: ConfigModel) -> str | None:
+    """The AUTO ``SUPERVISOR_SERVER_URL``: the first unix server, else the first inet one."""
+    for kind in ("unix", "inet"):
+        for server_config in model.servers:
+            if server_config.kind == kind:
+                return server_config.url
+    return None
+
+
+class SupervisorService(Service):
+    """The daemon as a Twisted service (``twistd supervise`` and ``supervise``)."""
+
+    def __init__(self, options: DaemonOptions, model: ConfigModel, reactor: Any) -> None:
+        self.options = options
+        self.model = model
+        self.reactor = reactor
+        self.bus = EventBus(time.time)
+        self.spawner = ReactorSpawner(reactor)
+        self.supervisor: Supervisor | None = None
+        self.control: SupervisorControl | None = None
+        self.ports: list[IListeningPort] = []
+        self.observer: MainLogObserver | None = None
+        self.ticker = Ticker(reactor, time.time, self.bus)
+        self.fcgi_socks: dict[str, socket.socket] = {}
+        self._pidfile_written = False
+        self._stopping = False
+
+    # -- Service ----------------------------------------------------------------------
+
+    def startService(self) -> None:  # noqa: N802 - Twisted's name
+        super().startService()
+        model = self.model
+        self._open_main_log(model)
+        for message in model.warnings:
+            log.warn("{message}", message=message)
+        for message in model.infos:
+            log.info("{message}", message=message)
+        self._raise_limits(model)
+        if not model.supervisord.nocleanup:
+            cleanup_auto_logs(model.supervisord.childlogdir, model.supervisord.identifier)
+        if os.getuid() == 0 and model.supervisord.user is None:
+            log.critical(
+                "Supervisor is running as root.  Privileges were not dropped because no user is "
+                "specified in the config file.  If you intend to run as root, you can set "
+                "user=root in the config file to avoid this message."
+            )
+        self.supervisor = Supervisor(
+            model,
+            self.reactor,
+            time.time,
+            self.spawner,
+            self.bus,
+            self._context(model),
+            fcgi_sockets=self._fcgi_socket,
+        )
+        self.control = SupervisorControl(self.supervisor, self.options.load)
+        try:
+            self._start_servers(model)
+        except ServerStartError as problem:
+            log.critical("{problem}", problem=str(problem))
+            raise StartupError(str(problem)) from None
+        self._write_pidfile(model)
+        log.info("supervisord started with pid {pid}", pid=os.getpid())
+        self.reactor.callWhenRunning(self._install_signal_handlers)
+        self.supervisor.start()
+        self.ticker.start()
+        self._notify_ready()
+
+    def stopService(self) -> Deferred[None]:  # noqa: N802 - Twisted's name
+        super().stopService()
+        return ensureDeferred(self._stop())
+
+    async def _stop(self) -> None:
+        self.ticker.stop()
+        if self.supervisor is not None:
+            await self.supervisor.shutdown()
+        await self._stop_servers()
+        for sock in self.fcgi_socks.values():
+            sock.close()
+        self.fcgi_socks.clear()
+        self._remove_pidfile()
+        log.info("supervisord exited")
+        if self.observer is not None:
+            globalLogPublisher.removeObserver(self.observer)
+            if self.observer.file is not None:
+                self.observer.file.close()
+
+    # -- pieces ------------------------------------------------------------------------
+
+    def _context(self, model: ConfigModel) -> SpawnContext:
+        return SpawnContext(
+            environ=dict(self.options.environ),
+            server_url=server_url(model),
+            childlogdir=model.supervisord.childlogdir,
+            identifier=model.supervisord.identifier,
+            strip_ansi=model.supervisord.strip_ansi,
+        )
+
+    def _open_main_log(self, model: ConfigModel) -> None:
+        opts = model.supervisord
+        main_file = None
+        if opts.logfile.lower() != "syslog":
+            main_file = RotatingFile(opts.logfile, opts.logfile_maxbytes, opts.logfile_backups)
+        echo = stdout_echo() if self.options.echo and not opts.silent else None
+        if self.observer is not None:
+            globalLogPublisher.removeObserver(self.observer)
+            if self.observer.file is not None:
+                self.observer.file.close()
+        self.observer = MainLogObserver(main_file, opts.loglevel, echo)
+        globalLogPublisher.addObserver(self.observer)
+
+    def _raise_limits(self, model: ConfigModel) -> None:
+        for name, limit, minimum in (
+            ("RLIMIT_NOFILE", rlimits.RLIMIT_NOFILE, model.supervisord.minfds),
+            ("RLIMIT_NPROC", rlimits.RLIMIT_NPROC, model.supervisord.minprocs),
+        ):
+            soft, hard = rlimits.getrlimit(limit)
+            if soft == rlimits.RLIM_INFINITY or soft >= minimum:
+                continue
+            new_hard = hard if hard == rlimits.RLIM_INFINITY or hard >= minimum else minimum
+            try:
+                rlimits.setrlimit(limit, (minimum, new_hard))
+                log.info("Increased {name} limit to {minimum}", name=name, minimum=minimum)
+            except (ValueError, OSError) as problem:
+                raise StartupError(
+                    f"The minimum number required by {name} ({minimum}) is higher than the "
+                    f"current limit ({soft}) and it could not be raised: {problem}"
+                ) from None
+
+    def _fcgi_socket(self, group: GroupConfig) -> int | None:
+        sock_config = group.fcgi_socket
+        if sock_config is None:
+            return None
+        if group.name in self.fcgi_socks:
+            return self.fcgi_socks[group.name].fileno()
+        url = sock_config.url
+        backlog = sock_config.backlog or socket.SOMAXCONN
+        try:
+            if url.startswith("unix://"):
+                path = url[len("unix://") :]
+                if os.path.exists(path):
+                    os.unlink(path)
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.bind(path)
+                if sock_config.mode is not None:
+                    os.chmod(path, sock_config.mode)
+                if sock_config.owner is not None:
+                    os.chown(path, *sock_config.owner)
+            else:
+                host, _, port = url[len("tcp://") :].rpartition(":")
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind((host, int(port)))
+            sock.listen(backlog)
+        except OSError as problem:
+            log.error("Could not create FastCGI socket {url}: {problem}", url=url, problem=problem)
+            return None
+        sock.set_inheritable(True)
+        self.fcgi_socks[group.name] = sock
+        return sock.fileno()
+
+    def _root(self) -> resource.Resource:
+        assert self.control is not None and self.supervisor is not None
+        namespace = SupervisorNamespace(self.control, self, time.time)
+        methods = methods_of("supervisor", namespace)
+        for extra in self.model.rpcinterfaces:
+            if extra.factory not in MAIN_RPC_FACTORIES:
+                methods.update(_load_rpc_namespace(extra.name, extra.factory, self, extra.kwargs))
+        system = SystemNamespace()
+        methods.update(methods_of("system", system))
+        system.methods = methods
+        rpc = XMLRPCResource(methods, namespace.check_state)
+        system.dispatch = rpc.dispatch
+        root = resource.Resource()
+        root.putChild(b"RPC2", rpc)
+        return root
+
+    def _start_servers(self, model: ConfigModel) -> None:
+        root = self._root()
+        for server_config in model.servers:
+            self.ports.append(listen(self.reactor, server_config, root))
+
+    async def _stop_servers(self) -> None:
+        ports, self.ports = self.ports, []
+        for port in ports:
+            await port.stopListening()
+
+    def _write_pidfile(self, model: ConfigModel) -> None:
+        try:
+            with open(model.supervisord.pidfile, "w") as handle:
+                handle.write(f"{os.getpid()}\n")
+            self._pidfile_written = True
+        except OSError as problem:
+            log.critical("could not write pidfile {path}: {problem}", path=model.supervisord.pidfile, problem=problem)
+
+    def _remove_pidfile(self) -> None:
+        if self._pidfile_written:
+            try:
+                os.unlink(self.model.supervisord.pidfile)
+            except OSError:
+                pass
+            self._pidfile_written = False
+
+    def _notify_ready(self) -> None:
+        target = self.options.environ.get("NOTIFY_SOCKET")
+        if not target:
+            return
+        address = "\0" + target[1:] if target.startswith("@") else target
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+                sock.sendto(f"READY=1\nMAINPID={os.getpid()}".encode(), address)
+        except OSError as problem:
+            log.warn("could not notify readiness to {target}: {problem}", target=target, problem=problem)
+
+    # -- signals -------------------------------------------------------------------------
+
+    def _install_signal_handlers(self) -> None:
+        handlers: dict[int, Callable[[], None]] = {
+            signal.SIGTERM: self.request_shutdown,
+            signal.SIGINT: self.request_shutdown,
+            signal.SIGQUIT: self.request_shutdown,
+            signal.SIGHUP: self.request_restart,
+            signal.SIGUSR2: self.reopen_logs,
+        }
+        for number, action in handlers.items():
+            signal.signal(number, self._make_handler(number, action))
+
+    def _make_handler(self, number: int, action: Callable[[], None]) -> Callable[[int, Any], None]:
+        name = signal.Signals(number).name
+
+        def handler(signum: int, frame: Any) -> None:
+            self.reactor.callFromThread(self._on_signal, name, action)
+
+        return handler
+
+    def _on_signal(self, name: str, action: Callable[[], None]) -> None:
+        if action == self.reopen_logs:
+            log.info("received {name} indicating log reopen request", name=name)
+        elif action == self.request_restart:
+            if self._stopping:
+                log.warn("ignored {name} indicating restart request (shutdown in progress)", name=name)
+                return
+            log.warn("received {name} indicating restart request", name=name)
+        else:
+            log.warn("received {name} indicating exit request", name=name)
+        action()
+
+    # -- Daemon (what the RPC namespace needs) ----------------------------------------------
+
+    def pid(self) -> int:
+        """The daemon's pid."""
+        return os.getpid()
+
+    def identifier(self) -> str:
+        """The configured identifier."""
+        return self.model.supervisord.identifier
+
+    def main_log_path(self) -> str | None:
+        """The main log file (None for syslog)."""
+        path = self.model.supervisord.logfile
+        return None if path.lower() == "syslog" else path
+
+    def clear_main_log(self) -> None:
+        """Delete and reopen the main log file."""
+        if self.observer is not None and self.observer.file is not None:
+            self.observer.file.clear()
+
+    def request_shutdown(self) -> None:
+        """Stop everything and exit, after the current reply is sent."""
+        if self._stopping:
+            return
+        self._stopping = True
+        self.reactor.callLater(0, self.reactor.stop)
+
+    def request_restart(self) -> None:
+        """Reload after the current reply is sent."""
+        self.reactor.callLater(0, lambda: ensureDeferred(self.reload()))
+
+    def reopen_logs(self) -> None:
+        """Reopen the main log and every child log (SIGUSR2)."""
+        if self.observer is not None:
+            self.observer.reopen()
+        log.info("supervisord logreopen")
+        if self.supervisor is not None:
+            for group in self.supervisor.groups.values():
+                for program in group.processes.values():
+                    program.stdout.reopen()
+                    program.stderr.reopen()
+
+    async def reload(self) -> None:
+        """Re-read the config and rebuild everything; keep running on a bad config."""
+        assert self.supervisor is not None and self.control is not None
+        if self.supervisor.state is not SupervisorState.RUNNING:
+            return
+        try:
+            model = self.options.load()
+        except ValueError as problem:
+            log.error("restart refused, keeping the running configuration: {problem}", problem=str(problem))
+            return
+        await self._stop_servers()
+        self.model = model
+        self.control.pending = None
+        await self.supervisor.replace(model, self._context(model))
+        self._open_main_log(model)
+        try:
+            self._start_servers(model)
+        except ServerStartError as problem:
+            log.critical("{problem}", problem=str(problem))
+        self._write_pidfile(model)
+
+
+def _load_rpc_namespace(
+    name: str, factory_spec: str, daemon: SupervisorService, kwargs: Mapping[str, str]
+) -> dict[str, Callable[..., Any]]:
+    import importlib
+    import inspect
+
+    module_name, _, attribute = factory_spec.partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            target = getattr(target, part)
+        namespace = target(daemon, **kwargs)
+    except Exception:
+        log.failure("could not load [rpcinterface:{name}] ({factory})", name=name, factory=factory_spec)
+        return {}
+    log.info("RPC interface {name!r} initialized", name=name)
+    found = {}
+    for attr_name, member in inspect.getmembers(namespace, callable):
+        if not attr_name.startswith("_"):
+            found[f"{name}.{attr_name}"] = member
+    return found
+
+
+def make_service(options: DaemonOptions, reactor: Any = None) -> SupervisorService:
+    """Build the daemon's service; ConfigError if the configuration is invalid."""
+    if reactor is None:
+        from twisted.internet import reactor as global_reactor
+
+        reactor = global_reactor
+    model = options.load()
+    return SupervisorService(options, model, reactor)
+
+
+__all__ = ["DaemonOptions", "SupervisorService", "make_service"]

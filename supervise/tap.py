@@ -1,0 +1,91 @@
+"""``twistd supervise``: command-line options → the daemon's service."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from twisted.application.service import IService
+from twisted.python import usage
+
+from supervise import config
+from supervise.service import DaemonOptions, make_service
+
+#: supervisord flags that set a ``[supervisord]`` option (flag, option, takes a value).
+OVERRIDE_FLAGS: tuple[tuple[str, str, str, bool], ...] = (
+    ("u", "user", "user", True),
+    ("m", "umask", "umask", True),
+    ("d", "directory", "directory", True),
+    ("l", "logfile", "logfile", True),
+    ("y", "logfile_maxbytes", "logfile_maxbytes", True),
+    ("z", "logfile_backups", "logfile_backups", True),
+    ("e", "loglevel", "loglevel", True),
+    ("j", "pidfile", "pidfile", True),
+    ("i", "identifier", "identifier", True),
+    ("q", "childlogdir", "childlogdir", True),
+    ("a", "minfds", "minfds", True),
+    ("", "minprocs", "minprocs", True),
+    ("k", "nocleanup", "nocleanup", False),
+    ("t", "strip_ansi", "strip_ansi", False),
+    ("s", "silent", "silent", False),
+)
+
+
+class Options(usage.Options):
+    """Options of ``twistd supervise``: supervisord's own, where twistd leaves room."""
+
+    synopsis = "[-c FILE] [supervisord options]"
+    optParameters = [  # noqa: RUF012 - Twisted's API
+        ["configuration", "c", None, "configuration file (default: supervisord's search path)"],
+        ["supervise-user", None, None, "[supervisord] user"],
+        ["supervise-umask", None, None, "[supervisord] umask"],
+        ["supervise-directory", None, None, "[supervisord] directory"],
+        ["supervise-logfile", None, None, "[supervisord] logfile (the main activity log)"],
+        ["logfile_maxbytes", "y", None, "[supervisord] logfile_maxbytes"],
+        ["logfile_backups", "z", None, "[supervisord] logfile_backups"],
+        ["loglevel", "e", None, "[supervisord] loglevel"],
+        ["supervise-pidfile", "j", None, "[supervisord] pidfile"],
+        ["identifier", "i", None, "[supervisord] identifier"],
+        ["childlogdir", "q", None, "[supervisord] childlogdir"],
+        ["minfds", "a", None, "[supervisord] minfds"],
+        ["minprocs", None, None, "[supervisord] minprocs"],
+    ]
+    optFlags = [  # noqa: RUF012 - Twisted's API
+        ["nocleanup", "k", "do not remove old AUTO child logs at start"],
+        ["strip_ansi", "t", "strip ANSI escapes from child output"],
+        ["silent", "s", "do not echo the main log to stdout in the foreground"],
+        ["echo-main-log", None, "echo main-log lines to stdout (the supervise command does)"],
+    ]
+
+    def overrides(self) -> dict[str, str]:
+        """``[supervisord]`` options given on the command line."""
+        result: dict[str, str] = {}
+        for key in ("logfile_maxbytes", "logfile_backups", "loglevel", "identifier", "childlogdir", "minfds", "minprocs"):
+            if self[key] is not None:
+                result[key] = self[key]
+        for key in ("user", "umask", "directory", "logfile", "pidfile"):
+            if self[f"supervise-{key}"] is not None:
+                result[key] = self[f"supervise-{key}"]
+        for key in ("nocleanup", "strip_ansi", "silent"):
+            if self[key]:
+                result[key] = "true"
+        return result
+
+
+def make_service_from_options(options: Options, foreground: bool = True) -> IService:
+    """Build the service, or exit 2 with ``Error: …`` on a bad configuration."""
+    try:
+        path = options["configuration"] or config.find_config()
+        echo = foreground and bool(options["echo-main-log"])
+        daemon_options = DaemonOptions(path, options.overrides(), echo, dict(os.environ))
+        return make_service(daemon_options)
+    except ValueError as problem:
+        sys.stderr.write(f"Error: {problem}\nFor help, use {sys.argv[0]} -h\n")
+        raise SystemExit(2) from None
+
+
+def foreground_requested(argv: Any = None) -> bool:
+    """True when twistd was asked to stay in the foreground (``-n``/``--nodaemon``)."""
+    args = sys.argv if argv is None else argv
+    return any(a in ("-n", "--nodaemon") or (a.startswith("-") and not a.startswith("--") and "n" in a[1:2]) for a in args)
