@@ -1,0 +1,188 @@
+"""Layer 1: whole configuration files read as supervisord reads them."""
+
+import os
+import textwrap
+
+import pytest
+
+from supervise.config import ConfigError, find_config, load
+from supervise.config.diff import diff
+from supervise.config.model import GroupKind
+from supervise.config.values import AutoRestart, LogTarget
+
+
+def write(path, text):
+    path.write_text(textwrap.dedent(text))
+    return str(path)
+
+
+def test_defaults_match_supervisord(tmp_path):
+    """A bare program gets supervisord's defaults."""
+    conf = write(tmp_path / "s.conf", "[supervisord]\n[program:web]\ncommand=/bin/cat\n")
+    model = load(conf, environ={})
+    (group,) = model.groups
+    (process,) = group.processes
+    assert (group.name, group.priority, group.kind) == ("web", 999, GroupKind.PROGRAM)
+    assert (process.autostart, process.startsecs, process.startretries) == (True, 1, 3)
+    assert (process.autorestart, process.exitcodes, process.stopwaitsecs) == (AutoRestart.UNEXPECTED, (0,), 10)
+    assert process.stdout.logfile is LogTarget.AUTO and process.stdout.maxbytes == 50 * 1024 * 1024
+    assert model.supervisord.identifier == "supervisor"
+    assert model.supervisord.pidfile == os.path.abspath("supervisord.pid")
+
+
+def test_numprocs_and_expansions(tmp_path):
+    """numprocs expands process_name, command and environment per process_num."""
+    conf = write(
+        tmp_path / "s.conf",
+        """
+        [supervisord]
+        environment = BASE=b
+        [program:multi]
+        command = /bin/echo %(process_num)d %(here)s %(ENV_BASE)s %(group_name)s
+        process_name = %(program_name)s_%(process_num)02d
+        numprocs = 2
+        numprocs_start = 4
+        environment = N="%(process_num)d"
+        """,
+    )
+    (group,) = load(conf, environ={}).groups
+    names = [p.name for p in group.processes]
+    assert names == ["multi_04", "multi_05"]
+    assert group.processes[1].command == f"/bin/echo 5 {tmp_path} b multi"
+    assert dict(group.processes[0].environment) == {"BASE": "b", "N": "4"}
+    assert group.processes[0].namespec == "multi:multi_04"
+
+
+def test_numprocs_requires_process_num(tmp_path):
+    """numprocs > 1 without %(process_num) in process_name is an error naming the option."""
+    conf = write(tmp_path / "s.conf", "[supervisord]\n[program:m]\ncommand=/bin/cat\nnumprocs=2\n")
+    with pytest.raises(ConfigError) as error:
+        load(conf, environ={})
+    assert "%(process_num) must be present within process_name when numprocs > 1" in str(error.value)
+    assert error.value.section == "program:m"
+
+
+def test_error_names_file_line_section_option(tmp_path):
+    """A bad value is reported with its file, line, section and option."""
+    conf = write(tmp_path / "bad.conf", "[supervisord]\n\n[program:a]\ncommand=/bin/cat\nautostart=maybe\n")
+    with pytest.raises(ConfigError) as error:
+        load(conf, environ={})
+    assert str(error.value) == f"{conf}:5: [program:a] autostart: not a valid boolean value: 'maybe'"
+
+
+def test_include_globs_relative_with_here(tmp_path):
+    """[include] globs are relative to the including file; %(here)s is per file."""
+    sub = tmp_path / "conf.d"
+    sub.mkdir()
+    write(sub / "b.conf", "[program:b]\ncommand=/bin/cat\ndirectory=%(here)s\n")
+    write(sub / "a.conf", "[program:a]\ncommand=/bin/cat\nstartsecs=ten\n")
+    conf = write(tmp_path / "main.conf", "[supervisord]\n[include]\nfiles = conf.d/*.conf nomatch/*.conf\n")
+    with pytest.raises(ConfigError) as error:
+        load(conf, environ={})
+    assert str(error.value).startswith(f"{sub / 'a.conf'}:3: [program:a] startsecs:")
+    assert f"(included from {conf}:3)" in str(error.value)
+    (sub / "a.conf").unlink()
+    model = load(conf, environ={})
+    assert model.group("b").processes[0].directory == str(sub)
+    assert any("No file matches via include" in w for w in model.warnings)
+
+
+def test_inline_comment_cuts_command(tmp_path):
+    """As in supervisord, ' ;' starts a comment even inside quotes."""
+    conf = write(tmp_path / "s.conf", "[supervisord]\n[program:a]\ncommand=bash -c 'a ; b'\n")
+    assert load(conf, environ={}).groups[0].processes[0].command == "bash -c 'a"
+
+
+def test_group_section_and_unknown_member(tmp_path):
+    """[group:x] gathers programs; naming an unknown program is an error."""
+    conf = write(
+        tmp_path / "s.conf",
+        "[supervisord]\n[program:a]\ncommand=/bin/cat\n[program:b]\ncommand=/bin/cat\n[group:g]\nprograms=a,b\npriority=5\n",
+    )
+    model = load(conf, environ={})
+    assert [g.name for g in model.groups] == ["g"]
+    assert [p.namespec for p in model.groups[0].processes] == ["g:a", "g:b"]
+    bad = write(tmp_path / "t.conf", "[supervisord]\n[group:g]\nprograms=zz\n")
+    with pytest.raises(ConfigError, match=r"\[group:g\] names unknown program or fcgi-program zz"):
+        load(bad, environ={})
+
+
+def test_missing_supervisord_section(tmp_path):
+    """A file without [supervisord] is refused with supervisord's message."""
+    conf = write(tmp_path / "s.conf", "[program:a]\ncommand=/bin/cat\n")
+    with pytest.raises(ConfigError, match=".ini file does not include supervisord section"):
+        load(conf, environ={})
+
+
+def test_unknown_expansion_lists_available_names(tmp_path):
+    """An unknown %(name)s says which names are available."""
+    conf = write(tmp_path / "s.conf", "[supervisord]\n[program:a]\ncommand=ls %(foo)s\n")
+    with pytest.raises(ConfigError, match=r"contains names \('foo'\) which cannot be expanded"):
+        load(conf, environ={})
+
+
+def test_eventlistener_validation(tmp_path):
+    """Listeners need events, known event names and no redirect_stderr."""
+    base = "[supervisord]\n[eventlistener:e]\ncommand=/bin/cat\n"
+    cases = {
+        "": 'requires an "events" line',
+        "events=FOO\n": "Unknown event type FOO in [eventlistener:e] events",
+        "events=PROCESS_STATE\nbuffer_size=0\n": "invalid buffer_size (0)",
+        "events=TICK_5\nredirect_stderr=true\n": "redirect_stderr=true but this is not allowed",
+    }
+    for extra, message in cases.items():
+        conf = write(tmp_path / "e.conf", base + extra)
+        with pytest.raises(ConfigError) as error:
+            load(conf, environ={})
+        assert message in str(error.value)
+    conf = write(tmp_path / "e.conf", base + "events=process_state,TICK_60\n")
+    pool = load(conf, environ={}).groups[0]
+    assert (pool.kind, pool.priority, pool.events) == (GroupKind.EVENTLISTENER, -1, ("PROCESS_STATE", "TICK_60"))
+
+
+def test_servers_and_credentials(tmp_path):
+    """HTTP servers parse; a username without password is refused."""
+    conf = write(
+        tmp_path / "s.conf",
+        "[supervisord]\n[unix_http_server]\nfile=%(here)s/s.sock\nchmod=0770\n[inet_http_server]\nport=127.0.0.1:9001\nusername=u\npassword={SHA}ab\n",
+    )
+    unix, inet = sorted(load(conf, environ={}).servers, key=lambda s: s.kind, reverse=True)
+    assert (unix.file, unix.chmod, unix.url) == (str(tmp_path / "s.sock"), 0o770, f"unix://{tmp_path}/s.sock")
+    assert (inet.host, inet.port, inet.username) == ("127.0.0.1", 9001, "u")
+    bad = write(tmp_path / "t.conf", "[supervisord]\n[inet_http_server]\nport=9001\nusername=u\n")
+    with pytest.raises(ConfigError, match="incomplete authentication"):
+        load(bad, environ={})
+
+
+def test_stopasgroup_requires_killasgroup(tmp_path):
+    """stopasgroup=true with killasgroup=false is refused."""
+    conf = write(tmp_path / "s.conf", "[supervisord]\n[program:a]\ncommand=x\nstopasgroup=true\nkillasgroup=false\n")
+    with pytest.raises(ConfigError, match="Cannot set stopasgroup=true and killasgroup=false"):
+        load(conf, environ={})
+
+
+def test_unknown_options_are_warned_not_fatal(tmp_path):
+    """An unknown option is ignored, as in supervisord, with a warning naming it."""
+    conf = write(tmp_path / "s.conf", "[supervisord]\n[program:a]\ncommand=x\ncomand_typo=1\n")
+    model = load(conf, environ={})
+    assert any("comand_typo" in w for w in model.warnings)
+
+
+def test_command_line_overrides_win(tmp_path):
+    """[supervisord] options given on the command line override the file."""
+    conf = write(tmp_path / "s.conf", "[supervisord]\nidentifier=file\n")
+    assert load(conf, environ={}, overrides={"identifier": "cli"}).supervisord.identifier == "cli"
+
+
+def test_diff_added_changed_removed(tmp_path):
+    """Rereading reports added, changed and removed groups by name."""
+    old = load(write(tmp_path / "a.conf", "[supervisord]\n[program:a]\ncommand=x\n[program:b]\ncommand=y\n"), environ={})
+    new = load(write(tmp_path / "b.conf", "[supervisord]\n[program:b]\ncommand=z\n[program:c]\ncommand=x\n"), environ={})
+    result = diff({g.name: g for g in old.groups}, new)
+    assert result.names() == (["c"], ["b"], ["a"])
+
+
+def test_find_config_message(tmp_path):
+    """With no config anywhere, the error lists the searched paths."""
+    with pytest.raises(ConfigError, match="No config file found at default paths"):
+        find_config([str(tmp_path / "none.conf")])
