@@ -78,7 +78,10 @@ def parse(argv: Sequence[str]) -> tuple[str | None, dict[str, str]]:
     try:
         options, positional = getopt.gnu_getopt(list(argv), SHORT, LONG)
     except getopt.GetoptError as problem:
-        raise UsageError(f"option {problem.opt and ('-' if len(problem.opt) == 1 else '--') + problem.opt} not recognized" if "not recognized" in problem.msg else problem.msg) from None
+        if "not recognized" in problem.msg:
+            dashes = "-" if len(problem.opt) == 1 else "--"
+            raise UsageError(f"option {dashes}{problem.opt} not recognized") from None
+        raise UsageError(problem.msg) from None
     if positional:
         raise UsageError(f"positional arguments are not supported: {positional!r}")
     path: str | None = None

@@ -12,7 +12,7 @@ class IEventListener(Interface):
     event_types = Attribute("tuple of Event classes; subclasses included")
     max_pending = Attribute("int, bound of this listener's queue while it is busy")
 
-    def notify(event: object) -> object:
+    def notify(event):  # type: ignore[no-untyped-def]  # Event -> Deferred | None
         """Take one event; a returned Deferred holds back the next until it fires."""
 
 
@@ -30,7 +30,7 @@ class ISubscription(Interface):
 class IEventBus(Interface):
     """The one bus every lifecycle event travels on."""
 
-    def publish(event: object) -> object:
+    def publish(event):  # type: ignore[no-untyped-def]  # Event -> Event
         """Stamp ``serial`` and ``when``, deliver in order, return the stamped event.
 
         Delivery is never re-entrant: a publish made while delivering is queued and
@@ -69,7 +69,7 @@ class IChildProtocol(Interface):
 class IProcessSpawner(Interface):
     """Starts children."""
 
-    def spawn(spec: object, protocol: IChildProtocol) -> IChild:
+    def spawn(spec, protocol):  # type: ignore[no-untyped-def]  # SpawnSpec, IChildProtocol -> IChild
         """Start a child from a SpawnSpec; failures before exec raise SpawnError."""
 
 

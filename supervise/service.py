@@ -248,7 +248,9 @@ class SupervisorService(Service):
     async def _stop_servers(self) -> None:
         ports, self.ports = self.ports, []
         for port in ports:
-            await port.stopListening()
+            stopping = port.stopListening()
+            if stopping is not None:
+                await stopping
 
     def _write_pidfile(self, model: ConfigModel) -> None:
         try:
@@ -256,7 +258,11 @@ class SupervisorService(Service):
                 handle.write(f"{os.getpid()}\n")
             self._pidfile_written = True
         except OSError as problem:
-            log.critical("could not write pidfile {path}: {problem}", path=model.supervisord.pidfile, problem=problem)
+            log.critical(
+                "could not write pidfile {path}: {problem}",
+                path=model.supervisord.pidfile,
+                problem=problem,
+            )
 
     def _remove_pidfile(self) -> None:
         if self._pidfile_written:
@@ -275,7 +281,9 @@ class SupervisorService(Service):
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
                 sock.sendto(f"READY=1\nMAINPID={os.getpid()}".encode(), address)
         except OSError as problem:
-            log.warn("could not notify readiness to {target}: {problem}", target=target, problem=problem)
+            log.warn(
+                "could not notify readiness to {target}: {problem}", target=target, problem=problem
+            )
 
     # -- signals -------------------------------------------------------------------------
 
@@ -303,7 +311,9 @@ class SupervisorService(Service):
             log.info("received {name} indicating log reopen request", name=name)
         elif action == self.request_restart:
             if self._stopping:
-                log.warn("ignored {name} indicating restart request (shutdown in progress)", name=name)
+                log.warn(
+                    "ignored {name} indicating restart request (shutdown in progress)", name=name
+                )
                 return
             log.warn("received {name} indicating restart request", name=name)
         else:
@@ -360,7 +370,10 @@ class SupervisorService(Service):
         try:
             model = self.options.load()
         except ValueError as problem:
-            log.error("restart refused, keeping the running configuration: {problem}", problem=str(problem))
+            log.error(
+                "restart refused, keeping the running configuration: {problem}",
+                problem=str(problem),
+            )
             return
         await self._stop_servers()
         self.model = model
@@ -387,7 +400,9 @@ def _load_rpc_namespace(
             target = getattr(target, part)
         namespace = target(daemon, **kwargs)
     except Exception:
-        log.failure("could not load [rpcinterface:{name}] ({factory})", name=name, factory=factory_spec)
+        log.failure(
+            "could not load [rpcinterface:{name}] ({factory})", name=name, factory=factory_spec
+        )
         return {}
     log.info("RPC interface {name!r} initialized", name=name)
     found = {}

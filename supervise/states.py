@@ -42,6 +42,4 @@ STOPPED_STATES = frozenset(
     {ProcessState.STOPPED, ProcessState.EXITED, ProcessState.FATAL, ProcessState.UNKNOWN}
 )
 RUNNING_STATES = frozenset({ProcessState.RUNNING, ProcessState.BACKOFF, ProcessState.STARTING})
-SIGNALLABLE_STATES = frozenset(
-    {ProcessState.RUNNING, ProcessState.STARTING, ProcessState.STOPPING}
-)
+SIGNALLABLE_STATES = frozenset({ProcessState.RUNNING, ProcessState.STARTING, ProcessState.STOPPING})

@@ -36,7 +36,7 @@ class Options(usage.Options):
     """Options of ``twistd supervise``: supervisord's own, where twistd leaves room."""
 
     synopsis = "[-c FILE] [supervisord options]"
-    optParameters = [  # noqa: RUF012 - Twisted's API
+    optParameters = [
         ["configuration", "c", None, "configuration file (default: supervisord's search path)"],
         ["supervise-user", None, None, "[supervisord] user"],
         ["supervise-umask", None, None, "[supervisord] umask"],
@@ -51,7 +51,7 @@ class Options(usage.Options):
         ["minfds", "a", None, "[supervisord] minfds"],
         ["minprocs", None, None, "[supervisord] minprocs"],
     ]
-    optFlags = [  # noqa: RUF012 - Twisted's API
+    optFlags = [
         ["nocleanup", "k", "do not remove old AUTO child logs at start"],
         ["strip_ansi", "t", "strip ANSI escapes from child output"],
         ["silent", "s", "do not echo the main log to stdout in the foreground"],
@@ -61,7 +61,15 @@ class Options(usage.Options):
     def overrides(self) -> dict[str, str]:
         """``[supervisord]`` options given on the command line."""
         result: dict[str, str] = {}
-        for key in ("logfile_maxbytes", "logfile_backups", "loglevel", "identifier", "childlogdir", "minfds", "minprocs"):
+        for key in (
+            "logfile_maxbytes",
+            "logfile_backups",
+            "loglevel",
+            "identifier",
+            "childlogdir",
+            "minfds",
+            "minprocs",
+        ):
             if self[key] is not None:
                 result[key] = self[key]
         for key in ("user", "umask", "directory", "logfile", "pidfile"):
@@ -88,4 +96,8 @@ def make_service_from_options(options: Options, foreground: bool = True) -> ISer
 def foreground_requested(argv: Any = None) -> bool:
     """True when twistd was asked to stay in the foreground (``-n``/``--nodaemon``)."""
     args = sys.argv if argv is None else argv
-    return any(a in ("-n", "--nodaemon") or (a.startswith("-") and not a.startswith("--") and "n" in a[1:2]) for a in args)
+    return any(
+        a in ("-n", "--nodaemon")
+        or (a.startswith("-") and not a.startswith("--") and "n" in a[1:2])
+        for a in args
+    )

@@ -118,7 +118,9 @@ class Harness:
     def add(self, name: str, command: str = "/bin/true", **options: object) -> Program:
         """Add a program (its options are ProcessConfig fields)."""
         config = ProcessConfig(name=name, group=name, program=name, command=command, **options)  # type: ignore[arg-type]
-        context = SpawnContext(environ=dict(os.environ), server_url=None, childlogdir=self.tmpdir, identifier="test")
+        context = SpawnContext(
+            environ=dict(os.environ), server_url=None, childlogdir=self.tmpdir, identifier="test"
+        )
         program = Program(
             config, self.clock, self.clock.seconds, self.spawner, self.bus, context,
             may_restart=lambda: self.restarts_allowed,

@@ -179,7 +179,9 @@ def build_supervisord(
         logfile_maxbytes=section.parse("logfile_maxbytes", "50MB", values.byte_size),
         logfile_backups=section.parse("logfile_backups", "10", values.integer),
         loglevel=section.parse("loglevel", "info", values.logging_level),
-        pidfile=os.path.abspath(section.parse("pidfile", "supervisord.pid", values.existing_dirpath)),
+        pidfile=os.path.abspath(
+            section.parse("pidfile", "supervisord.pid", values.existing_dirpath)
+        ),
         umask=section.parse("umask", "022", values.octal),
         nodaemon=section.parse("nodaemon", "false", values.boolean),
         silent=section.parse("silent", "false", values.boolean),
@@ -216,14 +218,18 @@ def build_groups(
             continue
         section = _Section(raw, name, {"here": raw.here, **env_names})
         section.warn_unknown(GROUP_OPTIONS)
-        group_name = section.convert("programs", name.split(":", 1)[1], values.process_or_group_name)
+        group_name = section.convert(
+            "programs", name.split(":", 1)[1], values.process_or_group_name
+        )
         members = section.parse("programs", "", values.list_of_strings)
         priority = section.parse("priority", "999", values.integer)
         processes: list[ProcessConfig] = []
         for member in members:
             program_section, fcgi_section = f"program:{member}", f"fcgi-program:{member}"
             if program_section not in raw.sections and fcgi_section not in raw.sections:
-                raise section.error(f"[{name}] names unknown program or fcgi-program {member}", "programs")
+                raise section.error(
+                    f"[{name}] names unknown program or fcgi-program {member}", "programs"
+                )
             if program_section in raw.sections and fcgi_section in raw.sections:
                 raise section.error(
                     f"[{name}] name {member} is ambiguous (exists as program and fcgi-program)",
@@ -242,7 +248,9 @@ def build_groups(
             groups.append(build_listener_pool(raw, name, env_names, supervisord))
     for name in sections:
         if name.startswith("fcgi-program:") and name not in grouped:
-            groups.append(_homogeneous_group(raw, name, env_names, supervisord, GroupKind.FCGI_PROGRAM))
+            groups.append(
+                _homogeneous_group(raw, name, env_names, supervisord, GroupKind.FCGI_PROGRAM)
+            )
     return groups
 
 
@@ -254,7 +262,9 @@ def _homogeneous_group(
     kind: GroupKind,
 ) -> GroupConfig:
     section = _Section(raw, name, {"here": raw.here, **env_names})
-    group_name = section.convert("process_name", name.split(":", 1)[1], values.process_or_group_name)
+    group_name = section.convert(
+        "process_name", name.split(":", 1)[1], values.process_or_group_name
+    )
     priority = section.parse("priority", "999", values.integer)
     processes = build_processes(raw, name, group_name, env_names, supervisord)
     fcgi = build_fcgi_socket(section, group_name) if kind is GroupKind.FCGI_PROGRAM else None
@@ -270,7 +280,9 @@ def build_listener_pool(
     priority = section.parse("priority", "-1", values.integer)
     buffer_size = section.parse("buffer_size", "10", values.integer)
     if buffer_size < 1:
-        raise section.error(f"[{name}] section sets invalid buffer_size ({buffer_size})", "buffer_size")
+        raise section.error(
+            f"[{name}] section sets invalid buffer_size ({buffer_size})", "buffer_size"
+        )
     handler = section.parse("result_handler", DEFAULT_RESULT_HANDLER, str)
     if handler != DEFAULT_RESULT_HANDLER and not _resolvable(handler):
         raise section.error(f"{handler} cannot be resolved within [{name}]", "result_handler")
@@ -316,7 +328,9 @@ def _resolvable(spec: str) -> bool:
 
 def build_fcgi_socket(section: _Section, program_name: str) -> FcgiSocketConfig:
     """Build the shared socket of an ``[fcgi-program:x]``."""
-    socket_url = section.text("socket", None, expand_names={**section.names, "program_name": program_name})
+    socket_url = section.text(
+        "socket", None, expand_names={**section.names, "program_name": program_name}
+    )
     if not socket_url:
         raise section.error(f'[{section.name}] section requires a "socket" line', "socket")
     backlog = section.optional("socket_backlog", values.integer)
@@ -376,7 +390,9 @@ def build_processes(
     section = _Section(raw, name, common)
     section.warn_unknown(known)
     section.convert("process_name", program_name, values.process_or_group_name)
-    priority = section.parse("priority", "-1" if kind is GroupKind.EVENTLISTENER else "999", values.integer)
+    priority = section.parse(
+        "priority", "-1" if kind is GroupKind.EVENTLISTENER else "999", values.integer
+    )
     autostart = section.parse("autostart", "true", values.boolean)
     autorestart = section.parse("autorestart", "unexpected", values.auto_restart)
     startsecs = section.parse("startsecs", "1", values.integer)
@@ -389,8 +405,14 @@ def build_processes(
     redirect_stderr = section.parse("redirect_stderr", "false", values.boolean)
     numprocs = section.parse("numprocs", "1", values.integer)
     numprocs_start = section.parse("numprocs_start", "0", values.integer)
-    capture = {c: section.parse(f"{c}_capture_maxbytes", "0", values.byte_size) for c in ("stdout", "stderr")}
-    events_on = {c: section.parse(f"{c}_events_enabled", "false", values.boolean) for c in ("stdout", "stderr")}
+    capture = {
+        c: section.parse(f"{c}_capture_maxbytes", "0", values.byte_size)
+        for c in ("stdout", "stderr")
+    }
+    events_on = {
+        c: section.parse(f"{c}_events_enabled", "false", values.boolean)
+        for c in ("stdout", "stderr")
+    }
     serverurl = section.text("serverurl", None)
     if serverurl is not None and serverurl.strip().upper() == "AUTO":
         serverurl = None
@@ -415,7 +437,9 @@ def build_processes(
         environment = section.convert("environment", env_text, values.environment)
         names.update({f"ENV_{k}": v for k, v in environment.items()})
         directory = section.text("directory", None, expand_names=names)
-        channels = {c: _channel(section, c, names, capture[c], events_on[c]) for c in ("stdout", "stderr")}
+        channels = {
+            c: _channel(section, c, names, capture[c], events_on[c]) for c in ("stdout", "stderr")
+        }
         if redirect_stderr:
             if not isinstance(channels["stderr"].logfile, values.LogTarget):
                 raw.warnings.append(
@@ -464,7 +488,9 @@ def build_processes(
                 stdout=channels["stdout"],
                 stderr=channels["stderr"],
                 kind=kind,
-                source=(raw.section_locations[name].path if name in raw.section_locations else raw.path),
+                source=(
+                    raw.section_locations[name].path if name in raw.section_locations else raw.path
+                ),
             )
         )
     del environment_template
@@ -478,7 +504,9 @@ def _channel(
     logfile_text = section.text(f"{channel}_logfile", "AUTO", expand_names=names) or "AUTO"
     logfile = section.convert(f"{channel}_logfile", logfile_text, values.logfile_name)
     backups = section.parse(f"{channel}_logfile_backups", "10", values.integer, expand_names=names)
-    maxbytes = section.parse(f"{channel}_logfile_maxbytes", "50MB", values.byte_size, expand_names=names)
+    maxbytes = section.parse(
+        f"{channel}_logfile_maxbytes", "50MB", values.byte_size, expand_names=names
+    )
     syslog = section.parse(f"{channel}_syslog", "false", values.boolean, expand_names=names)
     if logfile is values.LogTarget.SYSLOG:
         section.raw.warnings.append(
@@ -509,7 +537,11 @@ def build_servers(raw: RawConfig, env_names: Mapping[str, object]) -> list[Serve
                 raise section.error(f"section [{name}] has no port value", "port")
             host, port = section.convert("port", port_text, values.inet_address)
             username, password = _credentials(section)
-            servers.append(ServerConfig("inet", name, host=host, port=port, username=username, password=password))
+            servers.append(
+                ServerConfig(
+                    "inet", name, host=host, port=port, username=username, password=password
+                )
+            )
         elif name.startswith("unix_http_server"):
             section = _Section(raw, name, names)
             section.warn_unknown(UNIX_SERVER_OPTIONS)
@@ -525,10 +557,20 @@ def build_servers(raw: RawConfig, env_names: Mapping[str, object]) -> list[Serve
             chown_text = section.text("chown", None)
             chown = None
             if chown_text is not None:
-                chown = section.convert("chown", chown_text, lambda t: values.user_and_group(t, "sockchown value"))
+                chown = section.convert(
+                    "chown", chown_text, lambda t: values.user_and_group(t, "sockchown value")
+                )
             username, password = _credentials(section)
             servers.append(
-                ServerConfig("unix", name, file=file, chmod=chmod, chown=chown, username=username, password=password)
+                ServerConfig(
+                    "unix",
+                    name,
+                    file=file,
+                    chmod=chmod,
+                    chown=chown,
+                    username=username,
+                    password=password,
+                )
             )
     return servers
 
@@ -553,7 +595,9 @@ def build_rpcinterfaces(raw: RawConfig) -> list[RpcInterfaceConfig]:
         options = dict(raw.sections[name])
         factory = options.pop("supervisor.rpcinterface_factory", None)
         if not factory:
-            raise raw.error(f"section [{name}] does not specify a supervisor.rpcinterface_factory", name)
+            raise raw.error(
+                f"section [{name}] does not specify a supervisor.rpcinterface_factory", name
+            )
         result.append(RpcInterfaceConfig(name.split(":", 1)[1], factory.strip(), options))
     return result
 

@@ -32,7 +32,9 @@ class ConfigDiff:
 def diff(active: dict[str, GroupConfig], new: ConfigModel) -> ConfigDiff:
     """Diff the active groups against a newly read configuration."""
     new_groups = {g.name: g for g in new.groups}
-    added = tuple(sorted((g for n, g in new_groups.items() if n not in active), key=lambda g: g.name))
+    added = tuple(
+        sorted((g for n, g in new_groups.items() if n not in active), key=lambda g: g.name)
+    )
     changed = tuple(
         sorted(
             (g for n, g in new_groups.items() if n in active and active[n] != g),

@@ -20,8 +20,10 @@ def expand(text: str, names: Mapping[str, object], option: str) -> str:
             f"Format string {text!r} for {option!r} contains names ({error}) which cannot "
             f"be expanded. Available names: {available}"
         ) from None
-    except Exception as error:  # noqa: BLE001 - any formatting failure is a config error
-        raise ValueError(f"Format string {text!r} for {option!r} is badly formatted: {error}") from None
+    except Exception as error:
+        raise ValueError(
+            f"Format string {text!r} for {option!r} is badly formatted: {error}"
+        ) from None
 
 
 def environ_expansions(environ: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -52,7 +52,9 @@ class RawConfig:
                 return found
         return self.section_locations.get(section)
 
-    def error(self, message: str, section: str | None = None, option: str | None = None) -> ConfigError:
+    def error(
+        self, message: str, section: str | None = None, option: str | None = None
+    ) -> ConfigError:
         """Build a ConfigError located at ``section``/``option``."""
         where = self.locate(section, option) if section is not None else None
         return ConfigError(
@@ -72,9 +74,7 @@ def _new_parser() -> configparser.RawConfigParser:
     return parser
 
 
-def _scan_locations(
-    path: str, text: str, included_from: str | None, raw: RawConfig
-) -> None:
+def _scan_locations(path: str, text: str, included_from: str | None, raw: RawConfig) -> None:
     section: str | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         header = _SECTION_RE.match(line)
@@ -100,9 +100,7 @@ def _read_text(path: str) -> str:
         raise ConfigError(f"could not read config file {path}: {error}") from None
 
 
-def _parse_into(
-    parser: configparser.RawConfigParser, path: str, text: str
-) -> list[str]:
+def _parse_into(parser: configparser.RawConfigParser, path: str, text: str) -> list[str]:
     before = set(parser.sections())
     try:
         parser.read_string(text, source=path)

@@ -64,7 +64,7 @@ class Subscription:
         try:
             result = self.listener.notify(event)
         except Exception:
-            self._failed(Failure(), event)
+            self._failed(Failure(), event)  # type: ignore[no-untyped-call]
             return
         if isinstance(result, Deferred):
             self.busy = True

@@ -38,7 +38,7 @@ def auto_log_pattern(identifier: str) -> re.Pattern[str]:
 def cleanup_auto_logs(childlogdir: str, identifier: str) -> list[str]:
     """Delete stale AUTO logs of ``identifier`` in ``childlogdir``; return their names."""
     pattern = auto_log_pattern(identifier)
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(childlogdir)
     except OSError:

@@ -34,7 +34,9 @@ LEVEL_NUMBERS = {
 }
 
 
-def format_line(event: dict[str, Any], localtime: Callable[[float], time.struct_time] = time.localtime) -> str:
+def format_line(
+    event: dict[str, Any], localtime: Callable[[float], time.struct_time] = time.localtime
+) -> str:
     """Render one log event as a main-log line (with a trailing newline)."""
     when = float(event.get("log_time", 0.0))
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", localtime(when))

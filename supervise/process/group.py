@@ -29,7 +29,11 @@ class ProcessGroup:
     def autostart(self) -> None:
         """Start every ``autostart`` process that was never started (SUPERVISOR.md §3.2)."""
         for program in self.ordered():
-            if program.config.autostart and program.state is ProcessState.STOPPED and not program.start_time:
+            if (
+                program.config.autostart
+                and program.state is ProcessState.STOPPED
+                and not program.start_time
+            ):
                 program.start()
 
     def all_stopped(self) -> bool:

@@ -94,7 +94,7 @@ class MachineCore(Protocol):
         """Cancel the current state's deadline, if any."""
 
 
-builder = TypeMachineBuilder(ProcessInputs, MachineCore)
+builder = TypeMachineBuilder(ProcessInputs, MachineCore)  # type: ignore[type-abstract]
 Stopped = builder.state("STOPPED")
 Starting = builder.state("STARTING")
 Running = builder.state("RUNNING")

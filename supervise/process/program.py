@@ -105,10 +105,20 @@ class Program:
         make = OutputChannel.create
         ctx = self.context
         self.stdout = make(
-            self.config.name, "stdout", self.config.stdout, ctx.childlogdir, ctx.identifier, ctx.strip_ansi
+            self.config.name,
+            "stdout",
+            self.config.stdout,
+            ctx.childlogdir,
+            ctx.identifier,
+            ctx.strip_ansi,
         )
         self.stderr = make(
-            self.config.name, "stderr", self.config.stderr, ctx.childlogdir, ctx.identifier, ctx.strip_ansi
+            self.config.name,
+            "stderr",
+            self.config.stderr,
+            ctx.childlogdir,
+            ctx.identifier,
+            ctx.strip_ansi,
         )
 
     # -- public API --------------------------------------------------------------
@@ -228,7 +238,9 @@ class Program:
             return
         self.child = child
         self.pid = child.pid
-        log.info("spawned: {name!r} with pid {pid}", name=self.name, pid=self.pid, program=self.namespec)
+        log.info(
+            "spawned: {name!r} with pid {pid}", name=self.name, pid=self.pid, program=self.namespec
+        )
         if self.config.startsecs <= 0:
             machine.startsecs_elapsed()
         else:
@@ -255,7 +267,12 @@ class Program:
         """Enter BACKOFF; retry after ``tries`` seconds, or give up."""
         if status is not None:
             _, why = decode_wait_status(status)
-            log.warn("exited: {name} ({why}; not expected)", name=self.name, why=why, program=self.namespec)
+            log.warn(
+                "exited: {name} ({why}; not expected)",
+                name=self.name,
+                why=why,
+                program=self.namespec,
+            )
             self.spawnerr = TOO_QUICK
             self._reaped()
         self.tries += 1
@@ -284,13 +301,22 @@ class Program:
         self.tries = 0
         self._reaped()
         if expected:
-            log.info("exited: {name} ({why}; expected)", name=self.name, why=why, program=self.namespec)
+            log.info(
+                "exited: {name} ({why}; expected)", name=self.name, why=why, program=self.namespec
+            )
         else:
             self.spawnerr = f"Bad exit code {code}"
-            log.warn("exited: {name} ({why}; not expected)", name=self.name, why=why, program=self.namespec)
+            log.warn(
+                "exited: {name} ({why}; not expected)",
+                name=self.name,
+                why=why,
+                program=self.namespec,
+            )
         self.enter(ProcessState.EXITED, pid=pid, expected=expected)
         policy = self.config.autorestart
-        restart = policy is AutoRestart.ALWAYS or (policy is AutoRestart.UNEXPECTED and not expected)
+        restart = policy is AutoRestart.ALWAYS or (
+            policy is AutoRestart.UNEXPECTED and not expected
+        )
         if restart and self.may_restart():
             machine.restart_after_exit()
 
@@ -320,7 +346,12 @@ class Program:
     def escalate(self, machine: ProcessInputs) -> None:
         """SIGKILL a process that outlived ``stopwaitsecs``."""
         self._timer = None
-        log.warn("killing {name!r} ({pid}) with SIGKILL", name=self.name, pid=self.pid, program=self.namespec)
+        log.warn(
+            "killing {name!r} ({pid}) with SIGKILL",
+            name=self.name,
+            pid=self.pid,
+            program=self.namespec,
+        )
         self._send(machine, signal.SIGKILL, self.config.killasgroup)
 
     def unknown(self) -> None:

@@ -73,15 +73,15 @@ class PipeReader:
     def logPrefix(self) -> str:  # noqa: N802 - Twisted's name
         return f"pipe-{self.stream}"
 
-    def doRead(self) -> object:  # noqa: N802 - Twisted's name
+    def doRead(self) -> Failure | None:  # noqa: N802 - Twisted's name
         try:
             data = os.read(self.fd, READ_SIZE)
         except BlockingIOError:
             return None
         except OSError:
-            return main.CONNECTION_LOST
+            return main.CONNECTION_LOST  # type: ignore[return-value]  # the reactor takes an exception here
         if not data:
-            return main.CONNECTION_DONE
+            return main.CONNECTION_DONE  # type: ignore[return-value]  # the reactor takes an exception here
         self.on_data(self.stream, data)
         return None
 
@@ -128,13 +128,13 @@ class StdinWriter:
             self.reactor.addWriter(self)
         self.buffer += data
 
-    def doWrite(self) -> object:  # noqa: N802 - Twisted's name
+    def doWrite(self) -> Failure | None:  # noqa: N802 - Twisted's name
         try:
             written = os.write(self.fd, self.buffer)
         except BlockingIOError:
             return None
         except OSError:
-            return main.CONNECTION_LOST
+            return main.CONNECTION_LOST  # type: ignore[return-value]  # the reactor takes an exception here
         del self.buffer[:written]
         if not self.buffer:
             self.reactor.removeWriter(self)
@@ -165,7 +165,7 @@ class ExitWatcher:
     def logPrefix(self) -> str:  # noqa: N802 - Twisted's name
         return "pidfd"
 
-    def doRead(self) -> object:  # noqa: N802 - Twisted's name
+    def doRead(self) -> Failure | None:  # noqa: N802 - Twisted's name
         self.on_exit()
         return None
 

@@ -140,7 +140,9 @@ class XMLRPCResource(resource.Resource):
         request.write(data)
         request.finish()
 
-    def _crashed(self, failure: Failure, request: server.Request, finished: list[bool], method: str) -> None:
+    def _crashed(
+        self, failure: Failure, request: server.Request, finished: list[bool], method: str
+    ) -> None:
         log.failure("unexpected error in XML-RPC method {method}", failure, method=method)
         error = failure.value
         fault = xmlrpc.client.Fault(faults.FAILED, f"FAILED: {type(error).__name__}:{error}")

@@ -53,7 +53,12 @@ def _results(results: list[ProcessResult]) -> list[dict[str, Any]]:
     for result in results:
         status, description = faults.description(result.error)
         structs.append(
-            {"name": result.name, "group": result.group, "status": status, "description": description}
+            {
+                "name": result.name,
+                "group": result.group,
+                "status": status,
+                "description": description,
+            }
         )
     return structs
 
@@ -81,7 +86,10 @@ class SupervisorNamespace:
 
     def check_state(self, method: str) -> None:
         """Refuse every call but sendRemoteCommEvent while shutting down."""
-        if method != "sendRemoteCommEvent" and self._supervisor_state is not SupervisorState.RUNNING:
+        if (
+            method != "sendRemoteCommEvent"
+            and self._supervisor_state is not SupervisorState.RUNNING
+        ):
             raise RPCError(faults.SHUTDOWN_STATE)
 
     # -- status and control of the daemon ---------------------------------------------
@@ -373,7 +381,9 @@ class SupervisorNamespace:
         data, new_offset, overflow = rotating.tail(path, offset, length)
         return [_as_text(data), new_offset, overflow]
 
-    @rpc_method("readProcessStdoutLog", "readProcessLog", signature=("string", "string", "int", "int"))
+    @rpc_method(
+        "readProcessStdoutLog", "readProcessLog", signature=("string", "string", "int", "int")
+    )
     def read_process_stdout_log(self, name: str, offset: int, length: int) -> str:
         """Read length bytes from name's stdout log starting at offset
 
@@ -395,7 +405,9 @@ class SupervisorNamespace:
         """
         return self._read(name, "stderr", offset, length)
 
-    @rpc_method("tailProcessStdoutLog", "tailProcessLog", signature=("array", "string", "int", "int"))
+    @rpc_method(
+        "tailProcessStdoutLog", "tailProcessLog", signature=("array", "string", "int", "int")
+    )
     def tail_process_stdout_log(self, name: str, offset: int, length: int) -> list[Any]:
         """Provides a more efficient way to tail the (stdout) log than
         readProcessStdoutLog().
@@ -479,7 +491,7 @@ class SupervisorNamespace:
         return True
 
     @rpc_method("sendRemoteCommEvent", signature=("boolean", "string", "string"))
-    def send_remote_comm_event(self, type: str, data: str) -> bool:  # noqa: A002 - wire name
+    def send_remote_comm_event(self, type: str, data: str) -> bool:
         """Send an event that will be received by event listener
         subprocesses subscribing to the RemoteCommunicationEvent.
 

@@ -81,7 +81,9 @@ class SystemNamespace:
                     raise RPCError(faults.INCORRECT_PARAMETERS, "No methodName")
                 name = call["methodName"]
                 if name == "system.multicall":
-                    raise RPCError(faults.INCORRECT_PARAMETERS, "Recursive system.multicall forbidden")
+                    raise RPCError(
+                        faults.INCORRECT_PARAMETERS, "Recursive system.multicall forbidden"
+                    )
                 params = call.get("params", [])
                 if not isinstance(params, list):
                     raise RPCError(faults.INCORRECT_PARAMETERS)

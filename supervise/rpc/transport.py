@@ -44,7 +44,7 @@ class PasswordChecker:
         self.username = username.encode()
         self.password = password
 
-    def requestAvatarId(self, creds: Any) -> defer.Deferred[bytes]:  # noqa: N802 - Twisted's name
+    def requestAvatarId(self, creds: Any) -> defer.Deferred[bytes | tuple[()]]:  # noqa: N802 - Twisted's name
         given = creds.password.decode("utf-8", "replace")
         if self.password.startswith("{SHA}"):
             ok = hmac.compare_digest(hashlib.sha1(given.encode()).hexdigest(), self.password[5:])
@@ -114,15 +114,21 @@ def listen(reactor: Any, config: ServerConfig, root: resource.IResource) -> ILis
                 raise ServerStartError(IN_USE)
             os.unlink(config.file)
         try:
-            port: IListeningPort = reactor.listenUNIX(config.file, site, mode=config.chmod, backlog=1024)
+            port: IListeningPort = reactor.listenUNIX(
+                config.file, site, mode=config.chmod, backlog=1024
+            )
         except Exception as failure:
-            raise ServerStartError(f"Cannot open an HTTP server: socket.error reported {failure}") from None
+            raise ServerStartError(
+                f"Cannot open an HTTP server: socket.error reported {failure}"
+            ) from None
         if config.chown is not None:
             uid, gid = config.chown
             try:
                 os.chown(config.file, uid, gid)
             except OSError as problem:
-                raise ServerStartError(f"Could not change ownership of socket file: {problem}") from None
+                raise ServerStartError(
+                    f"Could not change ownership of socket file: {problem}"
+                ) from None
         return port
     try:
         return reactor.listenTCP(config.port, site, backlog=1024, interface=config.host)  # type: ignore[no-any-return]

@@ -24,7 +24,11 @@ def test_defaults_match_supervisord(tmp_path):
     (process,) = group.processes
     assert (group.name, group.priority, group.kind) == ("web", 999, GroupKind.PROGRAM)
     assert (process.autostart, process.startsecs, process.startretries) == (True, 1, 3)
-    assert (process.autorestart, process.exitcodes, process.stopwaitsecs) == (AutoRestart.UNEXPECTED, (0,), 10)
+    assert (process.autorestart, process.exitcodes, process.stopwaitsecs) == (
+        AutoRestart.UNEXPECTED,
+        (0,),
+        10,
+    )
     assert process.stdout.logfile is LogTarget.AUTO and process.stdout.maxbytes == 50 * 1024 * 1024
     assert model.supervisord.identifier == "supervisor"
     assert model.supervisord.pidfile == os.path.abspath("supervisord.pid")
@@ -58,16 +62,22 @@ def test_numprocs_requires_process_num(tmp_path):
     conf = write(tmp_path / "s.conf", "[supervisord]\n[program:m]\ncommand=/bin/cat\nnumprocs=2\n")
     with pytest.raises(ConfigError) as error:
         load(conf, environ={})
-    assert "%(process_num) must be present within process_name when numprocs > 1" in str(error.value)
+    assert "%(process_num) must be present within process_name when numprocs > 1" in str(
+        error.value
+    )
     assert error.value.section == "program:m"
 
 
 def test_error_names_file_line_section_option(tmp_path):
     """A bad value is reported with its file, line, section and option."""
-    conf = write(tmp_path / "bad.conf", "[supervisord]\n\n[program:a]\ncommand=/bin/cat\nautostart=maybe\n")
+    conf = write(
+        tmp_path / "bad.conf", "[supervisord]\n\n[program:a]\ncommand=/bin/cat\nautostart=maybe\n"
+    )
     with pytest.raises(ConfigError) as error:
         load(conf, environ={})
-    assert str(error.value) == f"{conf}:5: [program:a] autostart: not a valid boolean value: 'maybe'"
+    assert (
+        str(error.value) == f"{conf}:5: [program:a] autostart: not a valid boolean value: 'maybe'"
+    )
 
 
 def test_include_globs_relative_with_here(tmp_path):
@@ -76,7 +86,9 @@ def test_include_globs_relative_with_here(tmp_path):
     sub.mkdir()
     write(sub / "b.conf", "[program:b]\ncommand=/bin/cat\ndirectory=%(here)s\n")
     write(sub / "a.conf", "[program:a]\ncommand=/bin/cat\nstartsecs=ten\n")
-    conf = write(tmp_path / "main.conf", "[supervisord]\n[include]\nfiles = conf.d/*.conf nomatch/*.conf\n")
+    conf = write(
+        tmp_path / "main.conf", "[supervisord]\n[include]\nfiles = conf.d/*.conf nomatch/*.conf\n"
+    )
     with pytest.raises(ConfigError) as error:
         load(conf, environ={})
     assert str(error.value).startswith(f"{sub / 'a.conf'}:3: [program:a] startsecs:")
@@ -137,7 +149,11 @@ def test_eventlistener_validation(tmp_path):
         assert message in str(error.value)
     conf = write(tmp_path / "e.conf", base + "events=process_state,TICK_60\n")
     pool = load(conf, environ={}).groups[0]
-    assert (pool.kind, pool.priority, pool.events) == (GroupKind.EVENTLISTENER, -1, ("PROCESS_STATE", "TICK_60"))
+    assert (pool.kind, pool.priority, pool.events) == (
+        GroupKind.EVENTLISTENER,
+        -1,
+        ("PROCESS_STATE", "TICK_60"),
+    )
 
 
 def test_servers_and_credentials(tmp_path):
@@ -147,7 +163,11 @@ def test_servers_and_credentials(tmp_path):
         "[supervisord]\n[unix_http_server]\nfile=%(here)s/s.sock\nchmod=0770\n[inet_http_server]\nport=127.0.0.1:9001\nusername=u\npassword={SHA}ab\n",
     )
     unix, inet = sorted(load(conf, environ={}).servers, key=lambda s: s.kind, reverse=True)
-    assert (unix.file, unix.chmod, unix.url) == (str(tmp_path / "s.sock"), 0o770, f"unix://{tmp_path}/s.sock")
+    assert (unix.file, unix.chmod, unix.url) == (
+        str(tmp_path / "s.sock"),
+        0o770,
+        f"unix://{tmp_path}/s.sock",
+    )
     assert (inet.host, inet.port, inet.username) == ("127.0.0.1", 9001, "u")
     bad = write(tmp_path / "t.conf", "[supervisord]\n[inet_http_server]\nport=9001\nusername=u\n")
     with pytest.raises(ConfigError, match="incomplete authentication"):
@@ -156,7 +176,10 @@ def test_servers_and_credentials(tmp_path):
 
 def test_stopasgroup_requires_killasgroup(tmp_path):
     """stopasgroup=true with killasgroup=false is refused."""
-    conf = write(tmp_path / "s.conf", "[supervisord]\n[program:a]\ncommand=x\nstopasgroup=true\nkillasgroup=false\n")
+    conf = write(
+        tmp_path / "s.conf",
+        "[supervisord]\n[program:a]\ncommand=x\nstopasgroup=true\nkillasgroup=false\n",
+    )
     with pytest.raises(ConfigError, match="Cannot set stopasgroup=true and killasgroup=false"):
         load(conf, environ={})
 
@@ -176,8 +199,18 @@ def test_command_line_overrides_win(tmp_path):
 
 def test_diff_added_changed_removed(tmp_path):
     """Rereading reports added, changed and removed groups by name."""
-    old = load(write(tmp_path / "a.conf", "[supervisord]\n[program:a]\ncommand=x\n[program:b]\ncommand=y\n"), environ={})
-    new = load(write(tmp_path / "b.conf", "[supervisord]\n[program:b]\ncommand=z\n[program:c]\ncommand=x\n"), environ={})
+    old = load(
+        write(
+            tmp_path / "a.conf", "[supervisord]\n[program:a]\ncommand=x\n[program:b]\ncommand=y\n"
+        ),
+        environ={},
+    )
+    new = load(
+        write(
+            tmp_path / "b.conf", "[supervisord]\n[program:b]\ncommand=z\n[program:c]\ncommand=x\n"
+        ),
+        environ={},
+    )
     result = diff({g.name: g for g in old.groups}, new)
     assert result.names() == (["c"], ["b"], ["a"])
 

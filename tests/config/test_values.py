@@ -77,7 +77,11 @@ def test_environment_error():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("true", values.AutoRestart.ALWAYS), ("off", values.AutoRestart.NEVER), ("Unexpected", values.AutoRestart.UNEXPECTED)],
+    [
+        ("true", values.AutoRestart.ALWAYS),
+        ("off", values.AutoRestart.NEVER),
+        ("Unexpected", values.AutoRestart.UNEXPECTED),
+    ],
 )
 def test_autorestart(text, expected):
     """autorestart takes boolean words or 'unexpected'."""
@@ -92,7 +96,8 @@ def test_octal_and_its_error():
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), [("9001", ("", 9001)), ("*:9001", ("", 9001)), ("127.0.0.1:80", ("127.0.0.1", 80))]
+    ("text", "expected"),
+    [("9001", ("", 9001)), ("*:9001", ("", 9001)), ("127.0.0.1:80", ("127.0.0.1", 80))],
 )
 def test_inet_address(text, expected):
     """Ports parse alone or with a host; '*' means every interface."""

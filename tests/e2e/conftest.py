@@ -71,7 +71,9 @@ class Daemon:
             message = listener.recv(1024)
         except TimeoutError:
             self.stop()
-            raise AssertionError("daemon did not report READY=1:\n" + (self.tmp / "twistd.out").read_text()) from None
+            raise AssertionError(
+                "daemon did not report READY=1:\n" + (self.tmp / "twistd.out").read_text()
+            ) from None
         finally:
             listener.close()
         assert message.startswith(b"READY=1")
@@ -86,8 +88,9 @@ class Daemon:
 
     def rpc(self):  # type: ignore[no-untyped-def]
         """An XML-RPC proxy over the unix socket, as supervisorctl makes it."""
-        from supervisor.xmlrpc import SupervisorTransport
         import xmlrpc.client
+
+        from supervisor.xmlrpc import SupervisorTransport
 
         transport = SupervisorTransport(None, None, f"unix://{self.sock}")
         return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)

@@ -52,7 +52,9 @@ def test_supervisorctl_status_start_stop(daemon: Daemon) -> None:
     out = daemon.ctl("status")
     assert out.returncode == 3, out
     lines = out.stdout.splitlines()
-    assert re.fullmatch(r"crash {28}FATAL {5}Exited too quickly \(process log may have details\)", lines[0])
+    assert re.fullmatch(
+        r"crash {28}FATAL {5}Exited too quickly \(process log may have details\)", lines[0]
+    )
     assert re.fullmatch(r"missing {26}STOPPED {3}Not started", lines[1])
     assert re.fullmatch(r"multi:multi_00 {19}RUNNING {3}pid \d+, uptime 0:00:\d\d", lines[2])
     assert re.fullmatch(r"sleeper {26}RUNNING {3}pid \d+, uptime 0:00:\d\d", lines[4])
@@ -66,7 +68,10 @@ def test_supervisorctl_status_start_stop(daemon: Daemon) -> None:
     missing = daemon.ctl("start", "missing")
     assert missing.stdout == "missing: ERROR (no such file)\n"
     group = daemon.ctl("stop", "multi:*")
-    assert sorted(group.stdout.splitlines()) == ["multi:multi_00: stopped", "multi:multi_01: stopped"]
+    assert sorted(group.stdout.splitlines()) == [
+        "multi:multi_00: stopped",
+        "multi:multi_01: stopped",
+    ]
     nosuch = daemon.ctl("status", "nosuch")
     assert (nosuch.returncode, nosuch.stdout) == (4, "nosuch: ERROR (no such process)\n")
 
@@ -87,7 +92,11 @@ def test_xmlrpc_faults_and_structs(daemon: Daemon) -> None:
         (lambda: rpc.supervisor.getProcessInfo("nosuch"), 10, "BAD_NAME: nosuch"),
         (lambda: rpc.supervisor.startProcess("sleeper"), 60, "ALREADY_STARTED: sleeper"),
         (lambda: rpc.supervisor.stopProcess("missing"), 70, "NOT_RUNNING: missing"),
-        (lambda: rpc.supervisor.startProcess("missing"), 20, "NO_FILE: can't find command '/nonexistent/bin'"),
+        (
+            lambda: rpc.supervisor.startProcess("missing"),
+            20,
+            "NO_FILE: can't find command '/nonexistent/bin'",
+        ),
         (lambda: rpc.supervisor.signalProcess("sleeper", "FOO"), 11, "BAD_SIGNAL: FOO"),
         (lambda: rpc.supervisor.nosuchmethod(), 1, "UNKNOWN_METHOD"),
         (lambda: rpc.supervisor.getProcessInfo(), 2, "INCORRECT_PARAMETERS"),
@@ -98,7 +107,10 @@ def test_xmlrpc_faults_and_structs(daemon: Daemon) -> None:
             call()
         assert (fault.value.faultCode, fault.value.faultString) == (code, text)
     multi = rpc.system.multicall(
-        [{"methodName": "supervisor.getAPIVersion", "params": []}, {"methodName": "supervisor.getProcessInfo", "params": ["x"]}]
+        [
+            {"methodName": "supervisor.getAPIVersion", "params": []},
+            {"methodName": "supervisor.getProcessInfo", "params": ["x"]},
+        ]
     )
     assert multi == ["3.0", {"faultCode": 10, "faultString": "BAD_NAME: x"}]
     assert "supervisor.startProcess" in rpc.system.listMethods()
@@ -133,7 +145,12 @@ def test_sigterm_stops_children_and_exits(daemon: Daemon) -> None:
     pid = daemon.rpc().supervisor.getProcessInfo("sleeper")["pid"]
     assert daemon.stop() == 0
     assert not os.path.exists(daemon.tmp / "supervisord.pid")
-    wait_until(lambda: not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split(") ")[1][0] == "Z")
+    wait_until(
+        lambda: (
+            not os.path.exists(f"/proc/{pid}")
+            or open(f"/proc/{pid}/stat").read().split(") ")[1][0] == "Z"
+        )
+    )
     log = (daemon.tmp / "main.log").read_text()
     assert "received SIGTERM indicating exit request" in log
     assert "stopped: sleeper (terminated by SIGTERM)" in log
@@ -142,7 +159,11 @@ def test_sigterm_stops_children_and_exits(daemon: Daemon) -> None:
 def test_reread_update_and_bad_reload(daemon: Daemon) -> None:
     """reread/update apply a changed config; a broken config keeps the running one."""
     daemon.start(PROGRAMS)
-    daemon.write(PROGRAMS.replace("[program:missing]", "[program:extra]\ncommand=sleep 300\n[program:missing]"))
+    daemon.write(
+        PROGRAMS.replace(
+            "[program:missing]", "[program:extra]\ncommand=sleep 300\n[program:missing]"
+        )
+    )
     reread = daemon.ctl("reread")
     assert reread.stdout == "extra: available\n"
     update = daemon.ctl("update")
@@ -162,7 +183,11 @@ def test_config_error_exits_2_naming_the_option(tmp_path) -> None:
     conf.write_text("[supervisord]\n[program:a]\ncommand=/bin/cat\nstartsecs=ten\n")
     env = Daemon(tmp_path).env()
     result = subprocess.run(
-        [tool("twistd"), "-n", "--pidfile=", "supervise", "-c", str(conf)], capture_output=True, text=True, env=env, timeout=60
+        [tool("twistd"), "-n", "--pidfile=", "supervise", "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert result.returncode == 2
     assert f"Error: {conf}:4: [program:a] startsecs: invalid literal for int()" in result.stderr
@@ -171,7 +196,11 @@ def test_config_error_exits_2_naming_the_option(tmp_path) -> None:
 def test_supervise_command_line(tmp_path) -> None:
     """The supervise command answers -v and rejects unknown flags as supervisord does."""
     env = Daemon(tmp_path).env()
-    version = subprocess.run([tool("python3"), "-m", "supervise.cli", "-v"], capture_output=True, text=True, env=env)
+    version = subprocess.run(
+        [tool("python3"), "-m", "supervise.cli", "-v"], capture_output=True, text=True, env=env
+    )
     assert version.stdout == "4.3.0\n"
-    bad = subprocess.run([tool("python3"), "-m", "supervise.cli", "--bogus"], capture_output=True, text=True, env=env)
+    bad = subprocess.run(
+        [tool("python3"), "-m", "supervise.cli", "--bogus"], capture_output=True, text=True, env=env
+    )
     assert bad.returncode == 2 and bad.stderr.startswith("Error: option --bogus not recognized")

@@ -3,7 +3,13 @@
 from twisted.internet.defer import Deferred
 
 from supervise.events.bus import CallbackListener, EventBus
-from supervise.events.types import Event, ProcessGroupAdded, ProcessStateEvent, ProcessStateRunning, Tick5
+from supervise.events.types import (
+    Event,
+    ProcessGroupAdded,
+    ProcessStateEvent,
+    ProcessStateRunning,
+    Tick5,
+)
 from supervise.states import ProcessState
 
 
@@ -18,7 +24,9 @@ def test_serials_increase_and_types_filter():
     bus.subscribe(CallbackListener("states", (ProcessStateEvent,), seen.append))
     bus.publish(Tick5(5))
     bus.publish(ProcessStateRunning("g", "p", ProcessState.STARTING, pid=7))
-    assert [(type(e).__name__, e.serial, e.when) for e in seen] == [("ProcessStateRunning", 2, 1234.5)]
+    assert [(type(e).__name__, e.serial, e.when) for e in seen] == [
+        ("ProcessStateRunning", 2, 1234.5)
+    ]
 
 
 def test_publish_during_delivery_is_queued_not_nested():

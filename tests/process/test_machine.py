@@ -191,7 +191,12 @@ def test_events_carry_from_state(harness):
     job.start()
     job.stop()
     froms = [(e.from_state, e.state) for e in harness.state_events("job")]
-    assert froms == [(S.STOPPED, S.STARTING), (S.STARTING, S.RUNNING), (S.RUNNING, S.STOPPING), (S.STOPPING, S.STOPPED)]
+    assert froms == [
+        (S.STOPPED, S.STARTING),
+        (S.STARTING, S.RUNNING),
+        (S.RUNNING, S.STOPPING),
+        (S.STOPPING, S.STOPPED),
+    ]
 
 
 def test_check_command_reports_fault_kind(harness):

@@ -36,7 +36,9 @@ class Core:
         options.setdefault("stderr", ChannelConfig(str(tmp_path / f"{name}.err"), 0, 0))
         config = ProcessConfig(name=name, group=name, program=name, command=command, **options)  # type: ignore[arg-type]
         context = SpawnContext(dict(os.environ), "unix:///tmp/x.sock", str(tmp_path), "test")
-        self.program = Program(config, reactor, time.time, ReactorSpawner(reactor), self.bus, context)
+        self.program = Program(
+            config, reactor, time.time, ReactorSpawner(reactor), self.bus, context
+        )
 
     def reach(self, state: ProcessState, timeout: float = 15) -> Deferred[None]:
         """Fire when the program enters ``state``; fail after ``timeout`` seconds."""
@@ -68,7 +70,11 @@ async def test_exit_code_reported(tmp_path):
     core = Core(tmp_path, "boom", "sh -c 'exit 3'", startsecs=0, autorestart=AutoRestart.NEVER)
     core.program.start()
     await core.reach(S.EXITED)
-    assert (core.events[-1].expected, core.program.exitstatus, core.program.spawnerr) == (False, 3, "Bad exit code 3")
+    assert (core.events[-1].expected, core.program.exitstatus, core.program.spawnerr) == (
+        False,
+        3,
+        "Bad exit code 3",
+    )
 
 
 @pytest_twisted.ensureDeferred
@@ -99,7 +105,14 @@ async def test_term_ignoring_child_is_killed_after_stopwaitsecs(tmp_path):
 async def test_stopasgroup_leaves_no_grandchild(tmp_path):
     """stopasgroup stops the program's grandchildren too."""
     pidfile = tmp_path / "grandchild.pid"
-    core = Core(tmp_path, "tree", f"sh -c 'sleep 60 & echo $! > {pidfile}; wait'", startsecs=1, stopasgroup=True, killasgroup=True)
+    core = Core(
+        tmp_path,
+        "tree",
+        f"sh -c 'sleep 60 & echo $! > {pidfile}; wait'",
+        startsecs=1,
+        stopasgroup=True,
+        killasgroup=True,
+    )
     core.program.start()
     await core.reach(S.RUNNING)
     grandchild = int(pidfile.read_text())
@@ -129,7 +142,14 @@ def _tick() -> Deferred[None]:
 async def test_environment_given_to_children(tmp_path):
     """Children get SUPERVISOR_* variables plus the program's environment."""
     command = "sh -c 'echo $SUPERVISOR_ENABLED $SUPERVISOR_PROCESS_NAME $SUPERVISOR_GROUP_NAME $SUPERVISOR_SERVER_URL $FOO'"
-    core = Core(tmp_path, "envy", command, startsecs=0, autorestart=AutoRestart.NEVER, environment={"FOO": "bar baz"})
+    core = Core(
+        tmp_path,
+        "envy",
+        command,
+        startsecs=0,
+        autorestart=AutoRestart.NEVER,
+        environment={"FOO": "bar baz"},
+    )
     core.program.start()
     await core.reach(S.EXITED)
     assert read(tmp_path / "envy.out") == b"1 envy envy unix:///tmp/x.sock bar baz\n"
@@ -146,7 +166,9 @@ async def test_fast_writer_loses_no_byte_and_rotates(tmp_path):
     )  # fmt: skip
     core.program.start()
     await core.reach(S.EXITED)
-    names = sorted((p for p in tmp_path.iterdir() if p.name.startswith("fast.out")), key=_age, reverse=True)
+    names = sorted(
+        (p for p in tmp_path.iterdir() if p.name.startswith("fast.out")), key=_age, reverse=True
+    )
     data = b"".join(read(p) for p in names)
     expected = b"".join(b"%08d" % i + b"x" * 91 + b"\n" for i in range(20000))
     assert data == expected
@@ -161,10 +183,14 @@ def _age(path) -> int:
 @pytest_twisted.ensureDeferred
 async def test_missing_directory_is_reported_in_stderr_log(tmp_path):
     """A bad directory is reported on the stderr log as supervisord words it, then BACKOFF."""
-    core = Core(tmp_path, "lost", "/bin/true", startsecs=1, startretries=0, directory="/nonexistent-dir")
+    core = Core(
+        tmp_path, "lost", "/bin/true", startsecs=1, startretries=0, directory="/nonexistent-dir"
+    )
     core.program.start()
     await core.reach(S.FATAL)
-    assert read(tmp_path / "lost.err").startswith(b"supervisor: couldn't chdir to /nonexistent-dir: ENOENT\n")
+    assert read(tmp_path / "lost.err").startswith(
+        b"supervisor: couldn't chdir to /nonexistent-dir: ENOENT\n"
+    )
 
 
 @pytest_twisted.ensureDeferred
@@ -199,7 +225,14 @@ async def test_user_switch_to_nobody(tmp_path):
 @pytest_twisted.ensureDeferred
 async def test_no_log_when_none(tmp_path):
     """stdout_logfile=NONE writes no file and reports no path."""
-    core = Core(tmp_path, "quiet", "echo hi", startsecs=0, autorestart=AutoRestart.NEVER, stdout=ChannelConfig(LogTarget.NONE))
+    core = Core(
+        tmp_path,
+        "quiet",
+        "echo hi",
+        startsecs=0,
+        autorestart=AutoRestart.NEVER,
+        stdout=ChannelConfig(LogTarget.NONE),
+    )
     core.program.start()
     await core.reach(S.EXITED)
     assert core.program.snapshot().stdout_logfile == ""
