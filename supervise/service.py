@@ -89,13 +89,17 @@ class SupervisorService(Service):
         self.fcgi_socks: dict[str, socket.socket] = {}
         self._pidfile_written = False
         self._stopping = False
+        self._uid_message = ""
 
     # -- Service ----------------------------------------------------------------------
 
     def startService(self) -> None:  # noqa: N802 - Twisted's name
         super().startService()
         model = self.model
+        self._drop_privileges(model)
         self._open_main_log(model)
+        if self._uid_message:
+            log.info("{message}", message=self._uid_message)
         for message in model.warnings:
             log.warn("{message}", message=message)
         for message in model.infos:
@@ -173,6 +177,25 @@ class SupervisorService(Service):
                 self.observer.file.close()
         self.observer = MainLogObserver(main_file, opts.loglevel, echo)
         globalLogPublisher.addObserver(self.observer)
+
+    def _drop_privileges(self, model: ConfigModel) -> None:
+        """Become ``[supervisord] user`` (SUPERVISOR.md §4.6): groups, gid, then uid."""
+        user = model.supervisord.user
+        if user is None:
+            return
+        import pwd
+
+        from supervise.config.values import name_to_uid
+
+        record = pwd.getpwuid(name_to_uid(user))
+        if record.pw_uid == os.getuid():
+            return
+        if os.getuid() != 0:
+            raise StartupError("Can't drop privilege as nonroot user")
+        os.setgroups(os.getgrouplist(record.pw_name, record.pw_gid))
+        os.setgid(record.pw_gid)
+        os.setuid(record.pw_uid)
+        self._uid_message = f"Set uid to user {record.pw_uid} succeeded"
 
     def _raise_limits(self, model: ConfigModel) -> None:
         for name, limit, minimum in (
