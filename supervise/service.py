@@ -130,6 +130,9 @@ class SupervisorService(Service):
             raise StartupError(str(problem)) from None
         self._write_pidfile(model)
         log.info("supervisord started with pid {pid}", pid=os.getpid())
+        # Install now (a signal during start-up must not kill us), and again once the
+        # reactor runs, since it installs its own SIGINT/SIGTERM handlers when starting.
+        self._install_signal_handlers()
         self.reactor.callWhenRunning(self._install_signal_handlers)
         self.supervisor.start()
         self.ticker.start()

@@ -204,3 +204,45 @@ def test_supervise_command_line(tmp_path) -> None:
         [tool("python3"), "-m", "supervise.cli", "--bogus"], capture_output=True, text=True, env=env
     )
     assert bad.returncode == 2 and bad.stderr.startswith("Error: option --bogus not recognized")
+
+
+def test_sighup_reloads_a_changed_config(daemon: Daemon) -> None:
+    """SIGHUP stops everything and starts the new configuration in the same pid."""
+    daemon.start(PROGRAMS)
+    rpc = daemon.rpc()
+    old_pid = rpc.supervisor.getPID()
+    daemon.write("[program:fresh]\ncommand = sleep 300\nstartsecs = 0\n")
+    os.kill(daemon.process.pid, signal.SIGHUP)
+
+    def fresh_running() -> bool:
+        try:
+            return daemon.rpc().supervisor.getProcessInfo("fresh")["statename"] == "RUNNING"
+        except (OSError, xmlrpc.client.Fault):
+            return False
+
+    wait_until(fresh_running)
+    names = [p["name"] for p in daemon.rpc().supervisor.getAllProcessInfo()]
+    assert (names, daemon.rpc().supervisor.getPID()) == (["fresh"], old_pid)
+
+
+def test_supervise_command_runs_in_foreground(tmp_path) -> None:
+    """`supervise -n -c FILE` runs the daemon and echoes the main log to stdout."""
+    d = Daemon(tmp_path)
+    conf = d.write("[program:echoer]\ncommand = sleep 300\nstartsecs = 0\n")
+    process = subprocess.Popen(
+        [tool("python3"), "-m", "supervise.cli", "-n", "-c", str(conf)],
+        env=d.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        lines = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "success: echoer entered RUNNING state" in line:
+                break
+        assert any("spawned: 'echoer' with pid" in line for line in lines)
+        process.terminate()
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
