@@ -24,6 +24,7 @@ from supervise import config as config_module
 from supervise.config.model import ConfigModel, GroupConfig
 from supervise.control import SupervisorControl
 from supervise.events.bus import EventBus
+from supervise.events.journal import EventJournal
 from supervise.events.ticks import Ticker
 from supervise.logs.channel import cleanup_auto_logs
 from supervise.logs.mainlog import MainLogObserver, stdout_echo
@@ -43,6 +44,9 @@ log = Logger()
 MAIN_RPC_FACTORIES = frozenset(
     {"supervisor.rpcinterface:make_main_rpcinterface", "supervise.rpc:make_main_rpcinterface"}
 )
+
+
+DEBUG_LEVELS = frozenset({"debug", "trace", "blather"})
 
 
 class StartupError(Exception):
@@ -80,6 +84,8 @@ class SupervisorService(Service):
         self.model = model
         self.reactor = reactor
         self.bus = EventBus(time.time)
+        if model.supervisord.loglevel in DEBUG_LEVELS:
+            self.bus.subscribe(EventJournal())
         self.spawner = ReactorSpawner(reactor)
         self.supervisor: Supervisor | None = None
         self.control: SupervisorControl | None = None
@@ -166,6 +172,7 @@ class SupervisorService(Service):
             childlogdir=model.supervisord.childlogdir,
             identifier=model.supervisord.identifier,
             strip_ansi=model.supervisord.strip_ansi,
+            log_output=model.supervisord.loglevel in DEBUG_LEVELS,
         )
 
     def _open_main_log(self, model: ConfigModel) -> None:

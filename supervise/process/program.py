@@ -16,8 +16,15 @@ from zope.interface import implementer
 from supervise.config.model import ProcessConfig
 from supervise.config.values import AutoRestart, signal_name
 from supervise.errors import NotRunning, ProcessGone, SpawnError
-from supervise.events.types import STATE_EVENTS, ProcessLogStderr, ProcessLogStdout
+from supervise.events.types import (
+    STATE_EVENTS,
+    ProcessCommunicationStderr,
+    ProcessCommunicationStdout,
+    ProcessLogStderr,
+    ProcessLogStdout,
+)
 from supervise.interfaces import IChild, IChildProtocol, IEventBus, IProcess, IProcessSpawner
+from supervise.logs.capture import CaptureFilter
 from supervise.logs.channel import OutputChannel
 from supervise.process import command
 from supervise.process.machine import ProcessInputs, ProcessMachine
@@ -51,6 +58,7 @@ class SpawnContext:
     childlogdir: str
     identifier: str
     strip_ansi: bool = False
+    log_output: bool = False
 
 
 @frozen
@@ -97,29 +105,20 @@ class Program:
     stdout: OutputChannel = field(init=False)
     stderr: OutputChannel = field(init=False)
     _timer: IDelayedCall | None = None
+    _captures: dict[str, CaptureFilter] = field(factory=dict)
     _watchers: list[Callable[[ProcessState], bool]] = field(factory=list)
     machine: ProcessInputs = field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self.machine = ProcessMachine(self)
-        make = OutputChannel.create
         ctx = self.context
-        self.stdout = make(
-            self.config.name,
-            "stdout",
-            self.config.stdout,
-            ctx.childlogdir,
-            ctx.identifier,
-            ctx.strip_ansi,
-        )
-        self.stderr = make(
-            self.config.name,
-            "stderr",
-            self.config.stderr,
-            ctx.childlogdir,
-            ctx.identifier,
-            ctx.strip_ansi,
-        )
+        for name, channel in (("stdout", self.config.stdout), ("stderr", self.config.stderr)):
+            output = OutputChannel.create(
+                self.config.name, name, channel, ctx.childlogdir, ctx.identifier, ctx.strip_ansi
+            )
+            setattr(self, name, output)
+            if channel.capture_maxbytes > 0:
+                self._captures[name] = CaptureFilter(channel.capture_maxbytes)
 
     # -- public API --------------------------------------------------------------
 
@@ -192,12 +191,41 @@ class Program:
     # -- IChildProtocol ------------------------------------------------------------
 
     def output(self, stream: str, data: bytes) -> None:
-        """Log bytes the child wrote, and publish them if the channel asks for events."""
+        """Log bytes the child wrote; capture mode and events as the channel asks."""
+        capture = self._captures.get(stream)
+        if capture is None:
+            self._log(stream, data)
+            return
+        for kind, chunk in capture.feed(data):
+            if kind == "log":
+                self._log(stream, chunk)
+            else:
+                self._communicate(stream, chunk)
+
+    def _log(self, stream: str, data: bytes) -> None:
         channel = self.stdout if stream == "stdout" else self.stderr
         logged = channel.write(data)
+        if self.context.log_output:
+            log.debug(
+                "{name!r} {channel} output:\n{data}",
+                name=self.name,
+                channel=stream,
+                data=logged.decode("utf-8", "replace"),
+                program=self.namespec,
+            )
         if channel.config.events_enabled:
             kind = ProcessLogStdout if stream == "stdout" else ProcessLogStderr
             self.bus.publish(kind(self.group, self.name, self.pid, logged))
+
+    def _communicate(self, stream: str, data: bytes) -> None:
+        kind = ProcessCommunicationStdout if stream == "stdout" else ProcessCommunicationStderr
+        self.bus.publish(kind(self.group, self.name, self.pid, data))
+        log.debug(
+            "{name!r} {channel} emitted a comm event",
+            name=self.name,
+            channel=stream,
+            program=self.namespec,
+        )
 
     def exited(self, status: int) -> None:
         """The child was reaped."""
@@ -384,6 +412,9 @@ class Program:
             machine.kill_failed()
 
     def _reaped(self) -> None:
+        for stream, capture in self._captures.items():
+            for _, chunk in capture.flush():
+                self._log(stream, chunk)
         self.stop_time = self.wall_clock()
         self.child = None
         self.pid = 0
