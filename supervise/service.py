@@ -185,7 +185,7 @@ class SupervisorService(Service):
             globalLogPublisher.removeObserver(self.observer)
             if self.observer.file is not None:
                 self.observer.file.close()
-        self.observer = MainLogObserver(main_file, opts.loglevel, echo)
+        self.observer = MainLogObserver(main_file, opts.loglevel, echo, to_syslog=main_file is None)
         globalLogPublisher.addObserver(self.observer)
 
     def _drop_privileges(self, model: ConfigModel) -> None:
@@ -452,7 +452,20 @@ def make_service(options: DaemonOptions, reactor: Any = None) -> SupervisorServi
 
         reactor = global_reactor
     model = options.load()
+    use_monotonic_clock(reactor)
     return SupervisorService(options, model, reactor)
+
+
+def use_monotonic_clock(reactor: Any) -> bool:
+    """Schedule on ``time.monotonic`` so a wall-clock step moves no deadline.
+
+    Twisted schedules ``callLater`` on ``time.time`` (twisted/twisted #2424); switching is
+    safe only before anything is scheduled, so it is skipped (and False returned) otherwise.
+    """
+    if reactor.getDelayedCalls():
+        return False
+    reactor.seconds = time.monotonic
+    return True
 
 
 __all__ = ["DaemonOptions", "SupervisorService", "make_service"]

@@ -7,6 +7,7 @@ lines, so the wording and the four-letter levels are supervisord's (SUPERVISOR.m
 from __future__ import annotations
 
 import sys
+import syslog
 import time
 from collections.abc import Callable
 from typing import IO, Any
@@ -24,6 +25,13 @@ LEVEL_NAMES = {
     LogLevel.warn: "WARN",
     LogLevel.error: "ERRO",
     LogLevel.critical: "CRIT",
+}
+SYSLOG_PRIORITIES = {
+    LogLevel.debug: syslog.LOG_DEBUG,
+    LogLevel.info: syslog.LOG_INFO,
+    LogLevel.warn: syslog.LOG_WARNING,
+    LogLevel.error: syslog.LOG_ERR,
+    LogLevel.critical: syslog.LOG_CRIT,
 }
 LEVEL_NUMBERS = {
     LogLevel.debug: 10,
@@ -60,6 +68,7 @@ class MainLogObserver:
     file: RotatingFile | None
     loglevel: str = "info"
     echo: IO[str] | None = None
+    to_syslog: bool = False
     _threshold: int = field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -74,6 +83,9 @@ class MainLogObserver:
         if number < self._threshold:
             return
         line = format_line(event)
+        if self.to_syslog:
+            priority = SYSLOG_PRIORITIES.get(level, syslog.LOG_INFO)
+            syslog.syslog(priority, line.split(" ", 3)[-1].rstrip("\n"))
         if self.file is not None:
             try:
                 self.file.write(line.encode("utf-8", "replace"))

@@ -219,3 +219,35 @@ def test_find_config_message(tmp_path):
     """With no config anywhere, the error lists the searched paths."""
     with pytest.raises(ConfigError, match="No config file found at default paths"):
         find_config([str(tmp_path / "none.conf")])
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True)
+
+
+@given(
+    NAMES,
+    st.integers(0, 50),
+    st.integers(1, 4),
+    st.from_regex(r"[A-Za-z0-9_./-]{0,12}", fullmatch=True),
+)
+def test_expansions_in_any_program(name, start, count, value):
+    """%(program_name)s, %(process_num)02d, %(ENV_X)s and %% expand per process, for any names."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = os.path.join(tmp, "s.conf")
+        with open(conf, "w") as handle:
+            handle.write(
+                f"[supervisord]\n[program:{name}]\n"
+                "command = /bin/echo %(program_name)s-%(process_num)02d-%(ENV_VALUE)s-100%%\n"
+                "process_name = %(program_name)s_%(process_num)d\n"
+                f"numprocs = {count}\nnumprocs_start = {start}\n"
+            )
+        (group,) = load(conf, environ={"VALUE": value}).groups
+    assert [p.name for p in group.processes] == [f"{name}_{n}" for n in range(start, start + count)]
+    assert [p.command for p in group.processes] == [
+        f"/bin/echo {name}-{n:02d}-{value}-100%" for n in range(start, start + count)
+    ]

@@ -64,3 +64,17 @@ def test_tail_overflow(tmp_path):
     assert tail(str(path), 0, 3) == (b"om\n", 60, True)
     assert tail(str(path), 60, 10) == (b"", 60, False)
     assert tail(str(tmp_path / "missing"), 5, 10) == (b"", 5, False)
+
+
+def test_auto_log_names_and_cleanup(tmp_path):
+    """AUTO logs are named <process>-<channel>---<identifier>-XXXXXXXX.log; cleanup removes only ours."""
+    from supervise.logs.channel import auto_log_path, cleanup_auto_logs
+
+    ours = auto_log_path(str(tmp_path), "web", "stdout", "supx")
+    rotated = ours + ".1"
+    open(rotated, "w").close()
+    theirs = auto_log_path(str(tmp_path), "web", "stdout", "other")
+    assert os.path.basename(ours).startswith("web-stdout---supx-") and ours.endswith(".log")
+    removed = cleanup_auto_logs(str(tmp_path), "supx")
+    assert sorted(removed) == sorted([os.path.basename(ours), os.path.basename(rotated)])
+    assert os.path.exists(theirs)
