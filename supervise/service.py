@@ -38,6 +38,7 @@ from supervise.rpc.system_ns import SystemNamespace
 from supervise.rpc.transport import ServerStartError, listen
 from supervise.states import SupervisorState
 from supervise.supervisor import Supervisor
+from supervise.web.logtail import MainLogTail, ProcessLogTail
 
 log = Logger()
 
@@ -271,6 +272,13 @@ class SupervisorService(Service):
         system.dispatch = rpc.dispatch
         root = resource.Resource()
         root.putChild(b"RPC2", rpc)
+        root.putChild(b"logtail", ProcessLogTail(self.control))
+        root.putChild(
+            b"mainlogtail",
+            MainLogTail(
+                self.main_log_path, lambda: self.observer.followers if self.observer else None
+            ),
+        )
         return root
 
     def _start_servers(self, model: ConfigModel) -> None:

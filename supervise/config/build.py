@@ -56,7 +56,8 @@ LISTENER_OPTIONS = PROGRAM_OPTIONS | {"events", "buffer_size", "result_handler"}
 FCGI_OPTIONS = PROGRAM_OPTIONS | {"socket", "socket_backlog", "socket_owner", "socket_mode"}
 GROUP_OPTIONS = frozenset({"programs", "priority"})
 UNIX_SERVER_OPTIONS = frozenset({"file", "chmod", "chown", "username", "password"})
-INET_SERVER_OPTIONS = frozenset({"port", "username", "password"})
+INET_SERVER_OPTIONS = frozenset({"port", "username", "password", "allow_unauthenticated"})
+LOOPBACK_HOSTS = frozenset({"localhost", "::1", "ip6-localhost"})
 CTL_OPTIONS = frozenset({"serverurl", "username", "password", "prompt", "history_file"})
 DEFAULT_RESULT_HANDLER = "supervisor.dispatchers:default_handler"
 MAIN_RPC_FACTORY = "supervisor.rpcinterface:make_main_rpcinterface"
@@ -537,6 +538,15 @@ def build_servers(raw: RawConfig, env_names: Mapping[str, object]) -> list[Serve
                 raise section.error(f"section [{name}] has no port value", "port")
             host, port = section.convert("port", port_text, values.inet_address)
             username, password = _credentials(section)
+            allow = section.parse("allow_unauthenticated", "false", values.boolean)
+            if username is None and not allow and not _is_loopback(host):
+                raise section.error(
+                    f"refusing to serve on {port_text!r} without a username and password: anyone "
+                    "who can reach this port could start, stop and signal programs. Set username "
+                    "and password, bind to 127.0.0.1, or set allow_unauthenticated = true to "
+                    "accept the risk",
+                    "port",
+                )
             servers.append(
                 ServerConfig(
                     "inet", name, host=host, port=port, username=username, password=password
@@ -573,6 +583,10 @@ def build_servers(raw: RawConfig, env_names: Mapping[str, object]) -> list[Serve
                 )
             )
     return servers
+
+
+def _is_loopback(host: str) -> bool:
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
 
 
 def _credentials(section: _Section) -> tuple[str | None, str | None]:

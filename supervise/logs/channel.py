@@ -6,8 +6,9 @@ import os
 import re
 import syslog
 import tempfile
+from collections.abc import Callable
 
-from attrs import define
+from attrs import define, field
 
 from supervise.config.model import ChannelConfig
 from supervise.config.values import LogTarget
@@ -63,6 +64,7 @@ class OutputChannel:
     path: str | None
     strip: bool = False
     _file: RotatingFile | None = None
+    followers: list[Callable[[bytes], None]] = field(factory=list)
 
     @classmethod
     def create(
@@ -105,6 +107,8 @@ class OutputChannel:
         if self.config.syslog:
             for line in data.decode("utf-8", "replace").splitlines():
                 syslog.syslog(f"{self.process} {line}")
+        for follower in tuple(self.followers):
+            follower(data)
         return data
 
     def close(self) -> None:

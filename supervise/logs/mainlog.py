@@ -69,6 +69,7 @@ class MainLogObserver:
     loglevel: str = "info"
     echo: IO[str] | None = None
     to_syslog: bool = False
+    followers: list[Callable[[bytes], None]] = field(factory=list)
     _threshold: int = field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -91,6 +92,8 @@ class MainLogObserver:
                 self.file.write(line.encode("utf-8", "replace"))
             except OSError:
                 pass
+        for follower in tuple(self.followers):
+            follower(line.encode("utf-8", "replace"))
         if self.echo is not None:
             try:
                 self.echo.write(line)

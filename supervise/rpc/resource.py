@@ -64,6 +64,11 @@ class XMLRPCResource(resource.Resource):
             return b"request body too large"
         request.content.seek(0)
         body = request.content.read()
+        if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+            # XML-RPC has no use for a DTD; refusing it stops entity-expansion bombs.
+            log.error("XML-RPC request refused: it declares a DTD or entities")
+            request.setResponseCode(400)
+            return b"XML-RPC requests may not declare a DTD or entities"
         try:
             params, method = xmlrpc.client.loads(body)
         except (ExpatError, ValueError, TypeError, xmlrpc.client.ResponseError) as error:

@@ -248,5 +248,23 @@ def test_expansions_in_any_program(name, start, count, value):
             )
         (group,) = load(conf, environ={"VALUE": value}).groups
     by_name = {p.name: p.command for p in group.processes}
-    assert by_name == {f"{name}_{n}": f"/bin/echo {name}-{n:02d}-{value}-100%" for n in range(start, start + count)}
+    assert by_name == {
+        f"{name}_{n}": f"/bin/echo {name}-{n:02d}-{value}-100%" for n in range(start, start + count)
+    }
     assert [p.name for p in group.processes] == sorted(by_name)  # supervisord sorts names as text
+
+
+def test_inet_beyond_loopback_needs_credentials(tmp_path):
+    """An inet server on every interface without credentials is refused unless allowed explicitly."""
+    open_conf = write(tmp_path / "a.conf", "[supervisord]\n[inet_http_server]\nport=*:9001\n")
+    with pytest.raises(
+        ConfigError, match="refusing to serve on '\\*:9001' without a username and password"
+    ):
+        load(open_conf, environ={})
+    allowed = write(
+        tmp_path / "b.conf",
+        "[supervisord]\n[inet_http_server]\nport=9001\nallow_unauthenticated=true\n",
+    )
+    assert load(allowed, environ={}).servers[0].host == ""
+    local = write(tmp_path / "c.conf", "[supervisord]\n[inet_http_server]\nport=localhost:9001\n")
+    assert load(local, environ={}).servers[0].host == "localhost"

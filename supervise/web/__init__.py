@@ -1,0 +1,1 @@
+"""HTTP resources beside XML-RPC: log streams (and, later, the console)."""
