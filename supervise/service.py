@@ -33,6 +33,7 @@ from supervise.process.program import SpawnContext
 from supervise.process.spawner import ReactorSpawner
 from supervise.rpc.registry import methods_of
 from supervise.rpc.resource import XMLRPCResource
+from supervise.rpc.supervise_ns import SuperviseNamespace
 from supervise.rpc.supervisor_ns import SupervisorNamespace
 from supervise.rpc.system_ns import SystemNamespace
 from supervise.rpc.transport import ServerStartError, listen
@@ -262,6 +263,9 @@ class SupervisorService(Service):
         assert self.control is not None and self.supervisor is not None
         namespace = SupervisorNamespace(self.control, self, time.time)
         methods = methods_of("supervisor", namespace)
+        methods.update(
+            methods_of("supervise", SuperviseNamespace(self.control, self.reactor, time.time))
+        )
         for extra in self.model.rpcinterfaces:
             if extra.factory not in MAIN_RPC_FACTORIES:
                 methods.update(_load_rpc_namespace(extra.name, extra.factory, self, extra.kwargs))

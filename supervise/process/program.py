@@ -75,6 +75,7 @@ class ProcessSnapshot:
     exitstatus: int
     stdout_logfile: str
     stderr_logfile: str
+    spawns: int = 0
 
 
 @implementer(IProcess, IChildProtocol)
@@ -96,6 +97,7 @@ class Program:
     stdin_fd: int | None = None
     state: ProcessState = ProcessState.STOPPED
     tries: int = 0
+    spawns: int = 0
     child: IChild | None = None
     pid: int = 0
     start_time: float = 0.0
@@ -182,6 +184,7 @@ class Program:
             exitstatus=self.exitstatus,
             stdout_logfile=self.stdout.path or "",
             stderr_logfile=self.stderr.path or "",
+            spawns=self.spawns,
         )
 
     def check_command(self) -> None:
@@ -246,6 +249,7 @@ class Program:
         if fresh:
             self.tries = 0
         self.start_time = self.wall_clock()
+        self.spawns += 1
         self.spawnerr = ""
         self.enter(ProcessState.STARTING, tries=self.tries)
         try:

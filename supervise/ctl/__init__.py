@@ -1,0 +1,1 @@
+"""supervisectl: our own command-line client, speaking supervisord's XML-RPC API."""

@@ -1,0 +1,129 @@
+"""``supervisectl``: one command, or an interactive shell when none is given."""
+
+from __future__ import annotations
+
+import argparse
+import cmd
+import os
+import shlex
+import socket
+import sys
+import xmlrpc.client
+from collections.abc import Sequence
+
+from supervise.config import ConfigError, load
+from supervise.config.model import CtlConfig
+from supervise.ctl.client import Connection
+from supervise.ctl.commands import COMMANDS, Controller, UsageError
+
+HELP = "commands: " + " ".join([*COMMANDS, "help"])
+
+
+def ctl_config(path: str | None) -> CtlConfig:
+    """The ``[supervisorctl]`` section of ``path`` (or of the default search), else defaults."""
+    from supervise.config import find_config
+
+    try:
+        model = load(path or find_config(), environ=dict(os.environ))
+    except ConfigError:
+        if path:
+            raise
+        return CtlConfig()
+    return model.ctl or CtlConfig()
+
+
+def run(controller: Controller, words: list[str]) -> int:
+    """Run one command and turn connection problems into messages and exit codes."""
+    name, args = words[0], words[1:]
+    if name == "help":
+        controller.emit(HELP)
+        return 0
+    handler = getattr(controller, f"do_{name}", None)
+    if handler is None:
+        controller.emit(f"*** Unknown syntax: {' '.join(words)}")
+        return 1
+    try:
+        return int(handler(args))
+    except UsageError as problem:
+        controller.emit(f"Error: {problem}")
+        return 2
+    except xmlrpc.client.ProtocolError as problem:
+        if problem.errcode == 401:
+            controller.emit("Server requires authentication")
+            return 1
+        controller.emit(f"ERROR: {problem.errcode} {problem.errmsg}")
+        return 1
+    except (ConnectionRefusedError, FileNotFoundError, socket.gaierror) as problem:
+        controller.emit(
+            f"ERROR: {controller.connection.url} refused connection ({problem.strerror})"
+        )
+        return 4  # supervisorctl's INSUFFICIENT_PRIVILEGES/unreachable code
+    except xmlrpc.client.Fault as fault:
+        controller.emit(f"ERROR: {fault.faultString}")
+        return 1
+
+
+class Shell(cmd.Cmd):
+    """The interactive shell: every command, ``help``, ``quit``."""
+
+    def __init__(self, controller: Controller, prompt: str) -> None:
+        super().__init__()
+        self.controller = controller
+        self.prompt = f"{prompt}> "
+
+    def onecmd(self, line: str) -> bool:
+        try:
+            words = shlex.split(line)
+        except ValueError as problem:
+            self.controller.emit(f"Error: {problem}")
+            return False
+        if not words:
+            return False
+        if words[0] in ("quit", "exit", "EOF"):
+            return True
+        run(self.controller, words)
+        return False
+
+    def completenames(self, text: str, *ignored: object) -> list[str]:
+        return [c for c in [*COMMANDS, "help", "quit"] if c.startswith(text)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``supervisectl`` console script."""
+    parser = argparse.ArgumentParser(prog="supervisectl", description="Control a supervise daemon.")
+    parser.add_argument("-c", "--configuration", help="config file with a [supervisorctl] section")
+    parser.add_argument("-s", "--serverurl", help="unix:///path or http://host:port")
+    parser.add_argument("-u", "--username")
+    parser.add_argument("-p", "--password")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--colour", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    options = parser.parse_args(argv)
+    try:
+        config = ctl_config(options.configuration)
+    except ConfigError as problem:
+        print(f"Error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        connection = Connection(
+            options.serverurl or config.serverurl,
+            options.username or config.username,
+            options.password or config.password,
+        )
+    except ValueError as problem:
+        print(f"Error: {problem}", file=sys.stderr)
+        return 2
+    colour = options.colour == "always" or (options.colour == "auto" and sys.stdout.isatty())
+    controller = Controller(connection, as_json=options.json, colour=colour)
+    if options.command:
+        return run(controller, list(options.command))
+    run(controller, ["status"])
+    try:
+        Shell(controller, config.prompt).cmdloop()
+    except KeyboardInterrupt:
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

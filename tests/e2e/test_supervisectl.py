@@ -1,0 +1,102 @@
+"""Layer 4: supervisectl against the real daemon — commands, JSON, wildcards, wait, shell."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.e2e.conftest import Daemon, tool
+from tests.e2e.test_daemon import wait_until
+
+pytestmark = pytest.mark.e2e
+
+PROGRAMS = """
+[program:web-a]
+command = sleep 300
+startsecs = 0
+[program:web-b]
+command = sleep 300
+startsecs = 0
+[program:db]
+command = sleep 300
+startsecs = 0
+[program:slow]
+command = sleep 300
+startsecs = 2
+autostart = false
+[program:flappy]
+command = sh -c 'sleep 0.3; exit 1'
+startsecs = 0
+"""
+
+
+def ctl(daemon: Daemon, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [tool("python3"), "-m", "supervise.ctl.main", "-c", str(daemon.conf), *args],
+        capture_output=True, text=True, env=daemon.env(), input=stdin, timeout=60,
+    )  # fmt: skip
+
+
+def test_status_json_wildcards_and_exit_codes(daemon: Daemon) -> None:
+    """status filters by wildcard, prints JSON for scripts and says restarts; codes tell the truth."""
+    daemon.start(PROGRAMS)
+    rpc = daemon.rpc()
+    wait_until(
+        lambda: (
+            rpc.supervisor.getProcessInfo("flappy")["statename"] == "RUNNING"
+            and ctl_spawns(daemon) > 1
+        )
+    )
+    web = ctl(daemon, "--json", "status", "web-*")
+    data = json.loads(web.stdout)
+    assert ([p["namespec"] for p in data["processes"]], web.returncode) == (["web-a", "web-b"], 0)
+    plain = ctl(daemon, "status", "flappy")
+    assert ", restarts " in plain.stdout
+    assert ctl(daemon, "status", "slow").returncode == 3
+    assert ctl(daemon, "status", "nosuch").returncode == 4
+
+
+def ctl_spawns(daemon: Daemon) -> int:
+    infos = daemon.rpc().supervise.getAllProcessInfo()
+    return next(i["spawns"] for i in infos if i["name"] == "flappy")
+
+
+def test_start_stop_wait_and_failures(daemon: Daemon) -> None:
+    """start/stop act on wildcards; an already started program is success; wait blocks until RUNNING."""
+    daemon.start(PROGRAMS)
+    stop = ctl(daemon, "stop", "web-*")
+    assert (stop.returncode, sorted(stop.stdout.splitlines())) == (
+        0,
+        ["web-a: stopped", "web-b: stopped"],
+    )
+    start = ctl(daemon, "start", "web-a", "db")
+    assert (start.returncode, start.stdout) == (0, "web-a: started\ndb: ERROR (already started)\n")
+    missing = ctl(daemon, "start", "nosuch")
+    assert (missing.returncode, missing.stdout) == (1, "nosuch: ERROR (no such process)\n")
+    daemon.rpc().supervisor.startProcess("slow", False)
+    waited = ctl(daemon, "wait", "--timeout", "20", "slow")
+    assert (waited.returncode, waited.stdout) == (0, "all RUNNING\n")
+    assert daemon.rpc().supervisor.getProcessInfo("slow")["statename"] == "RUNNING"
+    timeout = ctl(daemon, "wait", "--timeout", "0", "web-b")
+    assert (timeout.returncode, timeout.stdout) == (1, "web-b: ERROR (not RUNNING after 0s)\n")
+
+
+def test_shell_runs_commands_from_stdin(daemon: Daemon) -> None:
+    """Without a command the shell starts with status and runs each line."""
+    daemon.start(PROGRAMS)
+    session = ctl(daemon, stdin="pid db\nversion\nbogus\n")
+    pid = daemon.rpc().supervisor.getProcessInfo("db")["pid"]
+    assert "db" in session.stdout.splitlines()[0]
+    assert f"supervisor> {pid}\n" in session.stdout and "supervisor> 4.3.0\n" in session.stdout
+    assert "*** Unknown syntax: bogus" in session.stdout
+    assert session.returncode == 0
+
+
+def test_unreachable_server(tmp_path) -> None:
+    """A daemon that is not running is reported with the URL and exit code 4."""
+    d = Daemon(tmp_path)
+    d.write("")
+    result = ctl(d, "status")
+    assert result.returncode == 4 and "refused connection" in result.stdout
