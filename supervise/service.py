@@ -9,6 +9,7 @@ import os
 import resource as rlimits
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -103,6 +104,17 @@ class SupervisorService(Service):
 
     def startService(self) -> None:  # noqa: N802 - Twisted's name
         super().startService()
+        try:
+            self._start()
+        except StartupError as problem:
+            # Nothing has been spawned yet: say why, as supervisord does, and exit 2.
+            log.critical("{problem}", problem=str(problem))
+            stderr = sys.__stderr__ or sys.stderr
+            stderr.write(f"Error: {problem}\n")
+            stderr.flush()
+            raise SystemExit(2) from None
+
+    def _start(self) -> None:
         model = self.model
         self._drop_privileges(model)
         self._open_main_log(model)
@@ -113,8 +125,6 @@ class SupervisorService(Service):
         for message in model.infos:
             log.info("{message}", message=message)
         self._raise_limits(model)
-        if not model.supervisord.nocleanup:
-            cleanup_auto_logs(model.supervisord.childlogdir, model.supervisord.identifier)
         if os.getuid() == 0 and model.supervisord.user is None:
             log.critical(
                 "Supervisor is running as root.  Privileges were not dropped because no user is "
@@ -134,8 +144,10 @@ class SupervisorService(Service):
         try:
             self._start_servers(model)
         except ServerStartError as problem:
-            log.critical("{problem}", problem=str(problem))
             raise StartupError(str(problem)) from None
+        # Only now, sure that no other daemon serves this config, remove old AUTO logs.
+        if not model.supervisord.nocleanup:
+            cleanup_auto_logs(model.supervisord.childlogdir, model.supervisord.identifier)
         self._write_pidfile(model)
         log.info("supervisord started with pid {pid}", pid=os.getpid())
         # Install now (a signal during start-up must not kill us), and again once the

@@ -246,3 +246,15 @@ def test_supervise_command_runs_in_foreground(tmp_path) -> None:
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_second_daemon_on_same_socket_refuses_to_start(daemon: Daemon) -> None:
+    """A second daemon on a socket already served exits 2 with supervisord's message."""
+    daemon.start(PROGRAMS)
+    second = subprocess.run(
+        [tool("twistd"), "-n", "--pidfile=", "supervise", "-c", str(daemon.conf)],
+        capture_output=True, text=True, env=daemon.env(), timeout=60, cwd=daemon.tmp,
+    )  # fmt: skip
+    assert second.returncode == 2
+    assert "Error: Another program is already listening on a port" in second.stderr
+    assert daemon.rpc().supervisor.getState()["statename"] == "RUNNING"
