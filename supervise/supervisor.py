@@ -9,7 +9,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from supervise.config.model import ConfigModel, GroupConfig
+from supervise.config.model import ConfigModel, GroupConfig, GroupKind
 from supervise.events.types import (
     ProcessGroupAdded,
     ProcessGroupRemoved,
@@ -18,6 +18,7 @@ from supervise.events.types import (
 )
 from supervise.interfaces import IEventBus, IProcessSpawner
 from supervise.process.group import ProcessGroup
+from supervise.process.pool import ListenerPool, WireSerials
 from supervise.process.program import Program, SpawnContext
 from supervise.states import SupervisorState
 
@@ -40,6 +41,8 @@ class Supervisor:
     fcgi_sockets: Callable[[GroupConfig], int | None] = lambda group: None
     state: SupervisorState = SupervisorState.RUNNING
     groups: dict[str, ProcessGroup] = field(factory=dict)
+    pools: dict[str, ListenerPool] = field(factory=dict)
+    serials: WireSerials = field(factory=WireSerials)
     _stopping: Deferred[None] | None = None
 
     def start(self) -> None:
@@ -71,6 +74,12 @@ class Supervisor:
         }
         group = ProcessGroup(config, processes)
         self.groups[config.name] = group
+        if config.kind is GroupKind.EVENTLISTENER:
+            pool = ListenerPool(
+                config, group.ordered(), self.bus, self.context.identifier, self.serials
+            )
+            pool.start()
+            self.pools[config.name] = pool
         self.bus.publish(ProcessGroupAdded(config.name))
         if self.state is SupervisorState.RUNNING:
             group.autostart()
@@ -79,6 +88,9 @@ class Supervisor:
     def remove_group(self, name: str) -> None:
         """Forget a fully stopped group and announce it."""
         del self.groups[name]
+        pool = self.pools.pop(name, None)
+        if pool is not None:
+            pool.stop()
         self.bus.publish(ProcessGroupRemoved(name))
 
     def ordered_groups(self) -> list[ProcessGroup]:

@@ -256,6 +256,23 @@ class ProcessGroupRemoved(ProcessGroupEvent):
     type_name: ClassVar[str] = "PROCESS_GROUP_REMOVED"
 
 
+@frozen
+class SuperviseEvent(Event):
+    """Base of supervise's own events: never sent to a listener pool unless named."""
+
+    type_name: ClassVar[str] = "SUPERVISE_EVENT"
+
+
+@frozen
+class EventBufferOverflow(SuperviseEvent):
+    """A listener pool's buffer was full and dropped its oldest event."""
+
+    type_name: ClassVar[str] = "EVENT_BUFFER_OVERFLOW"
+    pool: str
+    dropped_type: str
+    dropped_serial: int
+
+
 SUPERVISOR_EVENT_TYPES: tuple[type[Event], ...] = (
     Event,
     ProcessStateEvent,
@@ -279,7 +296,11 @@ SUPERVISOR_EVENT_TYPES: tuple[type[Event], ...] = (
     ProcessGroupRemoved,
 )
 
-EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {cls.type_name: cls for cls in SUPERVISOR_EVENT_TYPES}
+OWN_EVENT_TYPES: tuple[type[Event], ...] = (SuperviseEvent, EventBufferOverflow)
+
+EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {
+    cls.type_name: cls for cls in (*SUPERVISOR_EVENT_TYPES, *OWN_EVENT_TYPES)
+}
 
 
 def subscribable_event_names() -> frozenset[str]:

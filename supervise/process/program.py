@@ -95,6 +95,7 @@ class Program:
     context: SpawnContext
     may_restart: Callable[[], bool] = lambda: True
     stdin_fd: int | None = None
+    stdout_listener: Callable[[bytes], None] | None = None
     state: ProcessState = ProcessState.STOPPED
     tries: int = 0
     spawns: int = 0
@@ -195,6 +196,8 @@ class Program:
 
     def output(self, stream: str, data: bytes) -> None:
         """Log bytes the child wrote; capture mode and events as the channel asks."""
+        if stream == "stdout" and self.stdout_listener is not None:
+            self.stdout_listener(data)
         capture = self._captures.get(stream)
         if capture is None:
             self._log(stream, data)
