@@ -41,7 +41,7 @@ def sent(child) -> bytes:
 
 def test_event_reaches_a_ready_listener_with_supervisord_envelope(harness):
     """A READY listener gets the header line and payload exactly as supervisord writes them."""
-    pool, (listener,) = make_pool(harness)
+    pool, (_listener,) = make_pool(harness)
     child = harness.spawner.last
     harness.bus.publish(Tick5(1795464410))
     assert sent(child) == b""
@@ -54,7 +54,7 @@ def test_event_reaches_a_ready_listener_with_supervisord_envelope(harness):
 
 def test_ok_acknowledges_and_fail_requeues(harness):
     """RESULT 2 OK acknowledges; RESULT 4 FAIL sends the same event again after READY."""
-    pool, _ = make_pool(harness)
+    _pool, _ = make_pool(harness)
     child = harness.spawner.last
     child.write("stdout", b"READY\n")
     harness.bus.publish(Tick5(5))
@@ -68,7 +68,7 @@ def test_ok_acknowledges_and_fail_requeues(harness):
 
 def test_garbage_makes_listener_unknown_and_death_requeues(harness):
     """A listener writing garbage gets no more events; its event waits for a restarted one."""
-    pool, (listener,) = make_pool(harness)
+    pool, (_listener,) = make_pool(harness)
     child = harness.spawner.last
     child.write("stdout", b"READY\n")
     harness.bus.publish(Tick5(5))
@@ -84,7 +84,7 @@ def test_garbage_makes_listener_unknown_and_death_requeues(harness):
 
 def test_overflow_drops_oldest_and_says_so(harness):
     """A full buffer drops its oldest event and publishes EVENT_BUFFER_OVERFLOW."""
-    pool, _ = make_pool(harness, buffer_size=2)
+    _pool, _ = make_pool(harness, buffer_size=2)
     for boundary in (5, 10, 15):
         harness.bus.publish(Tick5(boundary))
     overflows = [e for e in harness.events if isinstance(e, EventBufferOverflow)]
@@ -96,7 +96,7 @@ def test_overflow_drops_oldest_and_says_so(harness):
 
 def test_events_shared_between_listeners_and_supertype(harness):
     """With numprocs=2 each event goes to one listener; EVENT subscribes to every supervisord type."""
-    pool, programs = make_pool(harness, events=("EVENT",), numprocs=2)
+    _pool, _programs = make_pool(harness, events=("EVENT",), numprocs=2)
     first, second = harness.spawner.children
     first.write("stdout", b"READY\n")
     second.write("stdout", b"READY\n")
