@@ -84,3 +84,38 @@ class IProcess(Interface):
 
     def stop() -> None:
         """Ask the process to stop; NotRunning when it is not running."""
+
+
+class IPluginContext(Interface):
+    """What a plugin gets to work with."""
+
+    name = Attribute("str: the plugin's section name")
+    control = Attribute(
+        "SupervisorControl: start, stop, signal, snapshot … (the core's command API)"
+    )
+    bus = Attribute("IEventBus: publish your own events, or subscribe more listeners")
+    reactor = Attribute("the Twisted reactor (IReactorTime, IReactorProcess …)")
+    log = Attribute("twisted.logger.Logger namespaced for this plugin")
+
+
+class ISupervisorPlugin(Interface):
+    """An in-process plugin, found through the ``supervise.plugins`` entry point group.
+
+    Enabled by a ``[plugin:<name>]`` section whose options are given to ``configure``.
+    Every method may be left to ``supervise.plugin.Plugin``'s defaults.
+    """
+
+    def configure(options, context):  # type: ignore[no-untyped-def]
+        """Validate and keep the section's options; raise ValueError naming the option."""
+
+    def listeners():  # type: ignore[no-untyped-def]
+        """IEventListener providers to subscribe to the bus."""
+
+    def resources():  # type: ignore[no-untyped-def]
+        """``{b"path": IResource}`` mounted under ``/plugins/<name>/``."""
+
+    def rpc_namespaces():  # type: ignore[no-untyped-def]
+        """``{"namespace": object}`` served over XML-RPC as ``namespace.method``."""
+
+    def services():  # type: ignore[no-untyped-def]
+        """IService providers started and stopped with the daemon."""

@@ -30,6 +30,7 @@ from supervise.events.ticks import Ticker
 from supervise.logs.channel import cleanup_auto_logs
 from supervise.logs.mainlog import MainLogObserver, stdout_echo
 from supervise.logs.rotating import RotatingFile
+from supervise.plugins import LoadedPlugin, PluginContext, load_all
 from supervise.process.program import SpawnContext
 from supervise.process.spawner import ReactorSpawner
 from supervise.rpc.registry import methods_of
@@ -97,6 +98,7 @@ class SupervisorService(Service):
         self.ticker = Ticker(reactor, time.time, self.bus)
         self.fcgi_socks: dict[str, socket.socket] = {}
         self._pidfile_written = False
+        self.plugins: list[LoadedPlugin] = []
         self._stopping = False
         self._uid_message = ""
 
@@ -141,6 +143,7 @@ class SupervisorService(Service):
             fcgi_sockets=self._fcgi_socket,
         )
         self.control = SupervisorControl(self.supervisor, self.options.load)
+        self._load_plugins(model)
         try:
             self._start_servers(model)
         except ServerStartError as problem:
@@ -166,6 +169,14 @@ class SupervisorService(Service):
         self.ticker.stop()
         if self.supervisor is not None:
             await self.supervisor.shutdown()
+        for plugin in self.plugins:
+            for plugin_service in plugin.services:
+                try:
+                    stopping = plugin_service.stopService()
+                    if isinstance(stopping, Deferred):
+                        await stopping
+                except Exception:
+                    log.failure("plugin {name} failed to stop", name=plugin.name)
         await self._stop_servers()
         for sock in self.fcgi_socks.values():
             sock.close()
@@ -178,6 +189,26 @@ class SupervisorService(Service):
                 self.observer.file.close()
 
     # -- pieces ------------------------------------------------------------------------
+
+    def _load_plugins(self, model: ConfigModel) -> None:
+        def context(name: str) -> PluginContext:
+            return PluginContext(
+                name,
+                self.control,
+                self.bus,
+                self.reactor,
+                Logger(namespace=f"supervise.plugin.{name}"),
+            )
+
+        self.plugins = load_all(model.plugins, context)
+        for plugin in self.plugins:
+            for listener in plugin.listeners:
+                self.bus.subscribe(listener)
+            for plugin_service in plugin.services:
+                try:
+                    plugin_service.startService()
+                except Exception:
+                    log.failure("plugin {name} failed to start a service", name=plugin.name)
 
     def _context(self, model: ConfigModel) -> SpawnContext:
         return SpawnContext(
@@ -281,6 +312,12 @@ class SupervisorService(Service):
         for extra in self.model.rpcinterfaces:
             if extra.factory not in MAIN_RPC_FACTORIES:
                 methods.update(_load_rpc_namespace(extra.name, extra.factory, self, extra.kwargs))
+        for plugin in self.plugins:
+            for namespace_name, namespace_object in plugin.namespaces.items():
+                found = methods_of(namespace_name, namespace_object) or _public_methods(
+                    namespace_name, namespace_object
+                )
+                methods.update(found)
         system = SystemNamespace()
         methods.update(methods_of("system", system))
         system.methods = methods
@@ -289,6 +326,13 @@ class SupervisorService(Service):
         root = resource.Resource()
         root.putChild(b"RPC2", rpc)
         root.putChild(b"logtail", ProcessLogTail(self.control))
+        plugin_root = resource.Resource()
+        for plugin in self.plugins:
+            mount = resource.Resource()
+            for path, child in plugin.resources.items():
+                mount.putChild(path, child)
+            plugin_root.putChild(plugin.name.encode(), mount)
+        root.putChild(b"plugins", plugin_root)
         root.putChild(
             b"mainlogtail",
             MainLogTail(
@@ -444,11 +488,20 @@ class SupervisorService(Service):
         self._write_pidfile(model)
 
 
+def _public_methods(name: str, namespace: object) -> dict[str, Callable[..., Any]]:
+    import inspect
+
+    return {
+        f"{name}.{attr}": member
+        for attr, member in inspect.getmembers(namespace, callable)
+        if not attr.startswith("_")
+    }
+
+
 def _load_rpc_namespace(
     name: str, factory_spec: str, daemon: SupervisorService, kwargs: Mapping[str, str]
 ) -> dict[str, Callable[..., Any]]:
     import importlib
-    import inspect
 
     module_name, _, attribute = factory_spec.partition(":")
     try:
@@ -462,11 +515,7 @@ def _load_rpc_namespace(
         )
         return {}
     log.info("RPC interface {name!r} initialized", name=name)
-    found = {}
-    for attr_name, member in inspect.getmembers(namespace, callable):
-        if not attr_name.startswith("_"):
-            found[f"{name}.{attr_name}"] = member
-    return found
+    return _public_methods(name, namespace)
 
 
 def make_service(options: DaemonOptions, reactor: Any = None) -> SupervisorService:

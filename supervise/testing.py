@@ -1,11 +1,24 @@
-"""Public fakes for tests of supervise and of plugins: a spawner whose children exit
-when the test says, and a harness wiring programs to a fake clock and a bus."""
+"""Public test helpers for supervise and its plugins.
+
+- ``FakeSpawner``/``FakeChild``/``Harness``: programs on a fake clock, children that exit
+  when the test says (layer 2).
+- ``RunningDaemon``: the real ``twistd -n supervise`` in a temporary folder, ready when
+  it says ``READY=1``, with an XML-RPC proxy (layer 4).
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
-from collections.abc import Iterable
+import socket
+import subprocess
+import sys
+import textwrap
+import xmlrpc.client
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
 from attrs import define, field
 from twisted.internet.task import Clock
@@ -137,3 +150,116 @@ class Harness:
     def state_events(self, name: str) -> Iterable[ProcessStateEvent]:
         """The state events of ``name``."""
         return [e for e in self.events if isinstance(e, ProcessStateEvent) and e.process == name]
+
+
+def tool(name: str) -> str:
+    """A console script beside the running Python (twistd, supervisorctl …), else on PATH."""
+    found = Path(sys.executable).parent / name
+    return str(found) if found.exists() else (shutil.which(name) or name)
+
+
+class UnixTransport(xmlrpc.client.Transport):
+    """XML-RPC over a unix-domain socket."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def make_connection(self, host: Any) -> Any:
+        import http.client
+
+        path = self.path
+
+        class Connection(http.client.HTTPConnection):
+            def connect(self) -> None:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.connect(path)
+                self.sock = sock
+
+        return Connection("localhost")
+
+
+class RunningDaemon:
+    """The real daemon in ``folder``: write a config, start, talk to it, stop it.
+
+    :ivar environ: extra environment for the daemon (``PYTHONPATH`` for a plugin under test).
+    """
+
+    def __init__(self, folder: Path, environ: Mapping[str, str] | None = None) -> None:
+        self.tmp = Path(folder)
+        self.conf = self.tmp / "supervisord.conf"
+        self.sock = self.tmp / "supervise.sock"
+        self.extra_environ = dict(environ or {})
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def write(self, body: str) -> Path:
+        """Write the config: standard sections (logs and socket in the folder) plus ``body``."""
+        head = f"""
+        [supervisord]
+        logfile = {self.tmp}/main.log
+        pidfile = {self.tmp}/supervisord.pid
+        childlogdir = {self.tmp}
+        identifier = e2e
+        [unix_http_server]
+        file = {self.sock}
+        [supervisorctl]
+        serverurl = unix://{self.sock}
+        [rpcinterface:supervisor]
+        supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+        """
+        self.conf.write_text(textwrap.dedent(head) + textwrap.dedent(body))
+        return self.conf
+
+    def env(self) -> dict[str, str]:
+        """The daemon's environment."""
+        env = dict(os.environ)
+        env.update(self.extra_environ)
+        return env
+
+    def start(self, body: str, timeout: float = 20) -> RunningDaemon:
+        """Start on a config with ``body``; return once the daemon sent READY=1."""
+        self.write(body)
+        notify = self.tmp / "notify.sock"
+        if notify.exists():
+            notify.unlink()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        listener.bind(str(notify))
+        listener.settimeout(timeout)
+        env = self.env()
+        env["NOTIFY_SOCKET"] = str(notify)
+        with open(self.tmp / "twistd.out", "wb") as out:
+            self.process = subprocess.Popen(
+                [tool("twistd"), "-n", "--pidfile=", "supervise", "-c", str(self.conf)],
+                env=env,
+                cwd=self.tmp,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            message = listener.recv(1024)
+        except TimeoutError:
+            self.kill()
+            output = (self.tmp / "twistd.out").read_text()
+            raise AssertionError(f"daemon did not report READY=1:\n{output}") from None
+        finally:
+            listener.close()
+        assert message.startswith(b"READY=1")
+        return self
+
+    def rpc(self) -> Any:
+        """An XML-RPC proxy over the unix socket."""
+        return xmlrpc.client.ServerProxy("http://localhost", transport=UnixTransport(str(self.sock)))
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM the daemon; return its exit status."""
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        """SIGKILL the daemon if it still runs."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)

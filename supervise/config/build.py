@@ -23,6 +23,7 @@ from supervise.config.model import (
     FcgiSocketConfig,
     GroupConfig,
     GroupKind,
+    PluginConfig,
     ProcessConfig,
     RpcInterfaceConfig,
     ServerConfig,
@@ -152,6 +153,7 @@ def build(
     servers = build_servers(raw, env_names)
     rpcinterfaces = build_rpcinterfaces(raw)
     ctl = build_ctl(raw, env_names) if "supervisorctl" in raw.sections else None
+    plugins = build_plugins(raw, env_names)
     _check_unique_group_names(raw, groups)
     return ConfigModel(
         path=raw.path,
@@ -161,6 +163,7 @@ def build(
         servers=tuple(servers),
         rpcinterfaces=tuple(rpcinterfaces),
         ctl=ctl,
+        plugins=tuple(plugins),
         warnings=tuple(raw.warnings),
         infos=tuple(raw.infos),
     )
@@ -614,6 +617,22 @@ def build_rpcinterfaces(raw: RawConfig) -> list[RpcInterfaceConfig]:
             )
         result.append(RpcInterfaceConfig(name.split(":", 1)[1], factory.strip(), options))
     return result
+
+
+def build_plugins(raw: RawConfig, env_names: Mapping[str, object]) -> list[PluginConfig]:
+    """Build ``[plugin:name]`` sections; values get ``%(here)s`` and ``%(ENV_X)s``."""
+    plugins = []
+    for name in raw.sections:
+        if not name.startswith("plugin:"):
+            continue
+        section = _Section(raw, name, {"here": raw.here, **env_names})
+        plugin_name = section.convert(
+            "factory", name.split(":", 1)[1], values.process_or_group_name
+        )
+        options = {key: section.text(key, None) or "" for key in section.options}
+        factory = options.pop("factory", None) or None
+        plugins.append(PluginConfig(plugin_name, options, factory))
+    return plugins
 
 
 def build_ctl(raw: RawConfig, env_names: Mapping[str, object]) -> CtlConfig:

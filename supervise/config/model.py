@@ -126,6 +126,19 @@ class RpcInterfaceConfig:
 
 
 @frozen
+class PluginConfig:
+    """A ``[plugin:name]`` section: which plugin to enable and its options.
+
+    ``factory`` (``module:callable``) loads a plugin that is not installed as an entry
+    point; otherwise the ``supervise.plugins`` entry point called ``name`` is used.
+    """
+
+    name: str
+    options: Mapping[str, str] = field(factory=dict)
+    factory: str | None = None
+
+
+@frozen
 class CtlConfig:
     """The ``[supervisorctl]`` section (used by ``supervisectl``)."""
 
@@ -170,6 +183,7 @@ class ConfigModel:
     servers: tuple[ServerConfig, ...] = ()
     rpcinterfaces: tuple[RpcInterfaceConfig, ...] = ()
     ctl: CtlConfig | None = None
+    plugins: tuple[PluginConfig, ...] = ()
     warnings: tuple[str, ...] = ()
     infos: tuple[str, ...] = ()
 

@@ -11,7 +11,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from supervise.events.types import Event
+from supervise.events.types import Event, ListenerOverflow
 from supervise.interfaces import IEventBus, IEventListener, ISubscription
 
 log = Logger()
@@ -31,6 +31,7 @@ class Subscription:
     failures: int = 0
     busy: bool = False
     cancelled: bool = False
+    overflowing: bool = False
 
     @property
     def pending(self) -> int:
@@ -51,11 +52,18 @@ class Subscription:
             if len(self.queue) >= self.max_pending:
                 self.queue.popleft()
                 self.dropped += 1
-                log.warn(
-                    "listener {listener} is too slow: dropped an event (dropped {dropped} so far)",
-                    listener=self.listener.name,
-                    dropped=self.dropped,
-                )
+                if not self.overflowing:
+                    # Once per episode (until the queue drains), so a listener of
+                    # every event cannot feed its own overflow.
+                    self.overflowing = True
+                    log.warn(
+                        "listener {listener} is too slow: its queue of {size} is full, dropping the "
+                        "oldest events (dropped {dropped} so far)",
+                        listener=self.listener.name,
+                        size=self.max_pending,
+                        dropped=self.dropped,
+                    )
+                    self.bus.publish(ListenerOverflow(str(self.listener.name), self.dropped))
             self.queue.append(event)
             return
         self._deliver(event)
@@ -88,6 +96,8 @@ class Subscription:
         self.busy = False
         while self.queue and not self.busy and not self.cancelled:
             self._deliver(self.queue.popleft())
+        if not self.queue:
+            self.overflowing = False
 
 
 @implementer(IEventBus)

@@ -273,6 +273,15 @@ class EventBufferOverflow(SuperviseEvent):
     dropped_serial: int
 
 
+@frozen
+class ListenerOverflow(SuperviseEvent):
+    """An in-process listener was too slow: its queue was full and dropped events."""
+
+    type_name: ClassVar[str] = "SUPERVISE_LISTENER_OVERFLOW"
+    listener: str
+    dropped: int
+
+
 SUPERVISOR_EVENT_TYPES: tuple[type[Event], ...] = (
     Event,
     ProcessStateEvent,
@@ -296,7 +305,7 @@ SUPERVISOR_EVENT_TYPES: tuple[type[Event], ...] = (
     ProcessGroupRemoved,
 )
 
-OWN_EVENT_TYPES: tuple[type[Event], ...] = (SuperviseEvent, EventBufferOverflow)
+OWN_EVENT_TYPES: tuple[type[Event], ...] = (SuperviseEvent, EventBufferOverflow, ListenerOverflow)
 
 EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {
     cls.type_name: cls for cls in (*SUPERVISOR_EVENT_TYPES, *OWN_EVENT_TYPES)

@@ -73,9 +73,12 @@ def test_busy_listener_queue_is_bounded_and_ordered():
         return d
 
     sub = bus.subscribe(CallbackListener("slow", (Tick5,), slow, max_pending=2))
+    overflows = []
+    bus.subscribe(CallbackListener("watcher", (ListenerOverflow,), overflows.append))
     for boundary in (5, 10, 15, 20):
         bus.publish(Tick5(boundary))
     assert (seen, sub.pending, sub.dropped) == ([5], 2, 1)
+    assert [(e.listener, e.dropped) for e in overflows] == [("slow", 1)]
     pending[0].callback(None)
     pending[1].callback(None)
     pending[2].callback(None)
