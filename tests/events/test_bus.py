@@ -5,6 +5,7 @@ from twisted.internet.defer import Deferred
 from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.types import (
     Event,
+    ListenerOverflow,
     ProcessGroupAdded,
     ProcessStateEvent,
     ProcessStateRunning,
