@@ -248,7 +248,9 @@ class RunningDaemon:
 
     def rpc(self) -> Any:
         """An XML-RPC proxy over the unix socket."""
-        return xmlrpc.client.ServerProxy("http://localhost", transport=UnixTransport(str(self.sock)))
+        return xmlrpc.client.ServerProxy(
+            "http://localhost", transport=UnixTransport(str(self.sock))
+        )
 
     def stop(self, timeout: float = 30) -> int:
         """SIGTERM the daemon; return its exit status."""
