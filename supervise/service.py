@@ -51,6 +51,8 @@ MAIN_RPC_FACTORIES = frozenset(
 
 
 DEBUG_LEVELS = frozenset({"debug", "trace", "blather"})
+#: A plugin serving itself as a namespace does not serve its plugin hooks.
+PLUGIN_METHODS = frozenset({"configure", "listeners", "resources", "rpc_namespaces", "services"})
 
 
 class StartupError(Exception):
