@@ -114,6 +114,9 @@ class SupervisorControl:
             raise (NoFile if error.kind == "NO_FILE" else NotExecutable)(error.message) from None
         if program.state in RUNNING_STATES:
             raise AlreadyStarted(label)
+        pending = [d for d in self.supervisor.dependencies(program) if d.state is not ProcessState.RUNNING]
+        if pending:
+            return Deferred.fromCoroutine(self._start_after(program, label, wait, pending))
         program.start()
         if program.state is ProcessState.BACKOFF and program.spawnerr:
             raise SpawnFailed(label)
@@ -128,6 +131,30 @@ class SupervisorControl:
                 done.errback(SpawnFailed(label))
             elif state not in (ProcessState.STARTING, ProcessState.RUNNING):
                 done.errback(AbnormalTermination(label))
+            else:
+                return False
+            return True
+
+        program.watch(watch)
+        return done
+
+    async def _start_after(self, program: Program, label: str, wait: bool, pending: list[Program]) -> bool:
+        """``start x`` brings up what x needs first, each to RUNNING, then x."""
+        for dependency in pending:
+            if dependency.state in (ProcessState.STARTING, ProcessState.BACKOFF):
+                await self._until_running(dependency)
+            elif dependency.state is not ProcessState.RUNNING:
+                await self.start_process(dependency, dependency.namespec, True)
+        return await self.start_process(program, label, wait)
+
+    def _until_running(self, program: Program) -> Deferred[bool]:
+        done: Deferred[bool] = Deferred()
+
+        def watch(state: ProcessState) -> bool:
+            if state is ProcessState.RUNNING:
+                done.callback(True)
+            elif state not in (ProcessState.STARTING, ProcessState.BACKOFF):
+                done.errback(AbnormalTermination(program.namespec))
             else:
                 return False
             return True

@@ -17,10 +17,10 @@ from supervise.events.types import (
     SupervisorStopping,
 )
 from supervise.interfaces import IEventBus, IProcessSpawner
-from supervise.process.group import ProcessGroup
+from supervise.process.group import ProcessGroup, stop_and_wait
 from supervise.process.pool import ListenerPool, WireSerials
 from supervise.process.program import Program, SpawnContext
-from supervise.states import SupervisorState
+from supervise.states import STOPPED_STATES, ProcessState, SupervisorState
 
 log = Logger()
 
@@ -48,15 +48,19 @@ class Supervisor:
     def start(self) -> None:
         """Add every configured group (autostarting) and announce RUNNING."""
         self.state = SupervisorState.RUNNING
-        for config in sorted(self.model.groups, key=lambda g: (g.priority, g.name)):
-            self.add_group(config)
+        added = [
+            self.add_group(config, autostart=False)
+            for config in sorted(self.model.groups, key=lambda g: (g.priority, g.name))
+        ]
+        for group in added:
+            self.autostart(group)
         self.bus.publish(SupervisorRunning())
 
     def may_restart(self) -> bool:
         """Automatic starts happen only while the daemon is RUNNING."""
         return self.state is SupervisorState.RUNNING
 
-    def add_group(self, config: GroupConfig) -> ProcessGroup:
+    def add_group(self, config: GroupConfig, autostart: bool = True) -> ProcessGroup:
         """Create a group's processes, announce it, and autostart it."""
         stdin_fd = self.fcgi_sockets(config) if config.fcgi_socket is not None else None
         processes = {
@@ -81,9 +85,70 @@ class Supervisor:
             pool.start()
             self.pools[config.name] = pool
         self.bus.publish(ProcessGroupAdded(config.name))
-        if self.state is SupervisorState.RUNNING:
-            group.autostart()
+        if autostart:
+            self.autostart(group)
         return group
+
+    def autostart(self, group: ProcessGroup) -> None:
+        """Start a group's autostart processes, each once its dependencies are RUNNING."""
+        if self.state is not SupervisorState.RUNNING:
+            return
+        for program in group.autostart_candidates():
+            self.start_after_dependencies(program)
+
+    def resolve(self, name: str) -> list[Program]:
+        """Processes a ``depends_on`` entry names: a group, a namespec or a process name."""
+        if name in self.groups:
+            return self.groups[name].ordered()
+        found = []
+        for group in self.groups.values():
+            for program in group.processes.values():
+                if name in (program.namespec, program.name):
+                    found.append(program)
+        return found
+
+    def dependencies(self, program: Program) -> list[Program]:
+        """What ``program`` depends on (itself excluded)."""
+        found: list[Program] = []
+        for name in program.config.extras.depends_on:
+            found.extend(p for p in self.resolve(name) if p is not program and p not in found)
+        return found
+
+    def dependents(self, program: Program) -> list[Program]:
+        """Processes that depend on ``program``."""
+        return [
+            p
+            for g in self.groups.values()
+            for p in g.processes.values()
+            if program in self.dependencies(p)
+        ]
+
+    def start_after_dependencies(self, program: Program) -> None:
+        """Start ``program`` now, or as soon as every dependency is RUNNING."""
+        dependencies = self.dependencies(program)
+        waiting = [d for d in dependencies if d.state is not ProcessState.RUNNING]
+        if not waiting:
+            program.start()
+            return
+        log.info(
+            "{name} waits for {dependencies} to be RUNNING",
+            name=program.namespec,
+            dependencies=", ".join(d.namespec for d in waiting),
+            program=program.namespec,
+        )
+
+        def check(_: ProcessState) -> bool:
+            if program.start_time or program.state is not ProcessState.STOPPED:
+                return True
+            if self.state is not SupervisorState.RUNNING:
+                return True
+            if all(d.state is ProcessState.RUNNING for d in dependencies):
+                program.start()
+                return True
+            return False
+
+        for dependency in waiting:
+            dependency.watch(check)
 
     def remove_group(self, name: str) -> None:
         """Forget a fully stopped group and announce it."""
@@ -98,9 +163,22 @@ class Supervisor:
         return sorted(self.groups.values(), key=lambda g: (g.config.priority, g.name))
 
     async def stop_all(self) -> None:
-        """Stop groups one at a time, highest priority number first (SUPERVISOR.md §3.8)."""
-        for group in reversed(self.ordered_groups()):
-            await group.stop_all()
+        """Stop groups one at a time, highest priority number first (SUPERVISOR.md §3.8).
+
+        With ``depends_on`` anywhere, processes stop in waves instead: each wave is every
+        process nothing running depends on, so dependents always stop first.
+        """
+        programs = [p for g in reversed(self.ordered_groups()) for p in reversed(g.ordered())]
+        if not any(p.config.extras.depends_on for p in programs):
+            for group in reversed(self.ordered_groups()):
+                await group.stop_all()
+            return
+        while True:
+            active = [p for p in programs if p.state not in STOPPED_STATES]
+            if not active:
+                return
+            wave = [p for p in active if all(d.state in STOPPED_STATES for d in self.dependents(p))]
+            await stop_and_wait(wave or active)
 
     def shutdown(self) -> Deferred[None]:
         """Stop everything for exit; fire when every process is stopped."""

@@ -25,6 +25,7 @@ from supervise.config.model import (
     GroupKind,
     PluginConfig,
     ProcessConfig,
+    ProcessExtras,
     RpcInterfaceConfig,
     ServerConfig,
     SupervisordOptions,
@@ -52,6 +53,10 @@ PROGRAM_OPTIONS = frozenset(
         "umask", "serverurl",
     }
     | {f"{channel}_{key}" for channel in ("stdout", "stderr") for key in _CHANNEL_KEYS}
+    | {
+        "ready", "ready_timeout", "ready_interval", "depends_on", "backoff_initial", "backoff_max",
+        "pidfile", "healthcheck", "healthcheck_interval", "healthcheck_timeout", "healthcheck_retries",
+    }
 )  # fmt: skip
 LISTENER_OPTIONS = PROGRAM_OPTIONS | {"events", "buffer_size", "result_handler"}
 FCGI_OPTIONS = PROGRAM_OPTIONS | {"socket", "socket_backlog", "socket_owner", "socket_mode"}
@@ -155,6 +160,7 @@ def build(
     ctl = build_ctl(raw, env_names) if "supervisorctl" in raw.sections else None
     plugins = build_plugins(raw, env_names)
     _check_unique_group_names(raw, groups)
+    check_dependencies(raw, groups)
     return ConfigModel(
         path=raw.path,
         here=raw.here,
@@ -433,6 +439,11 @@ def build_processes(
         )
     if stopasgroup and not killasgroup:
         raise section.error("Cannot set stopasgroup=true and killasgroup=false", "killasgroup")
+    extras = build_extras(section)
+    if startretries < 0 and startretries != -1:
+        raise section.error(
+            f"startretries must be -1 (forever) or at least 0, not {startretries}", "startretries"
+        )
 
     processes = []
     for process_num in range(numprocs_start, numprocs_start + numprocs):
@@ -495,11 +506,99 @@ def build_processes(
                 source=(
                     raw.section_locations[name].path if name in raw.section_locations else raw.path
                 ),
+                extras=extras,
             )
         )
     del environment_template
     processes.sort(key=lambda p: (p.priority, p.name))
     return processes
+
+
+READY_FORMS = "tcp:HOST:PORT, http://…, https://…, command:CMD or notify"
+
+
+def check_probe(text: str) -> str:
+    """Validate a ``ready``/``healthcheck`` value."""
+    value = text.strip()
+    if value == "notify" or value.startswith(("http://", "https://")):
+        return value
+    if value.startswith("command:") and value[len("command:") :].strip():
+        return value
+    if value.startswith("tcp:"):
+        host, _, port = value[len("tcp:") :].rpartition(":")
+        if host and port.isdigit() and 0 < int(port) < 65536:
+            return value
+    raise ValueError(f"{text!r} is not one of {READY_FORMS}")
+
+
+def _positive_float(text: str) -> float:
+    number = float(text)
+    if number <= 0:
+        raise ValueError(f"{text!r} must be a positive number of seconds")
+    return number
+
+
+def build_extras(section: _Section) -> ProcessExtras:
+    """supervise's own program options, validated."""
+    healthcheck = section.optional("healthcheck", check_probe)
+    if healthcheck == "notify":
+        raise section.error("healthcheck cannot be notify (use it for ready)", "healthcheck")
+    backoff_initial = section.optional("backoff_initial", _positive_float)
+    backoff_max = section.optional("backoff_max", _positive_float)
+    if backoff_max is not None and backoff_initial is None:
+        backoff_initial = 1.0
+    pidfile = section.text("pidfile", None)
+    return ProcessExtras(
+        ready=section.optional("ready", check_probe),
+        ready_timeout=section.parse("ready_timeout", "60", _positive_float),
+        ready_interval=section.parse("ready_interval", "0.5", _positive_float),
+        depends_on=tuple(d for d in section.parse("depends_on", "", values.list_of_strings) if d),
+        backoff_initial=backoff_initial,
+        backoff_max=backoff_max,
+        pidfile=os.path.abspath(pidfile) if pidfile else None,
+        healthcheck=healthcheck,
+        healthcheck_interval=section.parse("healthcheck_interval", "10", _positive_float),
+        healthcheck_timeout=section.parse("healthcheck_timeout", "5", _positive_float),
+        healthcheck_retries=section.parse("healthcheck_retries", "3", values.integer),
+    )
+
+
+def check_dependencies(raw: RawConfig, groups: list[GroupConfig]) -> None:
+    """Every ``depends_on`` names a known program or group, and there is no cycle."""
+    known: dict[str, list[str]] = {}
+    for group in groups:
+        known.setdefault(group.name, []).extend(p.namespec for p in group.processes)
+        for process in group.processes:
+            known.setdefault(process.namespec, []).append(process.namespec)
+            known.setdefault(process.name, []).append(process.namespec)
+    edges: dict[str, set[str]] = {}
+    for group in groups:
+        for process in group.processes:
+            targets: set[str] = set()
+            for name in process.extras.depends_on:
+                if name not in known:
+                    raise raw.error(
+                        f"depends_on names unknown program or group {name!r}",
+                        f"program:{process.program}",
+                        "depends_on",
+                    )
+                targets.update(known[name])
+            edges[process.namespec] = targets - {process.namespec}
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        if state.get(node) == 2:
+            return
+        if state.get(node) == 1:
+            cycle = [*path[path.index(node) :], node]
+            raise ConfigError(f"depends_on forms a cycle: {' -> '.join(cycle)}", path=raw.path)
+        state[node] = 1
+        for target in sorted(edges.get(node, ())):
+            visit(target, [*path, node])
+        state[node] = 2
+
+    for node in sorted(edges):
+        visit(node, [])
 
 
 def _channel(

@@ -35,6 +35,29 @@ class ChannelConfig:
 
 
 @frozen
+class ProcessExtras:
+    """What supervise adds to a program (none of it exists in supervisord).
+
+    :ivar ready: ``tcp:HOST:PORT``, ``http(s)://…``, ``command:CMD`` or ``notify``: what
+        makes STARTING become RUNNING instead of the ``startsecs`` timer.
+    :ivar backoff_initial: with ``backoff_max``, exponential delays between retries
+        (seconds); None keeps supervisord's 1, 2, 3 … s.
+    """
+
+    ready: str | None = None
+    ready_timeout: float = 60.0
+    ready_interval: float = 0.5
+    depends_on: tuple[str, ...] = ()
+    backoff_initial: float | None = None
+    backoff_max: float | None = None
+    pidfile: str | None = None
+    healthcheck: str | None = None
+    healthcheck_interval: float = 10.0
+    healthcheck_timeout: float = 5.0
+    healthcheck_retries: int = 3
+
+
+@frozen
 class ProcessConfig:
     """One process: a program section expanded for one ``process_num``."""
 
@@ -63,6 +86,7 @@ class ProcessConfig:
     stderr: ChannelConfig = ChannelConfig()
     kind: GroupKind = GroupKind.PROGRAM
     source: str = ""
+    extras: ProcessExtras = field(factory=lambda: ProcessExtras())
 
     @property
     def namespec(self) -> str:

@@ -26,15 +26,13 @@ class ProcessGroup:
         """Processes in start order."""
         return sorted(self.processes.values(), key=lambda p: (p.config.priority, p.name))
 
-    def autostart(self) -> None:
-        """Start every ``autostart`` process that was never started (SUPERVISOR.md §3.2)."""
-        for program in self.ordered():
-            if (
-                program.config.autostart
-                and program.state is ProcessState.STOPPED
-                and not program.start_time
-            ):
-                program.start()
+    def autostart_candidates(self) -> list[Program]:
+        """``autostart`` processes never started yet, in start order (SUPERVISOR.md §3.2)."""
+        return [
+            p
+            for p in self.ordered()
+            if p.config.autostart and p.state is ProcessState.STOPPED and not p.start_time
+        ]
 
     def all_stopped(self) -> bool:
         """True when every process is in a stopped state."""
@@ -42,27 +40,41 @@ class ProcessGroup:
 
     def stop_all(self) -> Deferred[None]:
         """Stop every process at once (BACKOFF becomes FATAL); fire when all are stopped."""
-        for program in reversed(self.ordered()):
-            if program.state in (ProcessState.RUNNING, ProcessState.STARTING):
-                program.stop()
-            elif program.state is ProcessState.BACKOFF:
-                program.give_up()
-        return self.when_stopped()
+        return stop_and_wait(list(reversed(self.ordered())))
 
     def when_stopped(self) -> Deferred[None]:
         """Fire once every process is in a stopped state."""
-        if self.all_stopped():
-            return succeed(None)
-        done: Deferred[None] = Deferred()
+        return when_stopped(list(self.processes.values()))
 
-        def check(_: ProcessState) -> bool:
-            if done.called:
-                return True
-            if self.all_stopped():
-                done.callback(None)
-                return True
-            return False
 
-        for program in self.processes.values():
-            program.watch(check)
-        return done
+def stop_and_wait(programs: list[Program]) -> Deferred[None]:
+    """Stop ``programs`` at once (BACKOFF becomes FATAL); fire when all are stopped."""
+    for program in programs:
+        if program.state in (ProcessState.RUNNING, ProcessState.STARTING):
+            program.stop()
+        elif program.state is ProcessState.BACKOFF:
+            program.give_up()
+    return when_stopped(programs)
+
+
+def when_stopped(programs: list[Program]) -> Deferred[None]:
+    """Fire once every one of ``programs`` is in a stopped state."""
+
+    def all_stopped() -> bool:
+        return all(p.state in STOPPED_STATES for p in programs)
+
+    if all_stopped():
+        return succeed(None)
+    done: Deferred[None] = Deferred()
+
+    def check(_: ProcessState) -> bool:
+        if done.called:
+            return True
+        if all_stopped():
+            done.callback(None)
+            return True
+        return False
+
+    for program in programs:
+        program.watch(check)
+    return done

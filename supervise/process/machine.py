@@ -49,6 +49,9 @@ class ProcessInputs(Protocol):
     def kill_failed(self) -> None:
         """Signalling the child failed in an unexpected way."""
 
+    def not_ready(self) -> None:
+        """The readiness check gave up: the start failed though the child still runs."""
+
 
 class MachineCore(Protocol):
     """What the machine's outputs need from the process that owns it."""
@@ -89,6 +92,9 @@ class MachineCore(Protocol):
 
     def unknown(self) -> None:
         """Enter UNKNOWN after a signal could not be delivered."""
+
+    def abandon_start(self, machine: ProcessInputs) -> None:
+        """Stop a child that never became ready; its exit then means BACKOFF."""
 
     def cancel_timer(self) -> None:
         """Cancel the current state's deadline, if any."""
@@ -205,6 +211,12 @@ def escalate(c: ProcessInputs, s: MachineCore) -> None:
 def kill_failed(c: ProcessInputs, s: MachineCore) -> None:
     s.cancel_timer()
     s.unknown()
+
+
+@pep614(Starting.upon(ProcessInputs.not_ready).loop())
+def not_ready(c: ProcessInputs, s: MachineCore) -> None:
+    s.cancel_timer()
+    s.abandon_start(c)
 
 
 ProcessMachine = builder.build()

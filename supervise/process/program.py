@@ -8,7 +8,8 @@ import signal
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from attrs import define, field, frozen
+from attrs import define, evolve, field, frozen
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -28,6 +29,7 @@ from supervise.logs.capture import CaptureFilter
 from supervise.logs.channel import OutputChannel
 from supervise.process import command
 from supervise.process.machine import ProcessInputs, ProcessMachine
+from supervise.process.readiness import NotifySocket, wait_ready
 from supervise.process.spawner import ChildSetupError, SpawnSpec
 from supervise.states import SIGNALLABLE_STATES, ProcessState
 
@@ -109,6 +111,8 @@ class Program:
     stderr: OutputChannel = field(init=False)
     _timer: IDelayedCall | None = None
     _captures: dict[str, CaptureFilter] = field(factory=dict)
+    _readiness: Deferred[None] | None = None
+    notify: NotifySocket | None = None
     _watchers: list[Callable[[ProcessState], bool]] = field(factory=list)
     machine: ProcessInputs = field(init=False)
 
@@ -262,6 +266,8 @@ class Program:
             return
         self.stdout.open()
         self.stderr.open()
+        if self.config.extras.ready == "notify":
+            spec = self._with_notify_socket(spec, machine)
         try:
             child = self.spawner.spawn(spec, self)
         except ChildSetupError as error:
@@ -276,10 +282,46 @@ class Program:
         log.info(
             "spawned: {name!r} with pid {pid}", name=self.name, pid=self.pid, program=self.namespec
         )
-        if self.config.startsecs <= 0:
+        ready = self.config.extras.ready
+        if ready == "notify":
+            self._timer = self.clock.callLater(self.config.extras.ready_timeout, machine.not_ready)
+        elif ready is not None:
+            self._check_readiness(machine, ready, spec)
+        elif self.config.startsecs <= 0:
             machine.startsecs_elapsed()
         else:
             self._timer = self.clock.callLater(self.config.startsecs, machine.startsecs_elapsed)
+
+    def _with_notify_socket(self, spec: SpawnSpec, machine: ProcessInputs) -> SpawnSpec:
+        def on_ready() -> None:
+            if self.state is ProcessState.STARTING:
+                machine.startsecs_elapsed()
+
+        name = f"supervise-{os.getpid()}-{self.namespec}-{self.spawns}"
+        self.notify = NotifySocket(self.clock, name, on_ready)
+        return evolve(spec, env={**spec.env, "NOTIFY_SOCKET": self.notify.address})
+
+    def _check_readiness(self, machine: ProcessInputs, ready: str, spec: SpawnSpec) -> None:
+        extras = self.config.extras
+        checking = Deferred.fromCoroutine(
+            wait_ready(
+                ready, self.clock, extras.ready_timeout, extras.ready_interval, dict(spec.env)
+            )
+        )
+        self._readiness = checking
+
+        def passed(_: object) -> None:
+            self._readiness = None
+            if self.state is ProcessState.STARTING:
+                machine.startsecs_elapsed()
+
+        def failed(failure: Any) -> None:
+            self._readiness = None
+            if failure.check(CancelledError) is None and self.state is ProcessState.STARTING:
+                self.spawnerr = str(failure.value)
+                machine.not_ready()
+
+        checking.addCallbacks(passed, failed)
 
     def _spawn_error(self, machine: ProcessInputs, message: str) -> None:
         self.spawnerr = message
@@ -289,6 +331,15 @@ class Program:
     def promote(self) -> None:
         """Enter RUNNING; the retry count starts over."""
         self.tries = 0
+        if self.config.extras.ready is not None:
+            log.info(
+                "success: {name} entered RUNNING state, it is ready ({ready})",
+                name=self.name,
+                ready=self.config.extras.ready,
+                program=self.namespec,
+            )
+            self.enter(ProcessState.RUNNING, pid=self.pid)
+            return
         log.info(
             "success: {name} entered RUNNING state, process has stayed up for > than "
             "{startsecs} seconds (startsecs)",
@@ -312,10 +363,19 @@ class Program:
             self._reaped()
         self.tries += 1
         self.enter(ProcessState.BACKOFF, tries=self.tries)
-        if self.tries > self.config.startretries:
+        retries = self.config.startretries
+        if retries != -1 and self.tries > retries:
             machine.give_up()
         else:
-            self._timer = self.clock.callLater(self.tries, machine.backoff_elapsed)
+            self._timer = self.clock.callLater(self.backoff_delay(), machine.backoff_elapsed)
+
+    def backoff_delay(self) -> float:
+        """Seconds before the next retry: supervisord's 1, 2, 3 … or exponential if asked."""
+        extras = self.config.extras
+        if extras.backoff_initial is None:
+            return float(self.tries)
+        delay: float = extras.backoff_initial * 2.0 ** min(self.tries - 1, 60)
+        return min(delay, extras.backoff_max) if extras.backoff_max is not None else delay
 
     def fatal(self) -> None:
         """Enter FATAL."""
@@ -393,11 +453,30 @@ class Program:
         """Enter UNKNOWN."""
         self.enter(ProcessState.UNKNOWN)
 
+    def abandon_start(self, machine: ProcessInputs) -> None:
+        """Stop a child that never became ready; SIGKILL after stopwaitsecs."""
+        self.spawnerr = self.spawnerr or "not ready in time"
+        log.warn(
+            "not ready: {name} ({why}); stopping it",
+            name=self.name,
+            why=self.spawnerr,
+            program=self.namespec,
+        )
+        self._timer = self.clock.callLater(self.config.stopwaitsecs, self._kill_unready, machine)
+        self._send(machine, self.config.stopsignal, self.config.stopasgroup)
+
+    def _kill_unready(self, machine: ProcessInputs) -> None:
+        self._timer = None
+        self._send(machine, signal.SIGKILL, self.config.killasgroup)
+
     def cancel_timer(self) -> None:
-        """Cancel the pending deadline of the state being left."""
+        """Cancel the pending deadline (and readiness check) of the state being left."""
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
+        if self._readiness is not None:
+            checking, self._readiness = self._readiness, None
+            checking.cancel()
 
     # -- helpers --------------------------------------------------------------------
 
@@ -422,6 +501,9 @@ class Program:
         for stream, capture in self._captures.items():
             for _, chunk in capture.flush():
                 self._log(stream, chunk)
+        if self.notify is not None:
+            self.notify.close()
+            self.notify = None
         self.stop_time = self.wall_clock()
         self.child = None
         self.pid = 0

@@ -268,3 +268,39 @@ def test_inet_beyond_loopback_needs_credentials(tmp_path):
     assert load(allowed, environ={}).servers[0].host == ""
     local = write(tmp_path / "c.conf", "[supervisord]\n[inet_http_server]\nport=localhost:9001\n")
     assert load(local, environ={}).servers[0].host == "localhost"
+
+
+def test_supervise_extras_parse_and_validate(tmp_path):
+    """ready, depends_on and backoff options parse; bad values name the option."""
+    conf = write(
+        tmp_path / "s.conf",
+        "[supervisord]\n[program:db]\ncommand=x\nready=tcp:127.0.0.1:5432\n"
+        "[program:web]\ncommand=x\ndepends_on=db\nbackoff_max=30\nstartretries=-1\nready=notify\n",
+    )
+    model = load(conf, environ={})
+    web = model.group("web").processes[0]
+    assert (web.extras.depends_on, web.extras.backoff_initial, web.extras.backoff_max) == (
+        ("db",),
+        1.0,
+        30.0,
+    )
+    assert model.group("db").processes[0].extras.ready == "tcp:127.0.0.1:5432"
+    bad = write(tmp_path / "b.conf", "[supervisord]\n[program:a]\ncommand=x\nready=smoke-signals\n")
+    with pytest.raises(ConfigError, match=r"\[program:a\] ready: 'smoke-signals' is not one of"):
+        load(bad, environ={})
+
+
+def test_depends_on_unknown_and_cycle_are_refused(tmp_path):
+    """depends_on naming nothing, or forming a cycle, is a config error that names it."""
+    unknown = write(
+        tmp_path / "u.conf", "[supervisord]\n[program:a]\ncommand=x\ndepends_on=ghost\n"
+    )
+    with pytest.raises(ConfigError, match="depends_on names unknown program or group 'ghost'"):
+        load(unknown, environ={})
+    cycle = write(
+        tmp_path / "c.conf",
+        "[supervisord]\n[program:a]\ncommand=x\ndepends_on=b\n[program:b]\ncommand=x\ndepends_on=c\n"
+        "[program:c]\ncommand=x\ndepends_on=a\n",
+    )
+    with pytest.raises(ConfigError, match="depends_on forms a cycle: a -> b -> c -> a"):
+        load(cycle, environ={})

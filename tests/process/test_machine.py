@@ -274,3 +274,24 @@ class LifecycleMachine(RuleBasedStateMachine):
 
 
 TestLifecycle = LifecycleMachine.TestCase
+
+
+def test_exponential_backoff_capped_and_forever(harness):
+    """backoff_initial/backoff_max double the delay up to the cap; startretries=-1 never gives up."""
+    from supervise.config.model import ProcessExtras
+
+    job = harness.add(
+        "job",
+        startsecs=5,
+        startretries=-1,
+        extras=ProcessExtras(backoff_initial=0.5, backoff_max=3),
+    )
+    job.start()
+    delays = []
+    for _ in range(6):
+        harness.spawner.last.exit(1)
+        delays.append(job.backoff_delay())
+        harness.clock.advance(delays[-1])
+    assert delays == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0]
+    assert S.FATAL not in harness.states("job")
+    assert harness.states("job")[-1] is S.STARTING

@@ -1,0 +1,97 @@
+"""Layer 4: readiness, dependencies and restart policy with real programs."""
+
+from __future__ import annotations
+
+import socket
+import sys
+
+import pytest
+
+from tests.e2e.conftest import Daemon
+from tests.e2e.test_daemon import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def listen_after(delay: float, port: int) -> str:
+    script = (
+        f"import socket,time; time.sleep({delay}); s=socket.socket(); "
+        "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+        f"s.bind(('127.0.0.1',{port})); s.listen(); time.sleep(300)"
+    )
+    return f'{sys.executable} -c "{script}"'
+
+
+def test_ready_tcp_gates_running_and_dependencies_start_in_order(daemon: Daemon) -> None:
+    """A program RUNNING only once its port accepts; its dependent starts only after that."""
+    port = free_port()
+    daemon.start(
+        f"[program:db]\ncommand = {listen_after(1.5, port)}\nready = tcp:127.0.0.1:{port}\nready_interval = 0.1\n"
+        "[program:web]\ncommand = sleep 300\nstartsecs = 0\ndepends_on = db\n"
+    )
+    rpc = daemon.rpc()
+    assert rpc.supervisor.getProcessInfo("db")["statename"] == "STARTING"
+    assert rpc.supervisor.getProcessInfo("web")["statename"] == "STOPPED"
+    wait_until(lambda: rpc.supervisor.getProcessInfo("web")["statename"] == "RUNNING")
+    db, web = rpc.supervisor.getProcessInfo("db"), rpc.supervisor.getProcessInfo("web")
+    assert db["statename"] == "RUNNING" and web["start"] >= db["start"]
+    log = (daemon.tmp / "main.log").read_text()
+    assert log.index("success: db entered RUNNING state, it is ready") < log.index("spawned: 'web'")
+
+
+def test_start_brings_up_dependencies_and_stop_order(daemon: Daemon) -> None:
+    """`start app` starts what app needs first; shutdown stops dependents before dependencies."""
+    daemon.start(
+        "[program:db]\ncommand = sleep 300\nstartsecs = 0\nautostart = false\n"
+        "[program:cache]\ncommand = sleep 300\nstartsecs = 0\nautostart = false\ndepends_on = db\n"
+        "[program:app]\ncommand = sleep 300\nstartsecs = 0\nautostart = false\ndepends_on = cache, db\n"
+    )
+    rpc = daemon.rpc()
+    assert rpc.supervisor.startProcess("app") is True
+    infos = {i["name"]: i for i in rpc.supervisor.getAllProcessInfo()}
+    assert all(infos[n]["statename"] == "RUNNING" for n in ("db", "cache", "app"))
+    daemon.stop()
+    log = (daemon.tmp / "main.log").read_text()
+    spawned = [log.index(f"spawned: '{n}'") for n in ("db", "cache", "app")]
+    stopped = [log.index(f"stopped: {n} ") for n in ("app", "cache", "db")]
+    assert spawned == sorted(spawned) and stopped == sorted(stopped)
+
+
+def test_ready_notify_gates_running(daemon: Daemon) -> None:
+    """ready = notify: RUNNING when the program sends READY=1 to its NOTIFY_SOCKET."""
+    flag = daemon.tmp / "go"
+    script = (
+        "import os,socket,time,pathlib\n"
+        f"while not pathlib.Path('{flag}').exists(): time.sleep(0.05)\n"
+        "addr = os.environ['NOTIFY_SOCKET']\n"
+        "addr = '\\0' + addr[1:] if addr.startswith('@') else addr\n"
+        "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b'STATUS=warming\\nREADY=1', addr)\n"
+        "time.sleep(300)\n"
+    )
+    (daemon.tmp / "notifier.py").write_text(script)
+    daemon.start(
+        f"[program:svc]\ncommand = {sys.executable} {daemon.tmp / 'notifier.py'}\nready = notify\n"
+    )
+    rpc = daemon.rpc()
+    time.sleep(0.3)  # give a wrong implementation the chance to promote it early
+    assert rpc.supervisor.getProcessInfo("svc")["statename"] == "STARTING"
+    flag.touch()
+    wait_until(lambda: rpc.supervisor.getProcessInfo("svc")["statename"] == "RUNNING")
+
+
+def test_never_ready_backs_off(daemon: Daemon) -> None:
+    """A program that never gets ready is stopped and retried, then FATAL."""
+    port = free_port()
+    daemon.start(
+        f"[program:dud]\ncommand = sleep 300\nready = tcp:127.0.0.1:{port}\nready_timeout = 0.5\n"
+        "ready_interval = 0.1\nstartretries = 1\nstopwaitsecs = 1\n"
+    )
+    rpc = daemon.rpc()
+    wait_until(lambda: rpc.supervisor.getProcessInfo("dud")["statename"] == "FATAL", 30)
+    assert "not ready: dud (not ready after 0.5s" in (daemon.tmp / "main.log").read_text()
