@@ -75,11 +75,12 @@ def test_ready_notify_gates_running(daemon: Daemon) -> None:
         "time.sleep(300)\n"
     )
     (daemon.tmp / "notifier.py").write_text(script)
+    # startsecs = 0: an implementation ignoring `ready` would show RUNNING at once.
     daemon.start(
-        f"[program:svc]\ncommand = {sys.executable} {daemon.tmp / 'notifier.py'}\nready = notify\n"
+        f"[program:svc]\ncommand = {sys.executable} {daemon.tmp / 'notifier.py'}\n"
+        "ready = notify\nstartsecs = 0\n"
     )
     rpc = daemon.rpc()
-    time.sleep(0.3)  # give a wrong implementation the chance to promote it early
     assert rpc.supervisor.getProcessInfo("svc")["statename"] == "STARTING"
     flag.touch()
     wait_until(lambda: rpc.supervisor.getProcessInfo("svc")["statename"] == "RUNNING")
