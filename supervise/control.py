@@ -7,9 +7,11 @@ by Deferred on the process's own state changes, never by polling (SUPERVISOR.md 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from attrs import define, frozen
 from twisted.internet.defer import Deferred, succeed
+from twisted.logger import Logger
 
 from supervise.config.diff import ConfigDiff, diff
 from supervise.config.model import ConfigModel
@@ -32,6 +34,8 @@ from supervise.process.group import ProcessGroup
 from supervise.process.program import Program
 from supervise.states import RUNNING_STATES, SIGNALLABLE_STATES, STOPPED_STATES, ProcessState
 from supervise.supervisor import Supervisor
+
+log = Logger()
 
 
 @frozen
@@ -114,7 +118,9 @@ class SupervisorControl:
             raise (NoFile if error.kind == "NO_FILE" else NotExecutable)(error.message) from None
         if program.state in RUNNING_STATES:
             raise AlreadyStarted(label)
-        pending = [d for d in self.supervisor.dependencies(program) if d.state is not ProcessState.RUNNING]
+        pending = [
+            d for d in self.supervisor.dependencies(program) if d.state is not ProcessState.RUNNING
+        ]
         if pending:
             return Deferred.fromCoroutine(self._start_after(program, label, wait, pending))
         program.start()
@@ -126,11 +132,11 @@ class SupervisorControl:
 
         def watch(state: ProcessState) -> bool:
             if state is ProcessState.RUNNING:
-                done.callback(True)
+                self._later(done.callback, True)
             elif state is ProcessState.BACKOFF and program.spawnerr:
-                done.errback(SpawnFailed(label))
+                self._later(done.errback, SpawnFailed(label))
             elif state not in (ProcessState.STARTING, ProcessState.RUNNING):
-                done.errback(AbnormalTermination(label))
+                self._later(done.errback, AbnormalTermination(label))
             else:
                 return False
             return True
@@ -138,7 +144,14 @@ class SupervisorControl:
         program.watch(watch)
         return done
 
-    async def _start_after(self, program: Program, label: str, wait: bool, pending: list[Program]) -> bool:
+    def _later(self, fire: Callable[[Any], object], value: object) -> None:
+        """Fire a waiter on the next reactor turn: its callbacks (a multicall's next
+        command, say) then never run inside a process machine's transition."""
+        self.supervisor.clock.callLater(0, fire, value)
+
+    async def _start_after(
+        self, program: Program, label: str, wait: bool, pending: list[Program]
+    ) -> bool:
         """``start x`` brings up what x needs first, each to RUNNING, then x."""
         for dependency in pending:
             if dependency.state in (ProcessState.STARTING, ProcessState.BACKOFF):
@@ -152,9 +165,9 @@ class SupervisorControl:
 
         def watch(state: ProcessState) -> bool:
             if state is ProcessState.RUNNING:
-                done.callback(True)
+                self._later(done.callback, True)
             elif state not in (ProcessState.STARTING, ProcessState.BACKOFF):
-                done.errback(AbnormalTermination(program.namespec))
+                self._later(done.errback, AbnormalTermination(program.namespec))
             else:
                 return False
             return True
@@ -173,11 +186,12 @@ class SupervisorControl:
         program.stop()
         if not wait or program.state in STOPPED_STATES:
             return succeed(True)
+        log.info("waiting for {name} to stop", name=program.name, program=program.namespec)
         done: Deferred[bool] = Deferred()
 
         def watch(state: ProcessState) -> bool:
             if state in STOPPED_STATES:
-                done.callback(True)
+                self._later(done.callback, True)
                 return True
             return False
 
@@ -200,17 +214,17 @@ class SupervisorControl:
         )
 
     def stop_group(self, name: str, wait: bool = True) -> Deferred[list[ProcessResult]]:
-        """Stop every running process of a group."""
+        """Stop every running process of a group (in start order, as supervisord does)."""
         group = self.group(name)
         return self._each(
-            [p for p in reversed(group.ordered()) if p.state in RUNNING_STATES],
+            [p for p in group.ordered() if p.state in RUNNING_STATES],
             lambda p: self.stop_process(p, p.namespec, wait),
         )
 
     def stop_all(self, wait: bool = True) -> Deferred[list[ProcessResult]]:
-        """Stop every running process, last group first."""
+        """Stop every running process (in start order, as supervisord's API does)."""
         return self._each(
-            [p for p in reversed(self.all_processes()) if p.state in RUNNING_STATES],
+            [p for p in self.all_processes() if p.state in RUNNING_STATES],
             lambda p: self.stop_process(p, p.namespec, wait),
         )
 
@@ -259,11 +273,16 @@ class SupervisorControl:
             raise NotRunning(namespec)
         program.signal(sig)
 
-    def signal_many(self, programs: Sequence[Program], sig: int) -> list[ProcessResult]:
-        """Signal each signallable process of ``programs``."""
+    def signal_many(
+        self, programs: Sequence[Program], sig: int | SuperviseError
+    ) -> list[ProcessResult]:
+        """Signal each signallable process; a bad signal is each one's error, as in supervisord."""
         results = []
         for program in programs:
             if program.state not in SIGNALLABLE_STATES:
+                continue
+            if isinstance(sig, SuperviseError):
+                results.append(ProcessResult(program.name, program.group, sig))
                 continue
             try:
                 program.signal(sig)

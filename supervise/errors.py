@@ -4,7 +4,7 @@
 class SuperviseError(Exception):
     """Base of every error the core raises at its callers."""
 
-    def __init__(self, detail: str = "") -> None:
+    def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
 

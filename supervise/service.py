@@ -114,7 +114,9 @@ class SupervisorService(Service):
             # Nothing has been spawned yet: say why, as supervisord does, and exit 2.
             log.critical("{problem}", problem=str(problem))
             stderr = sys.__stderr__ or sys.stderr
-            stderr.write(f"Error: {problem}\n")
+            stderr.write(
+                f"Error: {problem}\nFor help, use {os.path.basename(sys.argv[0]) or 'supervise'} -h\n"
+            )
             stderr.flush()
             raise SystemExit(2) from None
 
@@ -129,12 +131,7 @@ class SupervisorService(Service):
         for message in model.infos:
             log.info("{message}", message=message)
         self._raise_limits(model)
-        if os.getuid() == 0 and model.supervisord.user is None:
-            log.critical(
-                "Supervisor is running as root.  Privileges were not dropped because no user is "
-                "specified in the config file.  If you intend to run as root, you can set "
-                "user=root in the config file to avoid this message."
-            )
+        self._log_root_warning(model)
         self.supervisor = Supervisor(
             model,
             self.reactor,
@@ -235,6 +232,14 @@ class SupervisorService(Service):
         self.observer = MainLogObserver(main_file, opts.loglevel, echo, to_syslog=main_file is None)
         globalLogPublisher.addObserver(self.observer)
 
+    def _log_root_warning(self, model: ConfigModel) -> None:
+        if os.getuid() == 0 and model.supervisord.user is None:
+            log.critical(
+                "Supervisor is running as root.  Privileges were not dropped because no user is "
+                "specified in the config file.  If you intend to run as root, you can set "
+                "user=root in the config file to avoid this message."
+            )
+
     def _drop_privileges(self, model: ConfigModel) -> None:
         """Become ``[supervisord] user`` (SUPERVISOR.md §4.6): groups, gid, then uid."""
         user = model.supervisord.user
@@ -312,7 +317,9 @@ class SupervisorService(Service):
             methods_of("supervise", SuperviseNamespace(self.control, self.reactor, time.time))
         )
         for extra in self.model.rpcinterfaces:
-            if extra.factory not in MAIN_RPC_FACTORIES:
+            if extra.factory in MAIN_RPC_FACTORIES:
+                log.info("RPC interface {name!r} initialized", name=extra.name)
+            else:
                 methods.update(_load_rpc_namespace(extra.name, extra.factory, self, extra.kwargs))
         for plugin in self.plugins:
             for namespace_name, namespace_object in plugin.namespaces.items():
@@ -483,6 +490,8 @@ class SupervisorService(Service):
         self.control.pending = None
         await self.supervisor.replace(model, self._context(model))
         self._open_main_log(model)
+        self._log_root_warning(model)
+        log.info("supervisord started with pid {pid}", pid=os.getpid())
         try:
             self._start_servers(model)
         except ServerStartError as problem:

@@ -24,6 +24,9 @@ from supervise.states import STOPPED_STATES, ProcessState, SupervisorState
 
 log = Logger()
 
+#: How long a listener pool may take, at shutdown, to deliver what it has buffered.
+LISTENER_DRAIN_SECONDS = 5.0
+
 
 @define(eq=False)
 class Supervisor:
@@ -52,9 +55,10 @@ class Supervisor:
             self.add_group(config, autostart=False)
             for config in sorted(self.model.groups, key=lambda g: (g.priority, g.name))
         ]
+        # supervisord's order: every PROCESS_GROUP_ADDED, then RUNNING, then the spawns.
+        self.bus.publish(SupervisorRunning())
         for group in added:
             self.autostart(group)
-        self.bus.publish(SupervisorRunning())
 
     def may_restart(self) -> bool:
         """Automatic starts happen only while the daemon is RUNNING."""
@@ -171,6 +175,13 @@ class Supervisor:
         programs = [p for g in reversed(self.ordered_groups()) for p in reversed(g.ordered())]
         if not any(p.config.extras.depends_on for p in programs):
             for group in reversed(self.ordered_groups()):
+                pool = self.pools.get(group.name)
+                if pool is not None:
+                    # Listeners stop last: let them take what is buffered first (bounded).
+                    await pool.drained(self.clock, LISTENER_DRAIN_SECONDS)
+                names = [p.name for p in group.ordered() if p.state not in STOPPED_STATES]
+                if names:
+                    log.info("waiting for {names} to die", names=", ".join(names))
                 await group.stop_all()
             return
         while True:

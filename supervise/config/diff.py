@@ -9,7 +9,7 @@ from supervise.config.model import ConfigModel, GroupConfig
 
 @frozen
 class ConfigDiff:
-    """Groups added, changed and removed between two configurations (sorted names)."""
+    """Groups added, changed and removed between two configurations."""
 
     added: tuple[GroupConfig, ...]
     changed: tuple[GroupConfig, ...]
@@ -32,14 +32,8 @@ class ConfigDiff:
 def diff(active: dict[str, GroupConfig], new: ConfigModel) -> ConfigDiff:
     """Diff the active groups against a newly read configuration."""
     new_groups = {g.name: g for g in new.groups}
-    added = tuple(
-        sorted((g for n, g in new_groups.items() if n not in active), key=lambda g: g.name)
-    )
-    changed = tuple(
-        sorted(
-            (g for n, g in new_groups.items() if n in active and active[n] != g),
-            key=lambda g: g.name,
-        )
-    )
-    removed = tuple(sorted(n for n in active if n not in new_groups))
+    # supervisord's order: new groups in config order, removed ones in the order added.
+    added = tuple(g for n, g in new_groups.items() if n not in active)
+    changed = tuple(g for n, g in new_groups.items() if n in active and active[n] != g)
+    removed = tuple(n for n in active if n not in new_groups)
     return ConfigDiff(added, changed, removed)

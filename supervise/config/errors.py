@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+PROGRAM_SECTION_KINDS = ("program", "eventlistener", "fcgi-program")
+
 
 class ConfigError(ValueError):
     """A configuration problem, located as precisely as the reader knows.
 
-    ``str()`` gives ``file:line: [section] option: message (included from f:l)``,
-    leaving out what is unknown.
+    ``str()`` starts with supervisord's own text — the message, and for program-like
+    sections ``in section 'program:a' (file: 'x.conf')`` — so scripts matching
+    supervisord's errors keep working; then it adds what supervisord leaves out:
+    ``at x.conf:12, option startsecs`` and the include chain.
     """
 
     def __init__(
@@ -29,16 +33,18 @@ class ConfigError(ValueError):
         self.included_from = included_from
 
     def __str__(self) -> str:
-        parts = []
-        if self.path is not None:
-            parts.append(f"{self.path}:{self.line}:" if self.line else f"{self.path}:")
-        if self.section is not None:
-            where = f"[{self.section}]"
-            if self.option is not None:
-                where += f" {self.option}:"
-            parts.append(where)
-        parts.append(self.message)
-        text = " ".join(parts)
+        text = self.message
+        if self.section is not None and self.section.split(":", 1)[0] in PROGRAM_SECTION_KINDS:
+            text += f" in section {self.section!r} (file: {self.path!r})"
+        where = []
+        if self.path is not None and self.line:
+            where.append(f"{self.path}:{self.line}")
+        elif self.section is not None and self.path is not None:
+            where.append(self.path)
+        if self.section is not None and self.option is not None:
+            where.append(f"[{self.section}] {self.option}")
+        if where:
+            text += " at " + ", ".join(where)
         if self.included_from:
             text += f" (included from {self.included_from})"
         return text

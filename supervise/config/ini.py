@@ -124,13 +124,14 @@ def read(path: str, expansions: Mapping[str, str]) -> RawConfig:
     """
     if not os.path.exists(path):
         raise ConfigError(f"could not find config file {path}")
+    shown = path  # errors name the main file as the operator wrote it, like supervisord
     path = os.path.abspath(path)
     here = os.path.dirname(path)
     text = _read_text(path)
     raw = RawConfig(path=path, here=here, sections={})
     parser = _new_parser()
-    _parse_into(parser, path, text)
-    _scan_locations(path, text, None, raw)
+    _parse_into(parser, shown, text)
+    _scan_locations(shown, text, None, raw)
 
     if parser.has_section("include"):
         _expand_here(parser, here)

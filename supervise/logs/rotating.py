@@ -72,13 +72,14 @@ class RotatingFile:
             self.open()
 
     def clear(self) -> None:
-        """Delete the file (backups kept) and reopen it empty if it was open."""
+        """Delete the file (backups kept) and start an empty one, as supervisord does."""
         was_open = self._handle is not None
         self.close()
         if os.path.exists(self.path):
             os.remove(self.path)
-        if was_open:
-            self.open()
+        self.open()
+        if not was_open:
+            self.close()
 
     def close(self) -> None:
         """Close the file if open."""

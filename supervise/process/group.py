@@ -24,7 +24,11 @@ class ProcessGroup:
 
     def ordered(self) -> list[Program]:
         """Processes in start order."""
-        return sorted(self.processes.values(), key=lambda p: (p.config.priority, p.name))
+        # supervisord sorts by priority only, stably: equal priorities keep config order.
+        index = {process.name: n for n, process in enumerate(self.config.processes)}
+        return sorted(
+            self.processes.values(), key=lambda p: (p.config.priority, index.get(p.name, 0))
+        )
 
     def autostart_candidates(self) -> list[Program]:
         """``autostart`` processes never started yet, in start order (SUPERVISOR.md §3.2)."""

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from attrs import define, field
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from supervise.config.model import GroupConfig
@@ -71,6 +73,7 @@ class ListenerPool:
     buffer: deque[Queued] = field(factory=deque)
     pool_serial: int = -1
     subscription: ISubscription | None = None
+    _drain_waiters: list[Deferred[None]] = field(factory=list)
 
     def start(self) -> None:
         """Wire the listener processes and subscribe to the pool's events."""
@@ -125,6 +128,7 @@ class ListenerPool:
         while self.buffer:
             target = self._ready_listener()
             if target is None:
+                self._check_drained()
                 return
             program, channel = target
             queued = self.buffer.popleft()
@@ -137,6 +141,7 @@ class ListenerPool:
                 self.buffer.appendleft(queued)
                 return
             channel.sent(queued)
+        self._check_drained()
 
     def _ready_listener(self) -> tuple[Program, ListenerChannel] | None:
         for program in self.programs:
@@ -144,6 +149,41 @@ class ListenerPool:
             if program.state is ProcessState.RUNNING and channel.state is ListenerState.READY:
                 return program, channel
         return None
+
+    def idle(self) -> bool:
+        """Nothing buffered and no listener holding an event."""
+        return not self.buffer and all(
+            c.state is not ListenerState.BUSY for c in self.channels.values()
+        )
+
+    def drained(self, clock: IReactorTime, timeout: float) -> Deferred[None]:
+        """Fire when the pool is idle, or after ``timeout`` seconds, whichever is first."""
+        done: Deferred[None] = Deferred()
+        if self.idle() or not any(p.state is ProcessState.RUNNING for p in self.programs):
+            done.callback(None)
+            return done
+        self._drain_waiters.append(done)
+
+        def expire() -> None:
+            if not done.called:
+                done.callback(None)
+
+        timer = clock.callLater(timeout, expire)
+
+        def stop_timer(result: None) -> None:
+            if timer.active():
+                timer.cancel()
+            return result
+
+        done.addBoth(stop_timer)
+        return done
+
+    def _check_drained(self) -> None:
+        if self._drain_waiters and self.idle():
+            waiters, self._drain_waiters = self._drain_waiters, []
+            for waiter in waiters:
+                if not waiter.called:
+                    waiter.callback(None)
 
     def _watcher(self, program: Program) -> Callable[[ProcessState], bool]:
         def watch(state: ProcessState) -> bool:

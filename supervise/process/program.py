@@ -39,7 +39,13 @@ TOO_QUICK = "Exited too quickly (process log may have details)"
 
 
 def decode_wait_status(status: int) -> tuple[int, str]:
-    """Return supervisord's ``(exitstatus, text)``: -1 for a death by signal."""
+    """Return supervisord's ``(exitstatus, text)``: -1 for a death by signal.
+
+    A negative ``status`` means the exit status could not be read (an adopted process
+    that is not our child).
+    """
+    if status < 0:
+        return -1, "exit status unknown"
     if os.WIFEXITED(status):
         code = os.WEXITSTATUS(status)
         return code, f"exit status {code}"
@@ -249,7 +255,10 @@ class Program:
         self.state = state
         event = STATE_EVENTS[state](self.group, self.name, previous, **fields)
         self.bus.publish(event)
-        self._watchers = [w for w in self._watchers if not w(state)]
+        watchers, self._watchers = self._watchers, []
+        kept = [w for w in watchers if not w(state)]
+        # Watchers added while these ran (self._watchers) wait for the next change.
+        self._watchers = kept + self._watchers
 
     def begin_start(self, machine: ProcessInputs, fresh: bool) -> None:
         """Enter STARTING and spawn the child."""

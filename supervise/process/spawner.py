@@ -24,6 +24,7 @@ from zope.interface import implementer
 
 from supervise.errors import NotRunning, ProcessGone
 from supervise.interfaces import IChild, IChildProtocol, IProcessSpawner
+from supervise.process.reaper import Reaper
 
 log = Logger()
 
@@ -186,6 +187,7 @@ class Child:
     stdin: StdinWriter | None = None
     watcher: ExitWatcher | None = None
     reaped: bool = False
+    reaper: Reaper | None = None
 
     @property
     def pid(self) -> int:
@@ -214,6 +216,8 @@ class Child:
 
     def check_exit(self) -> None:
         """Reap the child if it has exited; then drain its pipes and report."""
+        if self.reaped:
+            return
         try:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
         except ChildProcessError:
@@ -221,6 +225,8 @@ class Child:
         if pid == 0:
             return
         self.reaped = True
+        if self.reaper is not None:
+            self.reaper.disown(self.pid)
         self.popen.returncode = os.waitstatus_to_exitcode(status)
         if self.watcher is not None:
             self.reactor.removeReader(self.watcher)
@@ -240,6 +246,20 @@ class ReactorSpawner:
     """Spawns real children on a Twisted reactor (IReactorFDSet)."""
 
     reactor: Any
+    reaper: Reaper | None = None
+
+    def adopt(self, pid: int, protocol: IChildProtocol) -> AdoptedChild:
+        """Watch a process we did not start directly (a daemonized program's pid)."""
+        child = AdoptedChild(pid, self.reactor, protocol, os.pidfd_open(pid), reaper=self.reaper)
+        child.watcher = ExitWatcher(child.pidfd, child.check_exit)
+        self.reactor.addReader(child.watcher)
+        if self.reaper is not None:
+            self.reaper.own(pid, child.check_exit)
+        return child
+
+    def owns(self, pid: int) -> bool:
+        """True if ``pid`` is already a child of some program."""
+        return self.reaper is not None and pid in self.reaper.owned
 
     def spawn(self, spec: SpawnSpec, protocol: IChildProtocol) -> Child:
         """Start ``spec``; raise ChildSetupError when the child cannot be set up."""
@@ -288,7 +308,65 @@ class ReactorSpawner:
             child.stdin = StdinWriter(fd, self.reactor)
         child.watcher = ExitWatcher(pidfd, child.check_exit)
         self.reactor.addReader(child.watcher)
+        if self.reaper is not None:
+            child.reaper = self.reaper
+            self.reaper.own(popen.pid, child.check_exit)
         return child
+
+
+@implementer(IChild)
+@define(eq=False)
+class AdoptedChild:
+    """A process watched by pidfd that we did not spawn ourselves (no pipes, no stdin).
+
+    When it is our child (re-parented to us as subreaper) its exit status is read;
+    otherwise it is reported as unknown (-1).
+    """
+
+    pid: int
+    reactor: Any
+    protocol: IChildProtocol
+    pidfd: int
+    watcher: ExitWatcher | None = None
+    reaped: bool = False
+    reaper: Reaper | None = None
+
+    def signal(self, sig: int, group: bool = False) -> None:
+        """Signal the process, or its process group."""
+        if self.reaped:
+            raise ProcessGone(self.pid)
+        try:
+            if group:
+                os.killpg(os.getpgid(self.pid), sig)
+            else:
+                signal_module.pidfd_send_signal(self.pidfd, sig)
+        except ProcessLookupError:
+            raise ProcessGone(self.pid) from None
+
+    def write_stdin(self, data: bytes) -> None:
+        raise NotRunning("an adopted process has no stdin")
+
+    def close_stdin(self) -> None:
+        pass
+
+    def check_exit(self) -> None:
+        """Report the exit once the process is gone."""
+        if self.reaped:
+            return
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid == 0:
+                return
+        except ChildProcessError:
+            # Not our child (no subreaper): the pidfd says it exited, its status is lost.
+            status = -1
+        self.reaped = True
+        if self.reaper is not None:
+            self.reaper.disown(self.pid)
+        if self.watcher is not None:
+            self.reactor.removeReader(self.watcher)
+        os.close(self.pidfd)
+        self.protocol.exited(status)
 
 
 def _setup_messages(error: OSError, spec: SpawnSpec) -> list[str]:

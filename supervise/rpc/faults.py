@@ -72,7 +72,7 @@ def code_for(error: errors.SuperviseError) -> int:
 
 def to_rpc_error(error: errors.SuperviseError) -> RPCError:
     """A core error as supervisord's fault (bare name when there is no detail)."""
-    return RPCError(code_for(error), error.detail or None)
+    return RPCError(code_for(error), error.detail)
 
 
 def description(error: errors.SuperviseError | None) -> tuple[int, str]:

@@ -81,7 +81,7 @@ def config_info(process: ProcessConfig, group: GroupConfig, inuse: bool) -> dict
         "startsecs": process.startsecs,
         "stopsignal": process.stopsignal,
         "stopwaitsecs": process.stopwaitsecs,
-        "serverurl": process.serverurl if process.serverurl is not None else "auto",
+        "serverurl": process.serverurl if process.serverurl is not None else "none",
     }
     for name, channel in (("stdout", process.stdout), ("stderr", process.stderr)):
         info[f"{name}_capture_maxbytes"] = channel.capture_maxbytes

@@ -49,5 +49,5 @@ def signature_of(method: Callable[..., Any]) -> tuple[str, ...] | None:
 
 
 def help_of(method: Callable[..., Any]) -> str:
-    """The method's docstring: user documentation served by methodHelp."""
-    return inspect.getdoc(method) or ""
+    """The method's docstring as written, as supervisord serves it (methodHelp)."""
+    return method.__doc__ or ""

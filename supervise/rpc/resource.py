@@ -106,7 +106,7 @@ class XMLRPCResource(resource.Resource):
         namespace, name = method.split(".")
         if namespace == "supervisor":
             self.check_state(name)
-        self._check_params(target, params)
+        params = self._coerce_params(target, params)
         try:
             value = target(*params)
             if inspect.iscoroutine(value):
@@ -117,20 +117,27 @@ class XMLRPCResource(resource.Resource):
             value.addErrback(_translate)
         return value
 
-    def _check_params(self, target: Callable[..., Any], params: list[Any]) -> None:
+    def _coerce_params(self, target: Callable[..., Any], params: list[Any]) -> list[Any]:
+        """Check the count; coerce values the way supervisord's code would use them.
+
+        supervisord calls ``int()`` on offsets and lengths, uses ``wait`` for its truth
+        value and formats names with ``%s``; values that cannot be used so are refused
+        with INCORRECT_PARAMETERS instead of failing inside the method.
+        """
         try:
             inspect.signature(target).bind(*params)
         except TypeError:
             raise RPCError(faults.INCORRECT_PARAMETERS) from None
         signature = signature_of(target)
         if signature is None:
-            return
-        for value, kind in zip(params, signature[1:], strict=False):
-            allowed = PYTHON_TYPES.get(kind)
-            if kind == "string" and isinstance(value, int | str) and not isinstance(value, bool):
-                continue
-            if allowed is not None and not isinstance(value, allowed):
-                raise RPCError(faults.INCORRECT_PARAMETERS, f"{value!r} is not a {kind}")
+            return params
+        coerced = list(params)
+        for index, (value, kind) in enumerate(zip(params, signature[1:], strict=False)):
+            try:
+                coerced[index] = _coerce(value, kind)
+            except (TypeError, ValueError):
+                raise RPCError(faults.INCORRECT_PARAMETERS, f"{value!r} is not a {kind}") from None
+        return coerced
 
     def _respond(self, value: Any, request: server.Request, finished: list[bool]) -> None:
         if finished[0]:
@@ -152,6 +159,23 @@ class XMLRPCResource(resource.Resource):
         error = failure.value
         fault = xmlrpc.client.Fault(faults.FAILED, f"FAILED: {type(error).__name__}:{error}")
         self._respond(fault, request, finished)
+
+
+def _coerce(value: Any, kind: str) -> Any:
+    if kind == "int":
+        if isinstance(value, bool | int | float) or (isinstance(value, str) and value.strip()):
+            return int(value)
+        raise TypeError(kind)
+    if kind == "string":
+        if isinstance(value, str | xmlrpc.client.Binary):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        raise TypeError(kind)
+    allowed = PYTHON_TYPES.get(kind)
+    if kind != "boolean" and allowed is not None and not isinstance(value, allowed):
+        raise TypeError(kind)
+    return value
 
 
 def _translate(failure: Failure) -> Any:

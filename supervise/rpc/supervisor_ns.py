@@ -6,6 +6,7 @@ Docstrings here are user documentation: ``system.methodHelp`` serves them.
 from __future__ import annotations
 
 import os
+import xmlrpc.client
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -15,7 +16,7 @@ from twisted.internet.defer import Deferred
 from supervise import API_VERSION, SUPERVISOR_COMPAT_VERSION
 from supervise.config.values import signal_number
 from supervise.control import ProcessResult, SupervisorControl
-from supervise.errors import NotRunning, SuperviseError
+from supervise.errors import BadName, BadSignal, NotRunning, SuperviseError
 from supervise.events.types import RemoteCommunicationEvent
 from supervise.logs import rotating
 from supervise.process.program import Program
@@ -231,6 +232,8 @@ class SupervisorNamespace:
         """
         group, process = _split(name)
         if process is None:
+            if group not in self.control.supervisor.groups:
+                raise BadName(name)
             return self.start_process_group(group, wait)
         return self.control.start(name, wait)
 
@@ -263,6 +266,8 @@ class SupervisorNamespace:
         """
         group, process = _split(name)
         if process is None:
+            if group not in self.control.supervisor.groups:
+                raise BadName(name)
             return self.stop_process_group(group, wait)
         return self.control.stop(name, wait)
 
@@ -295,6 +300,8 @@ class SupervisorNamespace:
         """
         group, process = _split(name)
         if process is None:
+            if group not in self.control.supervisor.groups:
+                raise BadName(name)
             return self.signal_process_group(group, signal)
         number = _signal(signal)
         self.control.signal(name, number)
@@ -309,8 +316,7 @@ class SupervisorNamespace:
         @return array
         """
         group = self.control.group(name)
-        number = _signal(signal)
-        return _results(self.control.signal_many(group.ordered(), number))
+        return _results(self.control.signal_many(group.ordered(), _signal_or_error(signal)))
 
     @rpc_method("signalAllProcesses", signature=("array", "string"))
     def signal_all_processes(self, signal: str | int) -> list[dict[str, Any]]:
@@ -319,8 +325,9 @@ class SupervisorNamespace:
         @param string signal  Signal to send, as name ('HUP') or number ('1')
         @return array         An array of process status info structs
         """
-        number = _signal(signal)
-        return _results(self.control.signal_many(self.control.all_processes(), number))
+        return _results(
+            self.control.signal_many(self.control.all_processes(), _signal_or_error(signal))
+        )
 
     # -- information -----------------------------------------------------------------
 
@@ -337,7 +344,13 @@ class SupervisorNamespace:
         for group in model.groups:
             inuse = group.name in active
             for process in group.processes:
-                infos.append(config_info(process, group, inuse))
+                info = config_info(process, group, inuse)
+                running = active[group.name].processes.get(process.name) if inuse else None
+                if running is not None:
+                    # supervisord reports the AUTO log file it created, not 'auto'
+                    info["stdout_logfile"] = running.stdout.path or info["stdout_logfile"]
+                    info["stderr_logfile"] = running.stderr.path or info["stderr_logfile"]
+                infos.append(info)
         infos.sort(key=lambda info: str(info["name"]))
         return infos
 
@@ -365,19 +378,20 @@ class SupervisorNamespace:
         _check_log_args(offset, length)
         program = self.control.process(name)
         path = getattr(program, channel).path
-        if path is None or not os.path.exists(path):
-            raise RPCError(faults.NO_FILE, str(path))
+        if path is None:
+            raise RPCError(faults.NO_FILE)
+        if not os.path.exists(path):
+            raise RPCError(faults.NO_FILE, path)
         try:
             return _as_text(rotating.read_slice(path, offset, length))
         except OSError:
             raise RPCError(faults.FAILED) from None
 
     def _tail(self, name: str, channel: str, offset: int, length: int) -> list[Any]:
-        _check_log_args(offset, length)
         program = self.control.process(name)
         path = getattr(program, channel).path
         if path is None:
-            return ["", 0, False]
+            return ["", offset, False]
         data, new_offset, overflow = rotating.tail(path, offset, length)
         return [_as_text(data), new_offset, overflow]
 
@@ -479,6 +493,8 @@ class SupervisorNamespace:
         @param string chars       The character data to send to the process
         @return boolean result    Always return True unless error
         """
+        if isinstance(chars, xmlrpc.client.Binary):
+            chars = chars.data
         if not isinstance(chars, str | bytes):
             raise RPCError(faults.INCORRECT_PARAMETERS, repr(chars))
         data = chars.encode("utf-8") if isinstance(chars, str) else chars
@@ -510,7 +526,17 @@ def _split(name: str) -> tuple[str, str | None]:
 
 
 def _signal(value: str | int) -> int:
+    text = str(value)
+    if text.strip() == "0":
+        return 0  # "is it alive?": supervisord lets it through to kill()
     try:
-        return signal_number(str(value))
+        return signal_number(text)
     except ValueError:
-        raise RPCError(faults.BAD_SIGNAL, str(value)) from None
+        raise RPCError(faults.BAD_SIGNAL, text) from None
+
+
+def _signal_or_error(value: str | int) -> int | SuperviseError:
+    try:
+        return _signal(value)
+    except RPCError:
+        return BadSignal(str(value))

@@ -75,8 +75,9 @@ def test_error_names_file_line_section_option(tmp_path):
     )
     with pytest.raises(ConfigError) as error:
         load(conf, environ={})
-    assert (
-        str(error.value) == f"{conf}:5: [program:a] autostart: not a valid boolean value: 'maybe'"
+    assert str(error.value) == (
+        f"not a valid boolean value: 'maybe' in section 'program:a' (file: '{conf}') "
+        f"at {conf}:5, [program:a] autostart"
     )
 
 
@@ -91,7 +92,7 @@ def test_include_globs_relative_with_here(tmp_path):
     )
     with pytest.raises(ConfigError) as error:
         load(conf, environ={})
-    assert str(error.value).startswith(f"{sub / 'a.conf'}:3: [program:a] startsecs:")
+    assert f"at {sub / 'a.conf'}:3, [program:a] startsecs" in str(error.value)
     assert f"(included from {conf}:3)" in str(error.value)
     (sub / "a.conf").unlink()
     model = load(conf, environ={})
@@ -286,7 +287,9 @@ def test_supervise_extras_parse_and_validate(tmp_path):
     )
     assert model.group("db").processes[0].extras.ready == "tcp:127.0.0.1:5432"
     bad = write(tmp_path / "b.conf", "[supervisord]\n[program:a]\ncommand=x\nready=smoke-signals\n")
-    with pytest.raises(ConfigError, match=r"\[program:a\] ready: 'smoke-signals' is not one of"):
+    with pytest.raises(
+        ConfigError, match=r"'smoke-signals' is not one of .* at .*b.conf:4, \[program:a\] ready"
+    ):
         load(bad, environ={})
 
 

@@ -190,7 +190,10 @@ def test_config_error_exits_2_naming_the_option(tmp_path) -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert f"Error: {conf}:4: [program:a] startsecs: invalid literal for int()" in result.stderr
+    assert (
+        "Error: invalid literal for int() with base 10: 'ten' in section 'program:a' "
+        f"(file: '{conf}') at {conf}:4, [program:a] startsecs"
+    ) in result.stderr
 
 
 def test_supervise_command_line(tmp_path) -> None:
