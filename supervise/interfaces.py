@@ -72,6 +72,12 @@ class IProcessSpawner(Interface):
     def spawn(spec, protocol):  # type: ignore[no-untyped-def]  # SpawnSpec, IChildProtocol -> IChild
         """Start a child from a SpawnSpec; failures before exec raise SpawnError."""
 
+    def adopt(pid: int, protocol: IChildProtocol) -> IChild:
+        """Watch an existing process (a daemonized program's pid) as a child."""
+
+    def owns(pid: int) -> bool:
+        """True if ``pid`` is already some program's child."""
+
 
 class IProcess(Interface):
     """One supervised process, as the control API sees it."""

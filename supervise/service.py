@@ -32,6 +32,7 @@ from supervise.logs.mainlog import MainLogObserver, stdout_echo
 from supervise.logs.rotating import RotatingFile
 from supervise.plugins import LoadedPlugin, PluginContext, load_all
 from supervise.process.program import SpawnContext
+from supervise.process.reaper import Reaper, become_subreaper
 from supervise.process.spawner import ReactorSpawner
 from supervise.rpc.registry import methods_of
 from supervise.rpc.resource import XMLRPCResource
@@ -92,7 +93,8 @@ class SupervisorService(Service):
         self.bus = EventBus(time.time)
         if model.supervisord.loglevel in DEBUG_LEVELS:
             self.bus.subscribe(EventJournal())
-        self.spawner = ReactorSpawner(reactor)
+        self.reaper = Reaper()
+        self.spawner = ReactorSpawner(reactor, self.reaper)
         self.supervisor: Supervisor | None = None
         self.control: SupervisorControl | None = None
         self.ports: list[IListeningPort] = []
@@ -124,6 +126,8 @@ class SupervisorService(Service):
         model = self.model
         self._drop_privileges(model)
         self._open_main_log(model)
+        if not become_subreaper():
+            log.warn("orphaned grandchildren and daemonized programs' exit statuses cannot be collected")
         if self._uid_message:
             log.info("{message}", message=self._uid_message)
         for message in model.warnings:
@@ -407,6 +411,10 @@ class SupervisorService(Service):
         }
         for number, action in handlers.items():
             signal.signal(number, self._make_handler(number, action))
+        # SIGCHLD: reap orphans (we are their subreaper) and adopted daemons. Twisted's
+        # own wake-up (set_wakeup_fd) still reaps the processes Twisted spawned.
+        signal.signal(signal.SIGCHLD, lambda signum, frame: self.reactor.callFromThread(self.reaper.reap))
+        signal.siginterrupt(signal.SIGCHLD, False)
 
     def _make_handler(self, number: int, action: Callable[[], None]) -> Callable[[int, Any], None]:
         name = signal.Signals(number).name

@@ -102,6 +102,17 @@ class FakeSpawner:
         self.children.append(child)
         return child
 
+    def adopt(self, pid: int, protocol: IChildProtocol) -> FakeChild:
+        """Watch an existing pid: a FakeChild the test can end."""
+        spec = SpawnSpec(filename="", argv=(), env={})
+        child = FakeChild(pid, spec, protocol, dies_on_signal=self.dies_on_signal)
+        self.children.append(child)
+        return child
+
+    def owns(self, pid: int) -> bool:
+        """True for pids of live fake children."""
+        return any(c.pid == pid and c.alive for c in self.children)
+
     @property
     def last(self) -> FakeChild:
         """The most recently spawned child."""

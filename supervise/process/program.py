@@ -28,6 +28,7 @@ from supervise.interfaces import IChild, IChildProtocol, IEventBus, IProcess, IP
 from supervise.logs.capture import CaptureFilter
 from supervise.logs.channel import OutputChannel
 from supervise.process import command
+from supervise.process.daemonized import PidfileWait, read_pidfile
 from supervise.process.machine import ProcessInputs, ProcessMachine
 from supervise.process.readiness import NotifySocket, wait_ready
 from supervise.process.spawner import ChildSetupError, SpawnSpec
@@ -119,6 +120,8 @@ class Program:
     _captures: dict[str, CaptureFilter] = field(factory=dict)
     _readiness: Deferred[None] | None = None
     notify: NotifySocket | None = None
+    _launcher_running: bool = False
+    _pidfile_wait: PidfileWait | None = None
     _watchers: list[Callable[[ProcessState], bool]] = field(factory=list)
     machine: ProcessInputs = field(init=False)
 
@@ -244,8 +247,65 @@ class Program:
         )
 
     def exited(self, status: int) -> None:
-        """The child was reaped."""
+        """The child was reaped (for a ``pidfile`` program, first the launcher)."""
+        if self._launcher_running:
+            self._launcher_running = False
+            launcher_ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+            if launcher_ok and self.state is ProcessState.STARTING:
+                self._await_daemon()
+                return
         self.machine.exited(status)
+
+    def _await_daemon(self) -> None:
+        """The launcher exited 0: find the daemon's pid in the pidfile, then watch it."""
+        pidfile = self.config.extras.pidfile
+        assert pidfile is not None
+        self.child = None
+        self.pid = 0
+        launched = self.start_time
+        if self._adopt_from(pidfile, launched):
+            return
+        self._pidfile_wait = PidfileWait.start(
+            self.clock,
+            pidfile,
+            self.config.extras.ready_timeout,
+            on_change=lambda: self._adopt_from(pidfile, launched),
+            on_timeout=self._pidfile_missing,
+        )
+
+    def _adopt_from(self, pidfile: str, launched: float) -> bool:
+        pid = read_pidfile(pidfile, launched)
+        if pid is None or self.spawner.owns(pid) or self.state is not ProcessState.STARTING:
+            return False
+        if self._pidfile_wait is not None:
+            self._pidfile_wait.stop()
+            self._pidfile_wait = None
+        self.child = self.spawner.adopt(pid, self)
+        self.pid = pid
+        log.info(
+            "daemonized: {name!r} has pid {pid} (from {pidfile})",
+            name=self.name,
+            pid=pid,
+            pidfile=pidfile,
+            program=self.namespec,
+        )
+        if self.config.startsecs <= 0:
+            self.machine.startsecs_elapsed()
+        else:
+            self._timer = self.clock.callLater(
+                self.config.startsecs, self.machine.startsecs_elapsed
+            )
+        return True
+
+    def _pidfile_missing(self) -> None:
+        self._pidfile_wait = None
+        if self.state is ProcessState.STARTING and self.child is None:
+            self.spawnerr = (
+                f"pidfile {self.config.extras.pidfile} named no new live process within "
+                f"{self.config.extras.ready_timeout:g}s"
+            )
+            log.info("spawnerr: {message}", message=self.spawnerr, program=self.namespec)
+            self.machine.spawn_failed()
 
     # -- MachineCore ------------------------------------------------------------------
 
@@ -292,7 +352,9 @@ class Program:
             "spawned: {name!r} with pid {pid}", name=self.name, pid=self.pid, program=self.namespec
         )
         ready = self.config.extras.ready
-        if ready == "notify":
+        if self.config.extras.pidfile is not None:
+            self._launcher_running = True  # startsecs counts from the daemon's adoption
+        elif ready == "notify":
             self._timer = self.clock.callLater(self.config.extras.ready_timeout, machine.not_ready)
         elif ready is not None:
             self._check_readiness(machine, ready, spec)
@@ -427,6 +489,11 @@ class Program:
     def begin_stop(self, machine: ProcessInputs) -> None:
         """Enter STOPPING, send the stop signal, arm the SIGKILL deadline."""
         self.enter(ProcessState.STOPPING, pid=self.pid)
+        if self.child is None:
+            # A pidfile program between its launcher's exit and the daemon's adoption.
+            self._launcher_running = False
+            machine.exited(0)
+            return
         self._timer = self.clock.callLater(self.config.stopwaitsecs, machine.stop_timeout)
         self._send(machine, self.config.stopsignal, self.config.stopasgroup)
 
@@ -486,6 +553,9 @@ class Program:
         if self._readiness is not None:
             checking, self._readiness = self._readiness, None
             checking.cancel()
+        if self._pidfile_wait is not None:
+            self._pidfile_wait.stop()
+            self._pidfile_wait = None
 
     # -- helpers --------------------------------------------------------------------
 

@@ -96,3 +96,39 @@ def test_never_ready_backs_off(daemon: Daemon) -> None:
     rpc = daemon.rpc()
     wait_until(lambda: rpc.supervisor.getProcessInfo("dud")["statename"] == "FATAL", 30)
     assert "not ready: dud (not ready after 0.5s" in (daemon.tmp / "main.log").read_text()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def test_daemonizing_program_is_watched_restarted_and_stopped(daemon: Daemon) -> None:
+    """A double-forking daemon shows RUNNING with its real pid, is restarted when killed, stops on stop."""
+    from pathlib import Path
+
+    pidfile = daemon.tmp / "d.pid"
+    script = Path(__file__).parent / "forking_daemon.py"
+    daemon.start(
+        f"[program:d]\ncommand = {sys.executable} {script} {pidfile}\npidfile = {pidfile}\nstartsecs = 1\n"
+    )
+    rpc = daemon.rpc()
+    wait_until(lambda: rpc.supervisor.getProcessInfo("d")["statename"] == "RUNNING")
+    first = rpc.supervisor.getProcessInfo("d")["pid"]
+    assert first == int(pidfile.read_text())
+    import os
+    import signal
+
+    os.kill(first, signal.SIGKILL)
+    wait_until(lambda: rpc.supervisor.getProcessInfo("d")["pid"] not in (0, first))
+    wait_until(lambda: rpc.supervisor.getProcessInfo("d")["statename"] == "RUNNING")
+    second = rpc.supervisor.getProcessInfo("d")["pid"]
+    assert (
+        "exited: d (terminated by SIGKILL; not expected)" in (daemon.tmp / "main.log").read_text()
+    )
+    assert rpc.supervisor.stopProcess("d") is True
+    wait_until(lambda: not _alive(second))
+    assert not _alive(first)
