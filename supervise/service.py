@@ -34,6 +34,7 @@ from supervise.plugins import LoadedPlugin, PluginContext, load_all
 from supervise.process.program import SpawnContext
 from supervise.process.reaper import Reaper, become_subreaper
 from supervise.process.spawner import ReactorSpawner
+from supervise.process.tree import CgroupTree
 from supervise.rpc.registry import methods_of
 from supervise.rpc.resource import XMLRPCResource
 from supervise.rpc.supervise_ns import SuperviseNamespace
@@ -94,6 +95,7 @@ class SupervisorService(Service):
         if model.supervisord.loglevel in DEBUG_LEVELS:
             self.bus.subscribe(EventJournal())
         self.reaper = Reaper()
+        self.cgroups: CgroupTree | None = None
         self.spawner = ReactorSpawner(reactor, self.reaper)
         self.supervisor: Supervisor | None = None
         self.control: SupervisorControl | None = None
@@ -127,7 +129,9 @@ class SupervisorService(Service):
         self._drop_privileges(model)
         self._open_main_log(model)
         if not become_subreaper():
-            log.warn("orphaned grandchildren and daemonized programs' exit statuses cannot be collected")
+            log.warn(
+                "orphaned grandchildren and daemonized programs' exit statuses cannot be collected"
+            )
         if self._uid_message:
             log.info("{message}", message=self._uid_message)
         for message in model.warnings:
@@ -185,6 +189,8 @@ class SupervisorService(Service):
             sock.close()
         self.fcgi_socks.clear()
         self._remove_pidfile()
+        if self.cgroups is not None:
+            self.cgroups.remove_all()
         log.info("supervisord exited")
         if self.observer is not None:
             globalLogPublisher.removeObserver(self.observer)
@@ -221,7 +227,14 @@ class SupervisorService(Service):
             identifier=model.supervisord.identifier,
             strip_ansi=model.supervisord.strip_ansi,
             log_output=model.supervisord.loglevel in DEBUG_LEVELS,
+            cgroups=self._cgroup_tree(model),
         )
+
+    def _cgroup_tree(self, model: ConfigModel) -> CgroupTree | None:
+        wanted = any(p.extras.cgroup for g in model.groups for p in g.processes)
+        if wanted and self.cgroups is None:
+            self.cgroups = CgroupTree.create(f"supervise-{os.getpid()}")
+        return self.cgroups
 
     def _open_main_log(self, model: ConfigModel) -> None:
         opts = model.supervisord
@@ -413,7 +426,9 @@ class SupervisorService(Service):
             signal.signal(number, self._make_handler(number, action))
         # SIGCHLD: reap orphans (we are their subreaper) and adopted daemons. Twisted's
         # own wake-up (set_wakeup_fd) still reaps the processes Twisted spawned.
-        signal.signal(signal.SIGCHLD, lambda signum, frame: self.reactor.callFromThread(self.reaper.reap))
+        signal.signal(
+            signal.SIGCHLD, lambda signum, frame: self.reactor.callFromThread(self.reaper.reap)
+        )
         signal.siginterrupt(signal.SIGCHLD, False)
 
     def _make_handler(self, number: int, action: Callable[[], None]) -> Callable[[int, Any], None]:

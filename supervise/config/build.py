@@ -56,6 +56,7 @@ PROGRAM_OPTIONS = frozenset(
     | {
         "ready", "ready_timeout", "ready_interval", "depends_on", "backoff_initial", "backoff_max",
         "pidfile", "healthcheck", "healthcheck_interval", "healthcheck_timeout", "healthcheck_retries",
+        "cgroup",
     }
 )  # fmt: skip
 LISTENER_OPTIONS = PROGRAM_OPTIONS | {"events", "buffer_size", "result_handler"}
@@ -560,6 +561,7 @@ def build_extras(section: _Section) -> ProcessExtras:
         healthcheck_interval=section.parse("healthcheck_interval", "10", _positive_float),
         healthcheck_timeout=section.parse("healthcheck_timeout", "5", _positive_float),
         healthcheck_retries=section.parse("healthcheck_retries", "3", values.integer),
+        cgroup=section.parse("cgroup", "false", values.boolean),
     )
 
 

@@ -55,6 +55,7 @@ class ProcessExtras:
     healthcheck_interval: float = 10.0
     healthcheck_timeout: float = 5.0
     healthcheck_retries: int = 3
+    cgroup: bool = False
 
 
 @frozen

@@ -27,11 +27,12 @@ from supervise.events.types import (
 from supervise.interfaces import IChild, IChildProtocol, IEventBus, IProcess, IProcessSpawner
 from supervise.logs.capture import CaptureFilter
 from supervise.logs.channel import OutputChannel
-from supervise.process import command
+from supervise.process import command, tree
 from supervise.process.daemonized import PidfileWait, read_pidfile
 from supervise.process.machine import ProcessInputs, ProcessMachine
 from supervise.process.readiness import NotifySocket, wait_ready
 from supervise.process.spawner import ChildSetupError, SpawnSpec
+from supervise.process.tree import CgroupTree, EmptyWatch
 from supervise.states import SIGNALLABLE_STATES, ProcessState
 
 log = Logger()
@@ -68,6 +69,7 @@ class SpawnContext:
     identifier: str
     strip_ansi: bool = False
     log_output: bool = False
+    cgroups: CgroupTree | None = None
 
 
 @frozen
@@ -122,6 +124,9 @@ class Program:
     notify: NotifySocket | None = None
     _launcher_running: bool = False
     _pidfile_wait: PidfileWait | None = None
+    cgroup: str | None = None
+    _held_exit: int | None = None
+    _empty_watch: EmptyWatch | None = None
     _watchers: list[Callable[[ProcessState], bool]] = field(factory=list)
     machine: ProcessInputs = field(init=False)
 
@@ -247,7 +252,17 @@ class Program:
         )
 
     def exited(self, status: int) -> None:
-        """The child was reaped (for a ``pidfile`` program, first the launcher)."""
+        """The child was reaped (for a ``pidfile`` program, first the launcher).
+
+        With a cgroup, the exit counts only once the whole tree is gone: left-overs are
+        killed at once, or at the stop deadline when the program is being stopped.
+        """
+        if self.cgroup is not None and not self._launcher_running and tree.populated(self.cgroup):
+            self._held_exit = status
+            if self.state is not ProcessState.STOPPING:
+                tree.kill(self.cgroup)
+            self._empty_watch = EmptyWatch.start(self.clock, self.cgroup, self._tree_empty)
+            return
         if self._launcher_running:
             self._launcher_running = False
             launcher_ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
@@ -255,6 +270,12 @@ class Program:
                 self._await_daemon()
                 return
         self.machine.exited(status)
+
+    def _tree_empty(self) -> None:
+        self._empty_watch = None
+        status, self._held_exit = self._held_exit, None
+        if status is not None:
+            self.machine.exited(status)
 
     def _await_daemon(self) -> None:
         """The launcher exited 0: find the daemon's pid in the pidfile, then watch it."""
@@ -337,6 +358,9 @@ class Program:
         self.stderr.open()
         if self.config.extras.ready == "notify":
             spec = self._with_notify_socket(spec, machine)
+        if self.config.extras.cgroup and self.context.cgroups is not None:
+            self.cgroup = self.context.cgroups.make(f"{self.namespec}-{self.spawns}")
+            spec = evolve(spec, cgroup=self.cgroup)
         try:
             child = self.spawner.spawn(spec, self)
         except ChildSetupError as error:
@@ -524,6 +548,8 @@ class Program:
             program=self.namespec,
         )
         self._send(machine, signal.SIGKILL, self.config.killasgroup)
+        if self.cgroup is not None:
+            tree.kill(self.cgroup)
 
     def unknown(self) -> None:
         """Enter UNKNOWN."""
@@ -583,6 +609,12 @@ class Program:
         if self.notify is not None:
             self.notify.close()
             self.notify = None
+        if self.cgroup is not None:
+            if self._empty_watch is not None:
+                self._empty_watch.stop()
+                self._empty_watch = None
+            tree.remove(self.cgroup)
+            self.cgroup = None
         self.stop_time = self.wall_clock()
         self.child = None
         self.pid = 0

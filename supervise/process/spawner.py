@@ -45,6 +45,7 @@ class SpawnSpec:
     umask: int | None = None
     redirect_stderr: bool = False
     stdin_fd: int | None = None
+    cgroup: str | None = None
 
 
 class ChildSetupError(Exception):
@@ -271,6 +272,10 @@ class ReactorSpawner:
                 ]
             )
         kwargs: dict[str, Any] = {}
+        if spec.cgroup is not None:
+            from supervise.process.tree import join_in_child
+
+            kwargs["preexec_fn"] = join_in_child(spec.cgroup)
         if spec.uid is not None and spec.uid != os.getuid():
             kwargs.update(user=spec.uid, group=spec.gid, extra_groups=list(spec.groups or ()))
         try:

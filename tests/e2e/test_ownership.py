@@ -132,3 +132,25 @@ def test_daemonizing_program_is_watched_restarted_and_stopped(daemon: Daemon) ->
     assert rpc.supervisor.stopProcess("d") is True
     wait_until(lambda: not _alive(second))
     assert not _alive(first)
+
+
+@pytest.mark.skipif(
+    not __import__("os").access("/sys/fs/cgroup", __import__("os").W_OK),
+    reason="needs writable cgroups",
+)
+def test_cgroup_stops_a_tree_that_escaped_its_session(daemon: Daemon) -> None:
+    """With cgroup=true, a child that setsid()s and ignores SIGTERM is killed at the stop deadline."""
+    from pathlib import Path
+
+    pidfile = daemon.tmp / "escaped.pid"
+    script = Path(__file__).parent / "escaping_tree.py"
+    daemon.start(
+        f"[program:tree]\ncommand = {sys.executable} {script} {pidfile}\nstartsecs = 0\ncgroup = true\nstopwaitsecs = 1\n"
+    )
+    rpc = daemon.rpc()
+    wait_until(lambda: pidfile.exists())
+    escaped = int(pidfile.read_text())
+    assert _alive(escaped)
+    assert rpc.supervisor.stopProcess("tree") is True
+    assert not _alive(escaped)
+    assert rpc.supervisor.getProcessInfo("tree")["statename"] == "STOPPED"
