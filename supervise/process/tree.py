@@ -58,7 +58,9 @@ class CgroupTree:
         if mount is None:
             log.warn("cgroup v2 is not mounted: cgroup=true programs fall back to process groups")
             return None
-        root = os.path.join(mount, own_cgroup().lstrip("/"), name)
+        parent = os.path.join(mount, own_cgroup().lstrip("/"))
+        root = os.path.join(parent, name)
+        remove_stale(parent, name.rsplit("-", 1)[0])
         try:
             os.makedirs(root, exist_ok=True)
             probe = os.path.join(root, "probe")
@@ -85,6 +87,26 @@ class CgroupTree:
         for entry in os.listdir(self.root) if os.path.isdir(self.root) else ():
             remove(os.path.join(self.root, entry))
         remove(self.root)
+
+
+def remove_stale(parent: str, prefix: str) -> None:
+    """Remove empty subtrees left by daemons that died (``<prefix>-<dead pid>``)."""
+    try:
+        entries = os.listdir(parent)
+    except OSError:
+        return
+    for entry in entries:
+        head, _, pid = entry.rpartition("-")
+        if head != prefix or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        CgroupTree(os.path.join(parent, entry)).remove_all()
 
 
 def members(path: str) -> list[int]:

@@ -154,3 +154,4 @@ def test_cgroup_stops_a_tree_that_escaped_its_session(daemon: Daemon) -> None:
     assert rpc.supervisor.stopProcess("tree") is True
     assert not _alive(escaped)
     assert rpc.supervisor.getProcessInfo("tree")["statename"] == "STOPPED"
+    assert daemon.stop() == 0
