@@ -282,6 +282,27 @@ class ListenerOverflow(SuperviseEvent):
     dropped: int
 
 
+@frozen
+class HealthFailed(SuperviseEvent):
+    """A RUNNING program failed its health check ``failures`` times in a row; it is restarted."""
+
+    type_name: ClassVar[str] = "SUPERVISE_HEALTH_FAILED"
+    group: str
+    process: str
+    check: str
+    failures: int
+
+
+@frozen
+class HealthRecovered(SuperviseEvent):
+    """A program passed its health check again after failing it."""
+
+    type_name: ClassVar[str] = "SUPERVISE_HEALTH_RECOVERED"
+    group: str
+    process: str
+    check: str
+
+
 SUPERVISOR_EVENT_TYPES: tuple[type[Event], ...] = (
     Event,
     ProcessStateEvent,
@@ -305,7 +326,13 @@ SUPERVISOR_EVENT_TYPES: tuple[type[Event], ...] = (
     ProcessGroupRemoved,
 )
 
-OWN_EVENT_TYPES: tuple[type[Event], ...] = (SuperviseEvent, EventBufferOverflow, ListenerOverflow)
+OWN_EVENT_TYPES: tuple[type[Event], ...] = (
+    SuperviseEvent,
+    EventBufferOverflow,
+    ListenerOverflow,
+    HealthFailed,
+    HealthRecovered,
+)
 
 EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {
     cls.type_name: cls for cls in (*SUPERVISOR_EVENT_TYPES, *OWN_EVENT_TYPES)

@@ -19,6 +19,8 @@ from supervise.config.values import AutoRestart, signal_name
 from supervise.errors import NotRunning, ProcessGone, SpawnError
 from supervise.events.types import (
     STATE_EVENTS,
+    HealthFailed,
+    HealthRecovered,
     ProcessCommunicationStderr,
     ProcessCommunicationStdout,
     ProcessLogStderr,
@@ -30,7 +32,7 @@ from supervise.logs.channel import OutputChannel
 from supervise.process import command, tree
 from supervise.process.daemonized import PidfileWait, read_pidfile
 from supervise.process.machine import ProcessInputs, ProcessMachine
-from supervise.process.readiness import NotifySocket, wait_ready
+from supervise.process.readiness import NotifySocket, probe, wait_ready
 from supervise.process.spawner import ChildSetupError, SpawnSpec
 from supervise.process.tree import CgroupTree, EmptyWatch
 from supervise.states import SIGNALLABLE_STATES, ProcessState
@@ -110,6 +112,7 @@ class Program:
     state: ProcessState = ProcessState.STOPPED
     tries: int = 0
     spawns: int = 0
+    health_failures: int = 0
     child: IChild | None = None
     pid: int = 0
     start_time: float = 0.0
@@ -120,7 +123,7 @@ class Program:
     stderr: OutputChannel = field(init=False)
     _timer: IDelayedCall | None = None
     _captures: dict[str, CaptureFilter] = field(factory=dict)
-    _readiness: Deferred[None] | None = None
+    _readiness: Deferred[Any] | None = None
     notify: NotifySocket | None = None
     _launcher_running: bool = False
     _pidfile_wait: PidfileWait | None = None
@@ -433,16 +436,75 @@ class Program:
                 ready=self.config.extras.ready,
                 program=self.namespec,
             )
-            self.enter(ProcessState.RUNNING, pid=self.pid)
-            return
-        log.info(
-            "success: {name} entered RUNNING state, process has stayed up for > than "
-            "{startsecs} seconds (startsecs)",
-            name=self.name,
-            startsecs=self.config.startsecs,
-            program=self.namespec,
-        )
+        else:
+            log.info(
+                "success: {name} entered RUNNING state, process has stayed up for > than "
+                "{startsecs} seconds (startsecs)",
+                name=self.name,
+                startsecs=self.config.startsecs,
+                program=self.namespec,
+            )
         self.enter(ProcessState.RUNNING, pid=self.pid)
+        if self.config.extras.healthcheck is not None and self.state is ProcessState.RUNNING:
+            self._timer = self.clock.callLater(
+                self.config.extras.healthcheck_interval, self._health_probe
+            )
+
+    def _health_probe(self) -> None:
+        """One health check while RUNNING; enough failures in a row restart the program."""
+        extras = self.config.extras
+        check = extras.healthcheck
+        assert check is not None
+        self._timer = None
+        checking = probe(check, self.clock, extras.healthcheck_timeout, dict(self.context.environ))
+        self._readiness = checking  # cancelled with the state, like a readiness check
+
+        def judged(healthy: bool) -> None:
+            self._readiness = None
+            if self.state is not ProcessState.RUNNING:
+                return
+            if healthy:
+                if self.health_failures:
+                    self.bus.publish(HealthRecovered(self.group, self.name, check))
+                    log.info("healthy again: {name}", name=self.name, program=self.namespec)
+                self.health_failures = 0
+            else:
+                self.health_failures += 1
+                log.warn(
+                    "health check failed: {name} ({check}), {n} of {retries}",
+                    name=self.name,
+                    check=check,
+                    n=self.health_failures,
+                    retries=extras.healthcheck_retries,
+                    program=self.namespec,
+                )
+                if self.health_failures >= extras.healthcheck_retries:
+                    self.bus.publish(
+                        HealthFailed(self.group, self.name, check, self.health_failures)
+                    )
+                    self.health_failures = 0
+                    self._restart_unhealthy()
+                    return
+            self._timer = self.clock.callLater(extras.healthcheck_interval, self._health_probe)
+
+        checking.addCallback(judged)
+
+    def _restart_unhealthy(self) -> None:
+        log.warn("unhealthy: {name} is restarted", name=self.name, program=self.namespec)
+
+        def start_again(state: ProcessState) -> bool:
+            if state in (ProcessState.STOPPED, ProcessState.EXITED, ProcessState.FATAL):
+                if self.may_restart():
+                    self.clock.callLater(0, self._start_if_stopped)
+                return True
+            return state is not ProcessState.STOPPING
+
+        self.watch(start_again)
+        self.machine.stop()
+
+    def _start_if_stopped(self) -> None:
+        if self.state in (ProcessState.STOPPED, ProcessState.EXITED):
+            self.machine.start()
 
     def back_off(self, machine: ProcessInputs, status: int | None) -> None:
         """Enter BACKOFF; retry after ``tries`` seconds, or give up."""

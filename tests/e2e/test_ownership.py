@@ -155,3 +155,25 @@ def test_cgroup_stops_a_tree_that_escaped_its_session(daemon: Daemon) -> None:
     assert not _alive(escaped)
     assert rpc.supervisor.getProcessInfo("tree")["statename"] == "STOPPED"
     assert daemon.stop() == 0
+
+
+def test_failing_health_check_restarts_and_is_announced(daemon: Daemon) -> None:
+    """A program failing its health check healthcheck_retries times is restarted, with an event."""
+    health = daemon.tmp / "healthy"
+    health.touch()
+    out = daemon.tmp / "events.jsonl"
+    from pathlib import Path
+
+    recorder = Path(__file__).parent / "recorder_listener.py"
+    daemon.start(
+        "[program:svc]\ncommand = sleep 300\nstartsecs = 0\n"
+        f"healthcheck = command:test -e {health}\nhealthcheck_interval = 0.2\nhealthcheck_retries = 2\n"
+        f"[eventlistener:rec]\ncommand = {sys.executable} {recorder} {out}\nevents = SUPERVISE_HEALTH_FAILED\n"
+    )
+    rpc = daemon.rpc()
+    first = rpc.supervisor.getProcessInfo("svc")["pid"]
+    health.unlink()
+    wait_until(lambda: rpc.supervisor.getProcessInfo("svc")["pid"] not in (0, first))
+    wait_until(lambda: out.exists() and "SUPERVISE_HEALTH_FAILED" in out.read_text())
+    assert "failures:2" in out.read_text()
+    assert "unhealthy: svc is restarted" in (daemon.tmp / "main.log").read_text()
