@@ -227,14 +227,17 @@ class RunningDaemon:
         env.update(self.extra_environ)
         return env
 
-    def start(self, body: str, timeout: float = 20) -> RunningDaemon:
-        """Start on a config with ``body``; return once the daemon sent READY=1."""
-        self.write(body)
+    def start(self, body: str | None, timeout: float = 20) -> RunningDaemon:
+        """Start on a config with ``body`` (None: the config already written); return
+        once the daemon sent READY=1."""
+        if body is not None:
+            self.write(body)
         notify = self.tmp / "notify.sock"
         if notify.exists():
             notify.unlink()
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         listener.bind(str(notify))
+        os.chmod(notify, 0o777)  # a daemon that drops privileges must still reach it
         listener.settimeout(timeout)
         env = self.env()
         env["NOTIFY_SOCKET"] = str(notify)

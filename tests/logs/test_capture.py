@@ -58,3 +58,10 @@ def test_program_emits_communication_and_log_events(tmp_path):
     assert [(e.process, e.data, e.pid) for e in comm] == [("talker", b"msg", program.pid)]
     assert [e.data for e in logs] == [b"hi "]
     assert (tmp_path / "out.log").read_bytes() == b"hi "
+
+
+def test_strip_ansi_removes_escape_sequences():
+    """strip_ansi removes colour and cursor sequences and keeps the text."""
+    from supervise.logs.channel import strip_ansi
+
+    assert strip_ansi(b"\x1b[31mred\x1b[0m \x1b[2Jclear\x1b[1;1H") == b"red clear"
