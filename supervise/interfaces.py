@@ -72,8 +72,8 @@ class IProcessSpawner(Interface):
     def spawn(spec, protocol):  # type: ignore[no-untyped-def]  # SpawnSpec, IChildProtocol -> IChild
         """Start a child from a SpawnSpec; failures before exec raise SpawnError."""
 
-    def adopt(pid: int, protocol: IChildProtocol) -> IChild:
-        """Watch an existing process (a daemonized program's pid) as a child."""
+    def adopt(pid, protocol, fds=None):  # type: ignore[no-untyped-def]  # int, IChildProtocol, dict | None -> IChild
+        """Watch an existing process as a child; ``fds`` are its inherited pipes, if any."""
 
     def owns(pid: int) -> bool:
         """True if ``pid`` is already some program's child."""

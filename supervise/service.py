@@ -24,13 +24,21 @@ from twisted.web import resource
 from supervise import config as config_module
 from supervise.config.model import ConfigModel, GroupConfig
 from supervise.control import SupervisorControl
-from supervise.events.bus import EventBus
+from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.journal import EventJournal
 from supervise.events.ticks import Ticker
+from supervise.events.types import ProcessStateEvent
 from supervise.logs.channel import cleanup_auto_logs
 from supervise.logs.mainlog import MainLogObserver, stdout_echo
 from supervise.logs.rotating import RotatingFile
 from supervise.plugins import LoadedPlugin, PluginContext, load_all
+from supervise.process.handoff import (
+    HANDOFF_ENV,
+    SavedProcess,
+    read_state,
+    reexec_argv,
+    write_state,
+)
 from supervise.process.program import SpawnContext
 from supervise.process.reaper import Reaper, become_subreaper
 from supervise.process.spawner import ReactorSpawner
@@ -69,6 +77,7 @@ class DaemonOptions:
     overrides: Mapping[str, str] = field(factory=dict)
     echo: bool = False
     environ: Mapping[str, str] = field(factory=lambda: dict(os.environ))
+    handoff: str | None = None
 
     def load(self) -> ConfigModel:
         """Read the configuration (raises ConfigError)."""
@@ -104,6 +113,7 @@ class SupervisorService(Service):
         self.ticker = Ticker(reactor, time.time, self.bus)
         self.fcgi_socks: dict[str, socket.socket] = {}
         self._pidfile_written = False
+        self._state_write_pending = False
         self.plugins: list[LoadedPlugin] = []
         self._stopping = False
         self._uid_message = ""
@@ -155,18 +165,113 @@ class SupervisorService(Service):
             self._start_servers(model)
         except ServerStartError as problem:
             raise StartupError(str(problem)) from None
-        # Only now, sure that no other daemon serves this config, remove old AUTO logs.
+        # Only now, sure that no other daemon serves this config, remove old AUTO logs
+        # (but not those of processes about to be taken over).
+        saved, handed_over = self._saved_processes(model)
         if not model.supervisord.nocleanup:
-            cleanup_auto_logs(model.supervisord.childlogdir, model.supervisord.identifier)
+            keep = {path for entry in saved for path in (entry.stdout, entry.stderr) if path}
+            cleanup_auto_logs(model.supervisord.childlogdir, model.supervisord.identifier, keep)
         self._write_pidfile(model)
         log.info("supervisord started with pid {pid}", pid=os.getpid())
         # Install now (a signal during start-up must not kill us), and again once the
         # reactor runs, since it installs its own SIGINT/SIGTERM handlers when starting.
         self._install_signal_handlers()
         self.reactor.callWhenRunning(self._install_signal_handlers)
-        self.supervisor.start()
+        self.supervisor.start(saved, handed_over)
+        self.bus.subscribe(
+            CallbackListener("state-file", (ProcessStateEvent,), self._state_changed)
+        )
+        self._write_state()
         self.ticker.start()
         self._notify_ready()
+
+    # -- keeping programs across restarts (process/handoff.py) --------------------------
+
+    @property
+    def state_path(self) -> str:
+        """The state file: beside the pidfile."""
+        return f"{self.model.supervisord.pidfile}.state"
+
+    def _saved_processes(self, model: ConfigModel) -> tuple[list[SavedProcess], bool]:
+        if self.options.handoff:
+            handed = read_state(self.options.handoff)
+            try:
+                os.unlink(self.options.handoff)
+            except OSError:
+                pass
+            if handed is not None:
+                log.info(
+                    "re-executed: taking over {n} processes", n=sum(1 for p in handed[1] if p.pid)
+                )
+                return handed[1], True
+        previous = read_state(self.state_path)
+        if previous is None:
+            return [], False
+        daemon_pid, processes = previous
+        if daemon_pid != os.getpid() and _alive(daemon_pid):
+            log.warn(
+                "the state file names a live daemon (pid {pid}): not adopting its processes",
+                pid=daemon_pid,
+            )
+            return [], False
+        survivors = [p for p in processes if p.same_process_alive()]
+        if survivors:
+            log.warn(
+                "the previous daemon (pid {pid}) died leaving {names} running: adopting them",
+                pid=daemon_pid,
+                names=", ".join(p.namespec for p in survivors),
+            )
+        return processes, False
+
+    def _state_changed(self, event: object) -> None:
+        if not self._state_write_pending:
+            self._state_write_pending = True
+            self.reactor.callLater(0, self._write_state)
+
+    def _write_state(self) -> None:
+        self._state_write_pending = False
+        if self.supervisor is None:
+            return
+        try:
+            write_state(
+                self.state_path,
+                os.getpid(),
+                [p.saved(False) for p in self.supervisor.all_programs()],
+            )
+        except OSError as problem:
+            log.warn(
+                "could not write the state file {path}: {problem}",
+                path=self.state_path,
+                problem=problem,
+            )
+
+    def request_reexec(self) -> None:
+        """Replace this daemon with a fresh copy of itself, keeping every program."""
+        if self._stopping:
+            return
+        self._stopping = True
+        self.reactor.callLater(0, lambda: ensureDeferred(self._reexec()))
+
+    async def _reexec(self) -> None:
+        assert self.supervisor is not None
+        programs = self.supervisor.all_programs()
+        log.warn(
+            "re-executing the daemon in place: {n} running processes keep running",
+            n=sum(1 for p in programs if p.pid),
+        )
+        self.ticker.stop()
+        await self._stop_servers()
+        saved = [p.saved(True) for p in programs]
+        for entry in saved:
+            for fd in (entry.fds or {}).values():
+                os.set_inheritable(fd, True)
+        handoff = f"{self.state_path}.handoff"
+        write_state(handoff, os.getpid(), saved)
+        if self.observer is not None and self.observer.file is not None:
+            self.observer.file.close()
+        env = dict(os.environ)
+        env[HANDOFF_ENV] = handoff
+        os.execve(sys.executable, reexec_argv(sys.orig_argv), env)
 
     def stopService(self) -> Deferred[None]:  # noqa: N802 - Twisted's name
         super().stopService()
@@ -176,6 +281,7 @@ class SupervisorService(Service):
         self.ticker.stop()
         if self.supervisor is not None:
             await self.supervisor.shutdown()
+            self._write_state()
         for plugin in self.plugins:
             for plugin_service in plugin.services:
                 try:
@@ -331,7 +437,7 @@ class SupervisorService(Service):
         namespace = SupervisorNamespace(self.control, self, time.time)
         methods = methods_of("supervisor", namespace)
         methods.update(
-            methods_of("supervise", SuperviseNamespace(self.control, self.reactor, time.time))
+            methods_of("supervise", SuperviseNamespace(self.control, self.reactor, time.time, self))
         )
         for extra in self.model.rpcinterfaces:
             if extra.factory in MAIN_RPC_FACTORIES:
@@ -421,6 +527,7 @@ class SupervisorService(Service):
             signal.SIGQUIT: self.request_shutdown,
             signal.SIGHUP: self.request_restart,
             signal.SIGUSR2: self.reopen_logs,
+            signal.SIGUSR1: self.request_reexec,
         }
         for number, action in handlers.items():
             signal.signal(number, self._make_handler(number, action))
@@ -442,6 +549,8 @@ class SupervisorService(Service):
     def _on_signal(self, name: str, action: Callable[[], None]) -> None:
         if action == self.reopen_logs:
             log.info("received {name} indicating log reopen request", name=name)
+        elif action == self.request_reexec:
+            log.warn("received {name} indicating re-exec request", name=name)
         elif action == self.request_restart:
             if self._stopping:
                 log.warn(
@@ -520,6 +629,16 @@ class SupervisorService(Service):
         except ServerStartError as problem:
             log.critical("{problem}", problem=str(problem))
         self._write_pidfile(model)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _public_methods(name: str, namespace: object) -> dict[str, Callable[..., Any]]:

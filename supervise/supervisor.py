@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import signal
+from collections.abc import Callable, Sequence
 
 from attrs import define, field
 from twisted.internet.defer import Deferred
@@ -18,6 +20,7 @@ from supervise.events.types import (
 )
 from supervise.interfaces import IEventBus, IProcessSpawner
 from supervise.process.group import ProcessGroup, stop_and_wait
+from supervise.process.handoff import SavedProcess
 from supervise.process.pool import ListenerPool, WireSerials
 from supervise.process.program import Program, SpawnContext
 from supervise.states import STOPPED_STATES, ProcessState, SupervisorState
@@ -48,17 +51,42 @@ class Supervisor:
     serials: WireSerials = field(factory=WireSerials)
     _stopping: Deferred[None] | None = None
 
-    def start(self) -> None:
-        """Add every configured group (autostarting) and announce RUNNING."""
+    def start(self, saved: Sequence[SavedProcess] = (), handed_over: bool = False) -> None:
+        """Add every configured group, take over ``saved`` processes, announce RUNNING,
+        then autostart what is neither taken over nor known to have run."""
         self.state = SupervisorState.RUNNING
         added = [
             self.add_group(config, autostart=False)
             for config in sorted(self.model.groups, key=lambda g: (g.priority, g.name))
         ]
+        self.restore(saved, handed_over)
         # supervisord's order: every PROCESS_GROUP_ADDED, then RUNNING, then the spawns.
         self.bus.publish(SupervisorRunning())
         for group in added:
             self.autostart(group)
+
+    def restore(self, saved: Sequence[SavedProcess], handed_over: bool) -> None:
+        """Adopt saved processes that still run; stop survivors no longer configured."""
+        programs = {p.namespec: p for g in self.groups.values() for p in g.processes.values()}
+        for entry in saved:
+            program = programs.get(entry.namespec)
+            if program is not None:
+                program.restore(entry, handed_over)
+            elif entry.same_process_alive():
+                log.warn(
+                    "{name} (pid {pid}) survived the previous daemon but is no longer configured: "
+                    "stopping it",
+                    name=entry.namespec,
+                    pid=entry.pid,
+                )
+                try:
+                    os.kill(entry.pid, signal.SIGTERM)
+                except OSError:
+                    pass
+
+    def all_programs(self) -> list[Program]:
+        """Every process of every group."""
+        return [p for g in self.ordered_groups() for p in g.ordered()]
 
     def may_restart(self) -> bool:
         """Automatic starts happen only while the daemon is RUNNING."""

@@ -10,6 +10,7 @@ from twisted.application.service import IService
 from twisted.python import usage
 
 from supervise import config
+from supervise.process.handoff import HANDOFF_ENV
 from supervise.service import DaemonOptions, make_service
 
 #: supervisord flags that set a ``[supervisord]`` option (flag, option, takes a value).
@@ -86,7 +87,11 @@ def make_service_from_options(options: Options, foreground: bool = True) -> ISer
     try:
         path = options["configuration"] or config.find_config()
         echo = foreground and bool(options["echo-main-log"])
-        daemon_options = DaemonOptions(path, options.overrides(), echo, dict(os.environ))
+        environ = dict(os.environ)
+        # A re-exec passes its state file here; children must not inherit the variable.
+        handoff = environ.pop(HANDOFF_ENV, None)
+        os.environ.pop(HANDOFF_ENV, None)
+        daemon_options = DaemonOptions(path, options.overrides(), echo, environ, handoff)
         return make_service(daemon_options)
     except ValueError as problem:
         sys.stderr.write(f"Error: {problem}\nFor help, use {sys.argv[0]} -h\n")

@@ -102,7 +102,9 @@ class FakeSpawner:
         self.children.append(child)
         return child
 
-    def adopt(self, pid: int, protocol: IChildProtocol) -> FakeChild:
+    def adopt(
+        self, pid: int, protocol: IChildProtocol, fds: Mapping[str, int] | None = None
+    ) -> FakeChild:
         """Watch an existing pid: a FakeChild the test can end."""
         spec = SpawnSpec(filename="", argv=(), env={})
         child = FakeChild(pid, spec, protocol, dies_on_signal=self.dies_on_signal)

@@ -36,8 +36,11 @@ def auto_log_pattern(identifier: str) -> re.Pattern[str]:
     return re.compile(rf".+?---{re.escape(identifier)}-\S+\.log\.{{0,1}}\d{{0,4}}")
 
 
-def cleanup_auto_logs(childlogdir: str, identifier: str) -> list[str]:
-    """Delete stale AUTO logs of ``identifier`` in ``childlogdir``; return their names."""
+def cleanup_auto_logs(
+    childlogdir: str, identifier: str, keep: set[str] | frozenset[str] = frozenset()
+) -> list[str]:
+    """Delete stale AUTO logs of ``identifier`` in ``childlogdir`` (except ``keep`` and
+    their rotated copies); return their names."""
     pattern = auto_log_pattern(identifier)
     removed: list[str] = []
     try:
@@ -45,7 +48,8 @@ def cleanup_auto_logs(childlogdir: str, identifier: str) -> list[str]:
     except OSError:
         return removed
     for name in names:
-        if pattern.fullmatch(name):
+        full = os.path.join(childlogdir, name)
+        if pattern.fullmatch(name) and not any(full == k or full.startswith(k + ".") for k in keep):
             try:
                 os.remove(os.path.join(childlogdir, name))
                 removed.append(name)
@@ -86,6 +90,12 @@ class OutputChannel:
             path = config.logfile
         rotating = RotatingFile(path, config.maxbytes, config.backups) if path else None
         return cls(process, name, config, path, strip, rotating)
+
+    @classmethod
+    def at_path(cls, channel: OutputChannel, path: str) -> OutputChannel:
+        """``channel`` writing to an existing ``path`` (a log taken over from before)."""
+        rotating = RotatingFile(path, channel.config.maxbytes, channel.config.backups)
+        return cls(channel.process, channel.name, channel.config, path, channel.strip, rotating)
 
     def open(self) -> None:
         """Open the log file (at spawn)."""

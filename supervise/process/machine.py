@@ -52,6 +52,9 @@ class ProcessInputs(Protocol):
     def not_ready(self) -> None:
         """The readiness check gave up: the start failed though the child still runs."""
 
+    def adopted(self) -> None:
+        """A running process was taken over (re-exec, or a survivor of a dead daemon)."""
+
 
 class MachineCore(Protocol):
     """What the machine's outputs need from the process that owns it."""
@@ -95,6 +98,9 @@ class MachineCore(Protocol):
 
     def abandon_start(self, machine: ProcessInputs) -> None:
         """Stop a child that never became ready; its exit then means BACKOFF."""
+
+    def resume(self) -> None:
+        """Enter RUNNING with a child taken over, not spawned."""
 
     def cancel_timer(self) -> None:
         """Cancel the current state's deadline, if any."""
@@ -217,6 +223,11 @@ def kill_failed(c: ProcessInputs, s: MachineCore) -> None:
 def not_ready(c: ProcessInputs, s: MachineCore) -> None:
     s.cancel_timer()
     s.abandon_start(c)
+
+
+@pep614(Stopped.upon(ProcessInputs.adopted).to(Running))
+def adopted(c: ProcessInputs, s: MachineCore) -> None:
+    s.resume()
 
 
 ProcessMachine = builder.build()

@@ -15,7 +15,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from supervise.config.model import ProcessConfig
-from supervise.config.values import AutoRestart, signal_name
+from supervise.config.values import AutoRestart, LogTarget, signal_name
 from supervise.errors import NotRunning, ProcessGone, SpawnError
 from supervise.events.types import (
     STATE_EVENTS,
@@ -31,6 +31,7 @@ from supervise.logs.capture import CaptureFilter
 from supervise.logs.channel import OutputChannel
 from supervise.process import command, tree
 from supervise.process.daemonized import PidfileWait, read_pidfile
+from supervise.process.handoff import SavedProcess, start_ticks
 from supervise.process.machine import ProcessInputs, ProcessMachine
 from supervise.process.readiness import NotifySocket, probe, wait_ready
 from supervise.process.spawner import ChildSetupError, SpawnSpec
@@ -616,6 +617,70 @@ class Program:
     def unknown(self) -> None:
         """Enter UNKNOWN."""
         self.enter(ProcessState.UNKNOWN)
+
+    def resume(self) -> None:
+        """Enter RUNNING with the taken-over child."""
+        log.info(
+            "adopted: {name!r} with pid {pid}, running since {since}",
+            name=self.name,
+            pid=self.pid,
+            since=int(self.start_time),
+            program=self.namespec,
+        )
+        self.enter(ProcessState.RUNNING, pid=self.pid)
+
+    def restore(self, saved: SavedProcess, handed_over: bool) -> bool:
+        """Take over a saved process: adopt it if it runs, else keep its history.
+
+        Returns True when a running process was adopted. With ``handed_over`` (a
+        re-exec) its pipes come along and it is still our child.
+        """
+        self._reuse_logs(saved)
+        self.spawns = saved.spawns
+        self.exitstatus = saved.exitstatus
+        self.stop_time = saved.stop_time
+        if not saved.same_process_alive() or self.spawner.owns(saved.pid):
+            # Not running any more: remember it ran, so autostart does not start it.
+            self.start_time = saved.start_time
+            return False
+        self.start_time = saved.start_time
+        self.stdout.open()
+        self.stderr.open()
+        self.child = self.spawner.adopt(saved.pid, self, saved.fds if handed_over else None)
+        self.pid = saved.pid
+        self.machine.adopted()
+        return True
+
+    def _reuse_logs(self, saved: SavedProcess) -> None:
+        for name, path in (("stdout", saved.stdout), ("stderr", saved.stderr)):
+            current: OutputChannel = getattr(self, name)
+            if path and current.path != path and isinstance(path, str):
+                if current.path and current.config.logfile is LogTarget.AUTO:
+                    try:
+                        os.remove(current.path)  # the fresh AUTO file made at group creation
+                    except OSError:
+                        pass
+                setattr(self, name, OutputChannel.at_path(current, path))
+
+    def saved(self, with_fds: bool) -> SavedProcess:
+        """This process for the state file (``with_fds``: its pipes, for a re-exec)."""
+        fds = None
+        if with_fds and self.child is not None:
+            handoff = getattr(self.child, "handoff_fds", None)
+            fds = handoff() if handoff is not None else None
+        return SavedProcess(
+            namespec=self.namespec,
+            state=self.state.name,
+            pid=self.pid,
+            ticks=start_ticks(self.pid) if self.pid else None,
+            start_time=self.start_time,
+            stop_time=self.stop_time,
+            spawns=self.spawns,
+            exitstatus=self.exitstatus,
+            stdout=self.stdout.path,
+            stderr=self.stderr.path,
+            fds=fds,
+        )
 
     def abandon_start(self, machine: ProcessInputs) -> None:
         """Stop a child that never became ready; SIGKILL after stopwaitsecs."""

@@ -215,6 +215,13 @@ class Child:
         if self.stdin is not None:
             self.stdin.close()
 
+    def handoff_fds(self) -> dict[str, int]:
+        """The pipe descriptors to pass on through a re-exec."""
+        fds = {reader.stream: reader.fd for reader in self.readers if reader.fd >= 0}
+        if self.stdin is not None and not self.stdin.closed:
+            fds["stdin"] = self.stdin.fd
+        return fds
+
     def check_exit(self) -> None:
         """Reap the child if it has exited; then drain its pipes and report."""
         if self.reaped:
@@ -249,9 +256,20 @@ class ReactorSpawner:
     reactor: Any
     reaper: Reaper | None = None
 
-    def adopt(self, pid: int, protocol: IChildProtocol) -> AdoptedChild:
-        """Watch a process we did not start directly (a daemonized program's pid)."""
+    def adopt(
+        self, pid: int, protocol: IChildProtocol, fds: dict[str, int] | None = None
+    ) -> AdoptedChild:
+        """Watch a process we did not start directly; ``fds`` are its inherited pipes."""
         child = AdoptedChild(pid, self.reactor, protocol, os.pidfd_open(pid), reaper=self.reaper)
+        for stream, fd in (fds or {}).items():
+            os.set_blocking(fd, False)
+            os.set_inheritable(fd, False)
+            if stream == "stdin":
+                child.stdin = StdinWriter(fd, self.reactor)
+            else:
+                reader = PipeReader(fd, stream, protocol.output)
+                child.readers.append(reader)
+                self.reactor.addReader(reader)
         child.watcher = ExitWatcher(child.pidfd, child.check_exit)
         self.reactor.addReader(child.watcher)
         if self.reaper is not None:
@@ -322,10 +340,11 @@ class ReactorSpawner:
 @implementer(IChild)
 @define(eq=False)
 class AdoptedChild:
-    """A process watched by pidfd that we did not spawn ourselves (no pipes, no stdin).
+    """A process watched by pidfd that this daemon did not spawn itself.
 
-    When it is our child (re-parented to us as subreaper) its exit status is read;
-    otherwise it is reported as unknown (-1).
+    A daemonized program's pid, a survivor of a dead daemon (no pipes), or a child handed
+    over by a re-exec (its pipes passed on as inherited descriptors). When it is our
+    child its exit status is read; otherwise it is reported as unknown (-1).
     """
 
     pid: int
@@ -335,6 +354,8 @@ class AdoptedChild:
     watcher: ExitWatcher | None = None
     reaped: bool = False
     reaper: Reaper | None = None
+    readers: list[PipeReader] = field(factory=list)
+    stdin: StdinWriter | None = None
 
     def signal(self, sig: int, group: bool = False) -> None:
         """Signal the process, or its process group."""
@@ -349,13 +370,16 @@ class AdoptedChild:
             raise ProcessGone(self.pid) from None
 
     def write_stdin(self, data: bytes) -> None:
-        raise NotRunning("an adopted process has no stdin")
+        if self.stdin is None or self.reaped:
+            raise NotRunning("an adopted process has no stdin")
+        self.stdin.write(data)
 
     def close_stdin(self) -> None:
-        pass
+        if self.stdin is not None:
+            self.stdin.close()
 
     def check_exit(self) -> None:
-        """Report the exit once the process is gone."""
+        """Report the exit once the process is gone (pipes drained first)."""
         if self.reaped:
             return
         try:
@@ -371,7 +395,20 @@ class AdoptedChild:
         if self.watcher is not None:
             self.reactor.removeReader(self.watcher)
         os.close(self.pidfd)
+        for reader in self.readers:
+            reader.drain()
+            self.reactor.removeReader(reader)
+            reader.close()
+        if self.stdin is not None:
+            self.stdin.close()
         self.protocol.exited(status)
+
+    def handoff_fds(self) -> dict[str, int]:
+        """The pipe descriptors to pass on through a re-exec."""
+        fds = {reader.stream: reader.fd for reader in self.readers if reader.fd >= 0}
+        if self.stdin is not None and not self.stdin.closed:
+            fds["stdin"] = self.stdin.fd
+        return fds
 
 
 def _setup_messages(error: OSError, spec: SpawnSpec) -> list[str]:

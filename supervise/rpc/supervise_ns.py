@@ -30,6 +30,19 @@ class SuperviseNamespace:
     control: SupervisorControl
     clock: IReactorTime
     wall_clock: Callable[[], float]
+    daemon: Any = None
+
+    @rpc_method("reexec", signature=("boolean",))
+    def reexec(self) -> bool:
+        """Replace the daemon with a fresh copy of itself (same pid), keeping every
+        program running with its pipes, state, uptime and logs: zero restarts.
+
+        @return boolean result  True; the daemon re-executes right after answering
+        """
+        if self.daemon is None:
+            raise RPCError(faults.FAILED, "re-exec is not available")
+        self.daemon.request_reexec()
+        return True
 
     @rpc_method("getVersion", signature=("string",))
     def get_version(self) -> str:

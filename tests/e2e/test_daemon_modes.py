@@ -87,7 +87,9 @@ def _world_readable_python() -> bool:
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="dropping privileges needs root")
-@pytest.mark.skipif(not _world_readable_python(), reason="this Python's files are not readable by nobody")
+@pytest.mark.skipif(
+    not _world_readable_python(), reason="this Python's files are not readable by nobody"
+)
 def test_supervisord_user_drops_privileges() -> None:
     """[supervisord] user=nobody: the daemon and its programs run as nobody."""
     import shutil

@@ -1,0 +1,102 @@
+"""Keep programs across a restart of the daemon: the state file, and the re-exec.
+
+The daemon writes its processes (pid, the kernel's start time of that pid, its own
+start time, spawns, log files) to a state file whenever a process changes state.
+
+- **Re-exec** (``supervise.reexec`` / SIGUSR1): the daemon replaces itself with a fresh
+  copy of itself *in the same pid*, passing each child's pipes as inherited descriptors.
+  Children stay our children; nothing is restarted; bytes written meanwhile wait in the
+  pipes, so no output is lost.
+- **After a crash** (SIGKILL): the next start reads the state file and adopts every
+  survivor whose pid still names the same process (start time checked against pid
+  reuse) instead of starting a duplicate. Its exit status and its output are lost (its
+  pipes died with the old daemon); it is watched by pidfd and restarted per its policy
+  when it exits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from attrs import asdict, frozen
+
+STATE_VERSION = 1
+HANDOFF_ENV = "SUPERVISE_HANDOFF"
+
+
+def start_ticks(pid: int) -> int | None:
+    """When the kernel started ``pid`` (clock ticks since boot), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] == "Z":
+        return None
+    return int(fields[19])
+
+
+@frozen
+class SavedProcess:
+    """One process as written to the state file."""
+
+    namespec: str
+    state: str
+    pid: int
+    ticks: int | None
+    start_time: float
+    stop_time: float
+    spawns: int
+    exitstatus: int
+    stdout: str | None
+    stderr: str | None
+    fds: dict[str, int] | None = None
+
+    def same_process_alive(self) -> bool:
+        """True if ``pid`` still names the process that was saved (not a reused pid)."""
+        return self.pid > 0 and self.ticks is not None and start_ticks(self.pid) == self.ticks
+
+
+def write_state(path: str, daemon_pid: int, processes: Sequence[SavedProcess]) -> None:
+    """Write the state file atomically."""
+    data = {
+        "version": STATE_VERSION,
+        "daemon_pid": daemon_pid,
+        "processes": [asdict(p) for p in processes],
+    }
+    temporary = f"{path}.tmp"
+    with open(temporary, "w") as handle:
+        json.dump(data, handle)
+    os.replace(temporary, path)
+
+
+def read_state(path: str) -> tuple[int, list[SavedProcess]] | None:
+    """``(daemon_pid, processes)`` from a state file, or None if missing or unreadable."""
+    try:
+        with open(path) as handle:
+            data: dict[str, Any] = json.load(handle)
+        if data.get("version") != STATE_VERSION:
+            return None
+        return int(data["daemon_pid"]), [SavedProcess(**p) for p in data["processes"]]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def reexec_argv(orig_argv: Sequence[str]) -> list[str]:
+    """The command line that runs this daemon again, in the foreground, in this pid.
+
+    twistd gets ``--nodaemon --pidfile=`` (a daemonizing fork would lose the children,
+    and twistd would find its own pid in its pidfile); ``supervise`` gets ``-n``.
+    """
+    argv = [sys.executable, *orig_argv[1:]]
+    for index, word in enumerate(argv[1:], start=1):
+        base = os.path.basename(word)
+        if base == "twistd" or (word == "twisted" and argv[index - 1] == "-m"):
+            return [*argv[: index + 1], "--nodaemon", "--pidfile=", *argv[index + 1 :]]
+        if base == "supervise" or (word == "supervise.cli" and argv[index - 1] == "-m"):
+            return [*argv, "-n"]
+    return argv
