@@ -277,7 +277,14 @@ class RunningDaemon:
         return self.process.wait(timeout)
 
     def kill(self) -> None:
-        """SIGKILL the daemon if it still runs."""
+        """SIGKILL the daemon if it still runs (its programs survive, as after a crash)."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+
+    def close(self, timeout: float = 30) -> None:
+        """Stop the daemon and its programs (SIGTERM); SIGKILL it if it hangs."""
+        try:
+            self.stop(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()

@@ -38,4 +38,4 @@ class Daemon(RunningDaemon):
 def daemon(tmp_path: Path) -> Iterator[Daemon]:
     d = Daemon(tmp_path)
     yield d
-    d.kill()
+    d.close()

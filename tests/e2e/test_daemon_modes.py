@@ -111,5 +111,5 @@ def test_supervisord_user_drops_privileges() -> None:
             uids = next(line for line in status if line.startswith("Uid:")).split()[1:]
         assert set(uids) == {str(nobody.pw_uid)}
     finally:
-        daemon.kill()
+        daemon.close()
         shutil.rmtree(folder, ignore_errors=True)

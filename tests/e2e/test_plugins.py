@@ -123,7 +123,7 @@ def test_installed_plugin_is_discovered_and_fed(tmp_path: Path, installed_plugin
         connection.request("GET", "/plugins/recorder/hello")
         assert connection.getresponse().read() == b"hello from a plugin"
     finally:
-        daemon.kill()
+        daemon.close()
 
 
 def test_broken_plugins_are_reported_and_left_out(daemon: Daemon, installed_plugin: Path) -> None:

@@ -40,7 +40,7 @@ def test_command_runs_for_each_wanted_event_in_order(tmp_path: Path) -> None:
         ]
         assert not any(" db " in line for line in lines)
     finally:
-        daemon.kill()
+        daemon.close()
 
 
 def test_missing_command_option_is_reported(tmp_path: Path) -> None:
@@ -53,4 +53,4 @@ def test_missing_command_option_is_reported(tmp_path: Path) -> None:
         assert daemon.rpc().supervisor.getProcessInfo("db")["statename"] == "RUNNING"
         assert "command: required" in (tmp_path / "main.log").read_text()
     finally:
-        daemon.kill()
+        daemon.close()

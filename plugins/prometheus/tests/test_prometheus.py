@@ -56,4 +56,4 @@ def test_metrics_reflect_processes_and_restarts(tmp_path: Path) -> None:
         assert values['supervise_events_total{type="PROCESS_STATE_EXITED"}'] == 1
         assert "# TYPE supervise_process_restarts_total counter" in text
     finally:
-        daemon.kill()
+        daemon.close()

@@ -85,7 +85,7 @@ def test_events_arrive_in_order_after_retries(tmp_path: Path, receiver: Receiver
             "processname:web groupname:web from_state:STARTING pid:"
         )
     finally:
-        daemon.kill()
+        daemon.close()
 
 
 def test_slack_format(tmp_path: Path) -> None:
@@ -101,5 +101,5 @@ def test_slack_format(tmp_path: Path) -> None:
         wait_until(lambda: len(receiver.bodies) == 1)
         assert receiver.bodies[0]["text"].endswith("web: RUNNING → EXITED (unexpected)")
     finally:
-        daemon.kill()
+        daemon.close()
         receiver.close()
