@@ -380,6 +380,12 @@ class Controller:
         self.emit("Shut down")
         return OK
 
+    def do_reexec(self, words: list[str]) -> int:
+        """Replace the daemon with a fresh copy of itself; every program keeps running."""
+        self.call("supervise.reexec")
+        self.emit("Re-executing supervise; programs keep running")
+        return OK
+
     def do_version(self, words: list[str]) -> int:
         version = self.call("supervisor.getSupervisorVersion")
         self.emit_json({"version": version}) if self.as_json else self.emit(version)
