@@ -35,7 +35,7 @@ from supervise.process.handoff import SavedProcess, start_ticks
 from supervise.process.machine import ProcessInputs, ProcessMachine
 from supervise.process.readiness import NotifySocket, probe, wait_ready
 from supervise.process.spawner import ChildSetupError, SpawnSpec
-from supervise.process.tree import CgroupTree, EmptyWatch
+from supervise.process.tree import CgroupTree, EmptyWatch, PidsGone
 from supervise.states import SIGNALLABLE_STATES, ProcessState
 
 log = Logger()
@@ -131,6 +131,8 @@ class Program:
     cgroup: str | None = None
     _held_exit: int | None = None
     _empty_watch: EmptyWatch | None = None
+    _tree_snapshot: list[int] = field(factory=list)
+    _stragglers: PidsGone | None = None
     _watchers: list[Callable[[ProcessState], bool]] = field(factory=list)
     machine: ProcessInputs = field(init=False)
 
@@ -267,6 +269,11 @@ class Program:
                 tree.kill(self.cgroup)
             self._empty_watch = EmptyWatch.start(self.clock, self.cgroup, self._tree_empty)
             return
+        if self._tree_snapshot and self.state is ProcessState.STOPPING:
+            snapshot, self._tree_snapshot = self._tree_snapshot, []
+            self._held_exit = status
+            self._stragglers = PidsGone.start(self.clock, snapshot, self._tree_empty)
+            return
         if self._launcher_running:
             self._launcher_running = False
             launcher_ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
@@ -277,6 +284,7 @@ class Program:
 
     def _tree_empty(self) -> None:
         self._empty_watch = None
+        self._stragglers = None
         status, self._held_exit = self._held_exit, None
         if status is not None:
             self.machine.exited(status)
@@ -576,6 +584,9 @@ class Program:
     def begin_stop(self, machine: ProcessInputs) -> None:
         """Enter STOPPING, send the stop signal, arm the SIGKILL deadline."""
         self.enter(ProcessState.STOPPING, pid=self.pid)
+        if self.config.extras.cgroup and self.cgroup is None and self.pid:
+            # No cgroups here: remember the whole tree now, sessions and all (fallback).
+            self._tree_snapshot = tree.descendants(self.pid)
         if self.child is None:
             # A pidfile program between its launcher's exit and the daemon's adoption.
             self._launcher_running = False
@@ -613,6 +624,13 @@ class Program:
         self._send(machine, signal.SIGKILL, self.config.killasgroup)
         if self.cgroup is not None:
             tree.kill(self.cgroup)
+        for pid in self._tree_snapshot:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if self._stragglers is not None:
+            self._stragglers.kill()
 
     def unknown(self) -> None:
         """Enter UNKNOWN."""
@@ -742,6 +760,10 @@ class Program:
                 self._empty_watch = None
             tree.remove(self.cgroup)
             self.cgroup = None
+        if self._stragglers is not None:
+            self._stragglers.stop()
+            self._stragglers = None
+        self._tree_snapshot = []
         self.stop_time = self.wall_clock()
         self.child = None
         self.pid = 0
