@@ -124,6 +124,10 @@ class Controller:
                 description = info["description"]
                 if info.get("spawns", 0) > 1:
                     description += f", restarts {info['spawns'] - 1}"
+                if info.get("health_failures"):
+                    description += f", health check failing ({info['health_failures']})"
+                if info.get("notify_status"):
+                    description += f", status: {info['notify_status']}"
                 self.emit(
                     f"{info['namespec']:<{width}}{self.state_word(info['statename'])}{description}".rstrip()
                 )
@@ -180,6 +184,9 @@ class Controller:
         )
 
     def do_restart(self, words: list[str]) -> int:
+        if "--rolling" in words:
+            return self._rolling([w for w in words if w != "--rolling"])
+
         def restart(info: dict[str, Any]) -> None:
             try:
                 self.call("supervisor.stopProcess", info["namespec"], True)
@@ -189,6 +196,30 @@ class Controller:
             self.call("supervisor.startProcess", info["namespec"], True)
 
         return self._each(words, "restarted", restart, set())
+
+    def _rolling(self, words: list[str]) -> int:
+        """One process at a time: stop it, start it, wait until RUNNING, then the next."""
+        if not words:
+            raise UsageError("restart --rolling requires a group or process names")
+        matched, unknown = self.resolve(words, self.processes())
+        if unknown:
+            raise UsageError(f"no such process: {' '.join(unknown)}")
+        for info in matched:
+            name = info["namespec"]
+            try:
+                try:
+                    self.call("supervisor.stopProcess", name, True)
+                except xmlrpc.client.Fault as fault:
+                    if fault.faultCode != 70:
+                        raise
+                self.call("supervisor.startProcess", name, True)
+            except xmlrpc.client.Fault as fault:
+                self.emit(
+                    f"{name}: ERROR ({FAULT_WORDS.get(fault.faultCode, fault.faultString)}); rolling restart halted"
+                )
+                return FAILED
+            self.emit(f"{name}: restarted")
+        return OK
 
     def do_signal(self, words: list[str]) -> int:
         if len(words) < 2:

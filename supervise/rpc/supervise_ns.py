@@ -54,7 +54,9 @@ class SuperviseNamespace:
 
     @rpc_method("getAllProcessInfo", signature=("array",))
     def get_all_process_info(self) -> list[dict[str, Any]]:
-        """Like supervisor.getAllProcessInfo, plus ``namespec`` and ``spawns`` (starts so far).
+        """Like supervisor.getAllProcessInfo, plus supervise's own keys: ``namespec``,
+        ``spawns`` (starts so far), ``ready``, ``healthcheck``, ``health_failures``,
+        ``notify_status`` (the last sd_notify STATUS=), ``depends_on``, ``pidfile``, ``cgroup``.
 
         @return array result  An array of process structs
         """
@@ -62,7 +64,18 @@ class SuperviseNamespace:
         infos = []
         for program in self.control.sorted_processes():
             info = process_info(program.snapshot(), now)
-            info.update(namespec=program.namespec, spawns=program.spawns)
+            extras = program.config.extras
+            info.update(
+                namespec=program.namespec,
+                spawns=program.spawns,
+                ready=extras.ready or "",
+                healthcheck=extras.healthcheck or "",
+                health_failures=program.health_failures,
+                notify_status=program.notify.status if program.notify is not None else "",
+                depends_on=list(extras.depends_on),
+                pidfile=extras.pidfile or "",
+                cgroup=program.cgroup or "",
+            )
             infos.append(info)
         return infos
 

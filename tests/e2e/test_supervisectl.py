@@ -100,3 +100,26 @@ def test_unreachable_server(tmp_path) -> None:
     d.write("")
     result = ctl(d, "status")
     assert result.returncode == 4 and "refused connection" in result.stdout
+
+
+def test_rolling_restart_one_at_a_time(daemon: Daemon) -> None:
+    """restart --rolling restarts a group one process at a time, each RUNNING before the next."""
+    daemon.start(
+        "[program:api]\ncommand = sleep 300\nstartsecs = 1\nprocess_name = %(program_name)s_%(process_num)d\n"
+        "numprocs = 3\n"
+    )
+    rpc = daemon.rpc()
+    wait_until(lambda: all(i["statename"] == "RUNNING" for i in rpc.supervisor.getAllProcessInfo()))
+    before = {i["name"]: i["pid"] for i in rpc.supervisor.getAllProcessInfo()}
+    result = ctl(daemon, "restart", "--rolling", "api:*")
+    assert (result.returncode, result.stdout.splitlines()) == (
+        0,
+        [f"api:api_{n}: restarted" for n in range(3)],
+    )
+    after = {i["name"]: i["pid"] for i in rpc.supervisor.getAllProcessInfo()}
+    assert all(after[n] != before[n] for n in before)
+    log = (daemon.tmp / "main.log").read_text()
+    marks = []
+    for n in range(3):
+        marks += [log.index(f"stopped: api_{n} "), log.rindex(f"success: api_{n} entered RUNNING")]
+    assert marks == sorted(marks)
