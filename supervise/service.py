@@ -22,7 +22,7 @@ from twisted.logger import Logger, globalLogPublisher
 from twisted.web import resource
 
 from supervise import config as config_module
-from supervise.config.model import ConfigModel, GroupConfig
+from supervise.config.model import ConfigModel, GroupConfig, SocketConfig
 from supervise.control import SupervisorControl
 from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.journal import EventJournal
@@ -112,6 +112,7 @@ class SupervisorService(Service):
         self.observer: MainLogObserver | None = None
         self.ticker = Ticker(reactor, time.time, self.bus)
         self.fcgi_socks: dict[str, socket.socket] = {}
+        self.listen_sockets: dict[str, socket.socket] = {}
         self._pidfile_written = False
         self._state_write_pending = False
         self.plugins: list[LoadedPlugin] = []
@@ -136,6 +137,7 @@ class SupervisorService(Service):
 
     def _start(self) -> None:
         model = self.model
+        self._open_listen_sockets(model)
         self._drop_privileges(model)
         self._open_main_log(model)
         if not become_subreaper():
@@ -267,6 +269,10 @@ class SupervisorService(Service):
                 os.set_inheritable(fd, True)
         handoff = f"{self.state_path}.handoff"
         write_state(handoff, os.getpid(), saved)
+        for name, sock in self.listen_sockets.items():
+            sock.set_inheritable(True)
+            with open(f"{handoff}.socket.{name}", "w") as note:
+                note.write(str(sock.fileno()))
         if self.observer is not None and self.observer.file is not None:
             self.observer.file.close()
         env = dict(os.environ)
@@ -294,6 +300,9 @@ class SupervisorService(Service):
         for sock in self.fcgi_socks.values():
             sock.close()
         self.fcgi_socks.clear()
+        for sock in self.listen_sockets.values():
+            sock.close()
+        self.listen_sockets.clear()
         self._remove_pidfile()
         if self.cgroups is not None:
             self.cgroups.remove_all()
@@ -334,6 +343,7 @@ class SupervisorService(Service):
             strip_ansi=model.supervisord.strip_ansi,
             log_output=model.supervisord.loglevel in DEBUG_LEVELS,
             cgroups=self._cgroup_tree(model),
+            sockets={name: sock.fileno() for name, sock in self.listen_sockets.items()},
         )
 
     def _cgroup_tree(self, model: ConfigModel) -> CgroupTree | None:
@@ -399,6 +409,24 @@ class SupervisorService(Service):
                     f"The minimum number required by {name} ({minimum}) is higher than the "
                     f"current limit ({soft}) and it could not be raised: {problem}"
                 ) from None
+
+    def _open_listen_sockets(self, model: ConfigModel) -> None:
+        """Open every ``[socket:x]`` (or take it over from a re-exec); StartupError if not."""
+        inherited = _inherited_sockets(self.options.handoff)
+        for config in model.sockets:
+            if config.name in self.listen_sockets:
+                continue
+            if config.name in inherited:
+                self.listen_sockets[config.name] = inherited.pop(config.name)
+                continue
+            try:
+                self.listen_sockets[config.name] = open_listening(config)
+            except OSError as problem:
+                raise StartupError(
+                    f"cannot open [socket:{config.name}] {config.listen}: {problem.strerror}"
+                ) from None
+        for leftover in inherited.values():
+            leftover.close()
 
     def _fcgi_socket(self, group: GroupConfig) -> int | None:
         sock_config = group.fcgi_socket
@@ -629,6 +657,47 @@ class SupervisorService(Service):
         except ServerStartError as problem:
             log.critical("{problem}", problem=str(problem))
         self._write_pidfile(model)
+
+
+def open_listening(config: SocketConfig) -> socket.socket:
+    """Bind and listen as a ``[socket:x]`` says."""
+    if config.listen.startswith("unix:"):
+        path = config.listen[len("unix:") :]
+        if os.path.exists(path):
+            os.unlink(path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(path)
+        if config.mode is not None:
+            os.chmod(path, config.mode)
+    else:
+        host, _, port = config.listen[len("tcp:") :].rpartition(":")
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), int(port)))
+    sock.listen(config.backlog)
+    return sock
+
+
+def _inherited_sockets(handoff: str | None) -> dict[str, socket.socket]:
+    """Listening sockets a re-exec passed on (their fds are noted beside the handoff file)."""
+    found: dict[str, socket.socket] = {}
+    if not handoff:
+        return found
+    folder, base = os.path.split(handoff)
+    for entry in os.listdir(folder or "."):
+        if entry.startswith(f"{base}.socket."):
+            path = os.path.join(folder, entry)
+            try:
+                with open(path) as note:
+                    fd = int(note.read())
+                sock = socket.socket(fileno=fd)
+                sock.set_inheritable(False)
+                found[entry[len(f"{base}.socket.") :]] = sock
+            except (OSError, ValueError):
+                pass
+            os.unlink(path)
+    return found
 
 
 def _alive(pid: int) -> bool:

@@ -28,6 +28,7 @@ from supervise.config.model import (
     ProcessExtras,
     RpcInterfaceConfig,
     ServerConfig,
+    SocketConfig,
     SupervisordOptions,
 )
 from supervise.events.types import subscribable_event_names
@@ -56,7 +57,7 @@ PROGRAM_OPTIONS = frozenset(
     | {
         "ready", "ready_timeout", "ready_interval", "depends_on", "backoff_initial", "backoff_max",
         "pidfile", "healthcheck", "healthcheck_interval", "healthcheck_timeout", "healthcheck_retries",
-        "cgroup",
+        "cgroup", "sockets",
     }
 )  # fmt: skip
 LISTENER_OPTIONS = PROGRAM_OPTIONS | {"events", "buffer_size", "result_handler"}
@@ -160,6 +161,17 @@ def build(
     rpcinterfaces = build_rpcinterfaces(raw)
     ctl = build_ctl(raw, env_names) if "supervisorctl" in raw.sections else None
     plugins = build_plugins(raw, env_names)
+    sockets = build_sockets(raw, env_names)
+    known_sockets = {s.name for s in sockets}
+    for group in groups:
+        for process in group.processes:
+            for name in process.extras.sockets:
+                if name not in known_sockets:
+                    raise raw.error(
+                        f"sockets names unknown [socket:{name}]",
+                        f"program:{process.program}",
+                        "sockets",
+                    )
     _check_unique_group_names(raw, groups)
     check_dependencies(raw, groups)
     return ConfigModel(
@@ -171,6 +183,7 @@ def build(
         rpcinterfaces=tuple(rpcinterfaces),
         ctl=ctl,
         plugins=tuple(plugins),
+        sockets=tuple(sockets),
         warnings=tuple(raw.warnings),
         infos=tuple(raw.infos),
     )
@@ -562,6 +575,7 @@ def build_extras(section: _Section) -> ProcessExtras:
         healthcheck_timeout=section.parse("healthcheck_timeout", "5", _positive_float),
         healthcheck_retries=section.parse("healthcheck_retries", "3", values.integer),
         cgroup=section.parse("cgroup", "false", values.boolean),
+        sockets=tuple(s for s in section.parse("sockets", "", values.list_of_strings) if s),
     )
 
 
@@ -734,6 +748,38 @@ def build_plugins(raw: RawConfig, env_names: Mapping[str, object]) -> list[Plugi
         factory = options.pop("factory", None) or None
         plugins.append(PluginConfig(plugin_name, options, factory))
     return plugins
+
+
+def build_sockets(raw: RawConfig, env_names: Mapping[str, object]) -> list[SocketConfig]:
+    """Build ``[socket:name]`` sections."""
+    sockets = []
+    for name in raw.sections:
+        if not name.startswith("socket:"):
+            continue
+        section = _Section(raw, name, {"here": raw.here, **env_names})
+        section.warn_unknown(frozenset({"listen", "backlog", "mode"}))
+        socket_name = section.convert("listen", name.split(":", 1)[1], values.process_or_group_name)
+        listen = section.text("listen", None)
+        if listen is None:
+            raise section.error(f"[{name}] needs listen = tcp:HOST:PORT or unix:/path", "listen")
+        if listen.startswith("tcp:"):
+            host, _, port = listen[len("tcp:") :].rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise section.error(f"{listen!r} is not tcp:HOST:PORT", "listen")
+        elif listen.startswith("unix:"):
+            if not os.path.isabs(listen[len("unix:") :]):
+                raise section.error(f"{listen!r}: the unix socket path must be absolute", "listen")
+        else:
+            raise section.error(f"{listen!r} is not tcp:HOST:PORT or unix:/path", "listen")
+        sockets.append(
+            SocketConfig(
+                socket_name,
+                listen,
+                section.parse("backlog", "128", values.integer),
+                section.optional("mode", values.octal),
+            )
+        )
+    return sockets
 
 
 def build_ctl(raw: RawConfig, env_names: Mapping[str, object]) -> CtlConfig:

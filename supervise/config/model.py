@@ -56,6 +56,7 @@ class ProcessExtras:
     healthcheck_timeout: float = 5.0
     healthcheck_retries: int = 3
     cgroup: bool = False
+    sockets: tuple[str, ...] = ()
 
 
 @frozen
@@ -142,6 +143,20 @@ class ServerConfig:
 
 
 @frozen
+class SocketConfig:
+    """A ``[socket:name]``: a listening socket supervise owns and hands to programs.
+
+    Programs naming it in ``sockets =`` get it as fd 3 (and up) with systemd's
+    ``LISTEN_FDS``/``LISTEN_PID``/``LISTEN_FDNAMES``, so a restart drops no connection.
+    """
+
+    name: str
+    listen: str  # tcp:HOST:PORT or unix:/path
+    backlog: int = 128
+    mode: int | None = None
+
+
+@frozen
 class RpcInterfaceConfig:
     """An ``[rpcinterface:x]`` section: a namespace made by a factory."""
 
@@ -209,6 +224,7 @@ class ConfigModel:
     rpcinterfaces: tuple[RpcInterfaceConfig, ...] = ()
     ctl: CtlConfig | None = None
     plugins: tuple[PluginConfig, ...] = ()
+    sockets: tuple[SocketConfig, ...] = ()
     warnings: tuple[str, ...] = ()
     infos: tuple[str, ...] = ()
 

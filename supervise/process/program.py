@@ -73,6 +73,7 @@ class SpawnContext:
     strip_ansi: bool = False
     log_output: bool = False
     cgroups: CgroupTree | None = None
+    sockets: Mapping[str, int] = field(factory=dict)
 
 
 @frozen
@@ -783,6 +784,15 @@ class Program:
         env["SUPERVISOR_PROCESS_NAME"] = self.name
         env["SUPERVISOR_GROUP_NAME"] = self.group
         env.update(self.config.environment)
+        listen_fds: tuple[int, ...] = ()
+        names = self.config.extras.sockets
+        if names:
+            missing = [n for n in names if n not in self.context.sockets]
+            if missing:
+                raise SpawnError(f"socket {', '.join(missing)} is not open", "SPAWN_ERROR")
+            listen_fds = tuple(self.context.sockets[n] for n in names)
+            env["LISTEN_FDS"] = str(len(names))
+            env["LISTEN_FDNAMES"] = ":".join(names)
         uid = gid = None
         groups: tuple[int, ...] | None = None
         if self.config.uid is not None:
@@ -800,4 +810,5 @@ class Program:
             umask=self.config.umask,
             redirect_stderr=self.config.redirect_stderr,
             stdin_fd=self.stdin_fd,
+            listen_fds=listen_fds,
         )

@@ -46,6 +46,7 @@ class SpawnSpec:
     redirect_stderr: bool = False
     stdin_fd: int | None = None
     cgroup: str | None = None
+    listen_fds: tuple[int, ...] = ()
 
 
 class ChildSetupError(Exception):
@@ -290,16 +291,33 @@ class ReactorSpawner:
                 ]
             )
         kwargs: dict[str, Any] = {}
+        steps: list[Callable[[], None]] = []
         if spec.cgroup is not None:
             from supervise.process.tree import join_in_child
 
-            kwargs["preexec_fn"] = join_in_child(spec.cgroup)
+            steps.append(join_in_child(spec.cgroup))
+        argv, filename = spec.argv, spec.filename
+        if spec.listen_fds:
+            # systemd's convention: the sockets at fds 3.., LISTEN_PID = the program's pid,
+            # which only a shell exec'ing it can know (it keeps its pid through exec).
+            steps.append(place_fds(spec.listen_fds))
+            kwargs["pass_fds"] = tuple(range(3, 3 + len(spec.listen_fds)))
+            argv = (
+                "/bin/sh",
+                "-c",
+                'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"',
+                filename,
+                *argv[1:],
+            )
+            filename = "/bin/sh"
+        if steps:
+            kwargs["preexec_fn"] = _run_all(steps)
         if spec.uid is not None and spec.uid != os.getuid():
             kwargs.update(user=spec.uid, group=spec.gid, extra_groups=list(spec.groups or ()))
         try:
             popen = subprocess.Popen(
-                spec.argv,
-                executable=spec.filename,
+                argv,
+                executable=filename,
                 stdin=spec.stdin_fd if spec.stdin_fd is not None else subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT if spec.redirect_stderr else subprocess.PIPE,
@@ -409,6 +427,28 @@ class AdoptedChild:
         if self.stdin is not None and not self.stdin.closed:
             fds["stdin"] = self.stdin.fd
         return fds
+
+
+def place_fds(fds: tuple[int, ...]) -> Callable[[], None]:
+    """A ``preexec_fn`` step putting ``fds`` at 3, 4, … (via high numbers: no clobbering)."""
+
+    def place() -> None:
+        import fcntl
+
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1000) for fd in fds]
+        for target, fd in enumerate(high, start=3):
+            os.dup2(fd, target)
+            os.close(fd)
+
+    return place
+
+
+def _run_all(steps: list[Callable[[], None]]) -> Callable[[], None]:
+    def run() -> None:
+        for step in steps:
+            step()
+
+    return run
 
 
 def _setup_messages(error: OSError, spec: SpawnSpec) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +125,43 @@ def test_rolling_restart_one_at_a_time(daemon: Daemon) -> None:
     for n in range(3):
         marks += [log.index(f"stopped: api_{n} "), log.rindex(f"success: api_{n} entered RUNNING")]
     assert marks == sorted(marks)
+
+
+def test_rolling_restart_with_a_supervise_socket_drops_no_connection(daemon: Daemon) -> None:
+    """Programs sharing a [socket:x] (LISTEN_FDS) restart one by one; every connection is served."""
+    import socket
+    import threading
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Path(__file__).parent / "socket_server.py"
+    daemon.start(
+        f"[socket:web]\nlisten = tcp:127.0.0.1:{port}\n"
+        f"[program:web]\ncommand = {sys.executable} {server}\nsockets = web\nstartsecs = 1\n"
+        "process_name = %(program_name)s_%(process_num)d\nnumprocs = 2\n"
+    )
+    rpc = daemon.rpc()
+    wait_until(lambda: all(i["statename"] == "RUNNING" for i in rpc.supervisor.getAllProcessInfo()))
+    answers: list[str] = []
+    failures: list[str] = []
+    done = threading.Event()
+
+    def client() -> None:
+        while not done.is_set():
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+                    answers.append(connection.makefile().readline())
+            except OSError as problem:
+                failures.append(str(problem))
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    try:
+        result = ctl(daemon, "restart", "--rolling", "web:*")
+    finally:
+        done.set()
+        thread.join(30)
+    assert result.returncode == 0, result.stdout
+    assert failures == [] and len(answers) > 10
+    assert all(answer.startswith("hello from ") for answer in answers)
