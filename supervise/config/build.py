@@ -57,7 +57,7 @@ PROGRAM_OPTIONS = frozenset(
     | {
         "ready", "ready_timeout", "ready_interval", "depends_on", "backoff_initial", "backoff_max",
         "pidfile", "healthcheck", "healthcheck_interval", "healthcheck_timeout", "healthcheck_retries",
-        "cgroup", "sockets",
+        "cgroup", "sockets", "memory_max", "cpu_max", "pids_max", "watchdog_sec",
     }
 )  # fmt: skip
 LISTENER_OPTIONS = PROGRAM_OPTIONS | {"events", "buffer_size", "result_handler"}
@@ -454,6 +454,13 @@ def build_processes(
     if stopasgroup and not killasgroup:
         raise section.error("Cannot set stopasgroup=true and killasgroup=false", "killasgroup")
     extras = build_extras(section)
+    for limit in ("memory_max", "cpu_max", "pids_max"):
+        if getattr(extras, limit) is not None and not extras.cgroup:
+            raise section.error(f"{limit} needs cgroup = true", limit)
+    if extras.watchdog_sec is not None and extras.ready != "notify":
+        raise section.error(
+            "watchdog_sec needs ready = notify (the program pings WATCHDOG=1)", "watchdog_sec"
+        )
     if startretries < 0 and startretries != -1:
         raise section.error(
             f"startretries must be -1 (forever) or at least 0, not {startretries}", "startretries"
@@ -552,6 +559,33 @@ def _positive_float(text: str) -> float:
     return number
 
 
+def _memory_max(text: str) -> str:
+    """``max`` or a byte size, as cgroup v2's memory.max takes it."""
+    return "max" if text.strip().lower() == "max" else str(values.byte_size(text))
+
+
+def _cpu_max(text: str) -> str:
+    """``50%`` (of one CPU), ``max``, or cgroup's own ``QUOTA PERIOD`` form."""
+    value = text.strip()
+    if value.endswith("%"):
+        percent = float(value[:-1])
+        if percent <= 0:
+            raise ValueError(f"{text!r} must be a positive percentage of a CPU")
+        return f"{int(percent * 1000)} 100000"
+    if value == "max" or (
+        all(part.isdigit() for part in value.split()) and len(value.split()) in (1, 2)
+    ):
+        return value
+    raise ValueError(f"{text!r} is not 50%, max or QUOTA PERIOD")
+
+
+def _pids_max(text: str) -> str:
+    value = text.strip()
+    if value == "max" or value.isdigit():
+        return value
+    raise ValueError(f"{text!r} is not a number of processes or max")
+
+
 def build_extras(section: _Section) -> ProcessExtras:
     """supervise's own program options, validated."""
     healthcheck = section.optional("healthcheck", check_probe)
@@ -576,6 +610,10 @@ def build_extras(section: _Section) -> ProcessExtras:
         healthcheck_retries=section.parse("healthcheck_retries", "3", values.integer),
         cgroup=section.parse("cgroup", "false", values.boolean),
         sockets=tuple(s for s in section.parse("sockets", "", values.list_of_strings) if s),
+        memory_max=section.optional("memory_max", _memory_max),
+        cpu_max=section.optional("cpu_max", _cpu_max),
+        pids_max=section.optional("pids_max", _pids_max),
+        watchdog_sec=section.optional("watchdog_sec", _positive_float),
     )
 
 

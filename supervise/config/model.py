@@ -57,6 +57,10 @@ class ProcessExtras:
     healthcheck_retries: int = 3
     cgroup: bool = False
     sockets: tuple[str, ...] = ()
+    memory_max: str | None = None
+    cpu_max: str | None = None
+    pids_max: str | None = None
+    watchdog_sec: float | None = None
 
 
 @frozen

@@ -303,6 +303,26 @@ class HealthRecovered(SuperviseEvent):
     check: str
 
 
+@frozen
+class OutOfMemory(SuperviseEvent):
+    """The kernel's OOM killer killed processes of a program (its cgroup's memory.events)."""
+
+    type_name: ClassVar[str] = "SUPERVISE_OOM_KILLED"
+    group: str
+    process: str
+    killed: int
+
+
+@frozen
+class WatchdogExpired(SuperviseEvent):
+    """A program with watchdog_sec sent no WATCHDOG=1 in time; it is restarted."""
+
+    type_name: ClassVar[str] = "SUPERVISE_WATCHDOG_EXPIRED"
+    group: str
+    process: str
+    seconds: float
+
+
 SUPERVISOR_EVENT_TYPES: tuple[type[Event], ...] = (
     Event,
     ProcessStateEvent,
@@ -332,6 +352,8 @@ OWN_EVENT_TYPES: tuple[type[Event], ...] = (
     ListenerOverflow,
     HealthFailed,
     HealthRecovered,
+    OutOfMemory,
+    WatchdogExpired,
 )
 
 EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {

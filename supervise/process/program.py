@@ -21,10 +21,12 @@ from supervise.events.types import (
     STATE_EVENTS,
     HealthFailed,
     HealthRecovered,
+    OutOfMemory,
     ProcessCommunicationStderr,
     ProcessCommunicationStdout,
     ProcessLogStderr,
     ProcessLogStdout,
+    WatchdogExpired,
 )
 from supervise.interfaces import IChild, IChildProtocol, IEventBus, IProcess, IProcessSpawner
 from supervise.logs.capture import CaptureFilter
@@ -133,6 +135,7 @@ class Program:
     _held_exit: int | None = None
     _empty_watch: EmptyWatch | None = None
     _tree_snapshot: list[int] = field(factory=list)
+    _watchdog: IDelayedCall | None = None
     _stragglers: PidsGone | None = None
     _watchers: list[Callable[[ProcessState], bool]] = field(factory=list)
     machine: ProcessInputs = field(init=False)
@@ -314,6 +317,10 @@ class Program:
         if self._pidfile_wait is not None:
             self._pidfile_wait.stop()
             self._pidfile_wait = None
+        if self._watchdog is not None:
+            if self._watchdog.active():
+                self._watchdog.cancel()
+            self._watchdog = None
         self.child = self.spawner.adopt(pid, self)
         self.pid = pid
         log.info(
@@ -372,7 +379,17 @@ class Program:
         if self.config.extras.ready == "notify":
             spec = self._with_notify_socket(spec, machine)
         if self.config.extras.cgroup and self.context.cgroups is not None:
-            self.cgroup = self.context.cgroups.make(f"{self.namespec}-{self.spawns}")
+            extras = self.config.extras
+            limits = {
+                file: value
+                for file, value in (
+                    ("memory.max", extras.memory_max),
+                    ("cpu.max", extras.cpu_max),
+                    ("pids.max", extras.pids_max),
+                )
+                if value is not None
+            }
+            self.cgroup = self.context.cgroups.make(f"{self.namespec}-{self.spawns}", limits)
             spec = evolve(spec, cgroup=self.cgroup)
         try:
             child = self.spawner.spawn(spec, self)
@@ -406,8 +423,34 @@ class Program:
                 machine.startsecs_elapsed()
 
         name = f"supervise-{os.getpid()}-{self.namespec}-{self.spawns}"
-        self.notify = NotifySocket(self.clock, name, on_ready)
-        return evolve(spec, env={**spec.env, "NOTIFY_SOCKET": self.notify.address})
+        self.notify = NotifySocket(self.clock, name, on_ready, self._watchdog_ping)
+        env = {**spec.env, "NOTIFY_SOCKET": self.notify.address}
+        if self.config.extras.watchdog_sec is not None:
+            env["WATCHDOG_USEC"] = str(int(self.config.extras.watchdog_sec * 1_000_000))
+        return evolve(spec, env=env)
+
+    def _watchdog_ping(self) -> None:
+        """WATCHDOG=1: the program is alive; push the deadline back."""
+        seconds = self.config.extras.watchdog_sec
+        if seconds is None or self.state is not ProcessState.RUNNING:
+            return
+        if self._watchdog is not None and self._watchdog.active():
+            self._watchdog.cancel()
+        self._watchdog = self.clock.callLater(seconds, self._watchdog_expired)
+
+    def _watchdog_expired(self) -> None:
+        self._watchdog = None
+        seconds = self.config.extras.watchdog_sec or 0.0
+        if self.state is not ProcessState.RUNNING:
+            return
+        log.warn(
+            "watchdog: {name} sent no WATCHDOG=1 for {s}s",
+            name=self.name,
+            s=seconds,
+            program=self.namespec,
+        )
+        self.bus.publish(WatchdogExpired(self.group, self.name, seconds))
+        self._restart_unhealthy()
 
     def _check_readiness(self, machine: ProcessInputs, ready: str, spec: SpawnSpec) -> None:
         extras = self.config.extras
@@ -455,6 +498,8 @@ class Program:
                 program=self.namespec,
             )
         self.enter(ProcessState.RUNNING, pid=self.pid)
+        if self.config.extras.watchdog_sec is not None and self.state is ProcessState.RUNNING:
+            self._watchdog_ping()
         if self.config.extras.healthcheck is not None and self.state is ProcessState.RUNNING:
             self._timer = self.clock.callLater(
                 self.config.extras.healthcheck_interval, self._health_probe
@@ -500,6 +545,8 @@ class Program:
         checking.addCallback(judged)
 
     def _restart_unhealthy(self) -> None:
+        if self.state is not ProcessState.RUNNING:
+            return
         log.warn("unhealthy: {name} is restarted", name=self.name, program=self.namespec)
 
         def start_again(state: ProcessState) -> bool:
@@ -759,6 +806,15 @@ class Program:
             if self._empty_watch is not None:
                 self._empty_watch.stop()
                 self._empty_watch = None
+            killed = tree.oom_kills(self.cgroup)
+            if killed:
+                log.warn(
+                    "out of memory: {name} (the kernel killed {n} of its processes)",
+                    name=self.name,
+                    n=killed,
+                    program=self.namespec,
+                )
+                self.bus.publish(OutOfMemory(self.group, self.name, killed))
             tree.remove(self.cgroup)
             self.cgroup = None
         if self._stragglers is not None:

@@ -87,6 +87,7 @@ class NotifySocket:
     reactor: Any
     name: str
     on_ready: Callable[[], None]
+    on_watchdog: Callable[[], None] = lambda: None
     status: str = ""
     main_pid: int | None = None
     sock: socket.socket = field(init=False)
@@ -119,6 +120,8 @@ class NotifySocket:
             key, _, value = line.partition("=")
             if key == "READY" and value == "1":
                 self.on_ready()
+            elif key == "WATCHDOG" and value == "1":
+                self.on_watchdog()
             elif key == "STATUS":
                 self.status = value
             elif key == "MAINPID" and value.isdigit():

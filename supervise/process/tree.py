@@ -81,11 +81,40 @@ class CgroupTree:
             return None
         return cls(root)
 
-    def make(self, name: str) -> str:
-        """A fresh, empty cgroup for one process."""
+    def make(self, name: str, limits: dict[str, str] | None = None) -> str:
+        """A fresh, empty cgroup for one process, with ``limits`` (file → value) applied."""
         path = os.path.join(self.root, name.replace("/", "_"))
         os.makedirs(path, exist_ok=True)
+        for file, value in (limits or {}).items():
+            self.apply(path, file, value)
         return path
+
+    def apply(self, path: str, file: str, value: str) -> bool:
+        """Write one limit, enabling its controller first if needed; False (logged) if not possible."""
+        controller = file.split(".", 1)[0]
+        target = os.path.join(path, file)
+        if not os.path.exists(target):
+            for folder in (os.path.dirname(self.root), self.root):
+                try:
+                    with open(os.path.join(folder, "cgroup.subtree_control"), "w") as handle:
+                        handle.write(f"+{controller}")
+                except OSError:
+                    break
+        try:
+            with open(target, "w") as handle:
+                handle.write(value)
+            return True
+        except OSError as problem:
+            log.warn(
+                "{file} = {value} not applied to {path}: the {controller} controller is not "
+                "available here ({problem})",
+                file=file,
+                value=value,
+                path=path,
+                controller=controller,
+                problem=problem.strerror,
+            )
+            return False
 
     def remove_all(self) -> None:
         """Remove the subtree's empty cgroups (at exit)."""
@@ -149,6 +178,19 @@ def kill(path: str) -> None:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
+
+
+def oom_kills(path: str) -> int:
+    """How many processes of the cgroup the kernel's OOM killer took (0 if unknown)."""
+    try:
+        with open(os.path.join(path, "memory.events")) as handle:
+            for line in handle:
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def remove(path: str) -> None:

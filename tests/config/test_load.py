@@ -307,3 +307,20 @@ def test_depends_on_unknown_and_cycle_are_refused(tmp_path):
     )
     with pytest.raises(ConfigError, match="depends_on forms a cycle: a -> b -> c -> a"):
         load(cycle, environ={})
+
+
+def test_limits_need_cgroup_and_parse(tmp_path):
+    """memory_max, cpu_max and pids_max need cgroup = true and take cgroup-v2 values."""
+    conf = write(
+        tmp_path / "s.conf",
+        "[supervisord]\n[program:a]\ncommand=x\ncgroup=true\nmemory_max=1GB\ncpu_max=50%%\npids_max=max\n",
+    )
+    extras = load(conf, environ={}).groups[0].processes[0].extras
+    assert (extras.memory_max, extras.cpu_max, extras.pids_max) == (
+        str(1024**3),
+        "50000 100000",
+        "max",
+    )
+    bad = write(tmp_path / "b.conf", "[supervisord]\n[program:a]\ncommand=x\nmemory_max=1GB\n")
+    with pytest.raises(ConfigError, match="memory_max needs cgroup = true"):
+        load(bad, environ={})

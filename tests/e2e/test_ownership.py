@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -178,3 +179,43 @@ def test_failing_health_check_restarts_and_is_announced(daemon: Daemon) -> None:
     wait_until(lambda: out.exists() and "SUPERVISE_HEALTH_FAILED" in out.read_text())
     assert "failures:2" in out.read_text()
     assert "unhealthy: svc is restarted" in (daemon.tmp / "main.log").read_text()
+
+
+def test_watchdog_restarts_a_program_that_stops_pinging(daemon: Daemon) -> None:
+    """ready = notify with watchdog_sec: a program that stops sending WATCHDOG=1 is restarted."""
+    flag = daemon.tmp / "hang"
+    script = (
+        "import os,socket,time,pathlib\n"
+        "addr = os.environ['NOTIFY_SOCKET']; addr = '\\0' + addr[1:] if addr.startswith('@') else addr\n"
+        "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+        "assert os.environ['WATCHDOG_USEC'] == '500000'\n"
+        "s.sendto(b'READY=1', addr)\n"
+        f"while not pathlib.Path('{flag}').exists():\n"
+        "    s.sendto(b'WATCHDOG=1', addr); time.sleep(0.1)\n"
+        "time.sleep(300)\n"
+    )
+    (daemon.tmp / "pinger.py").write_text(script)
+    daemon.start(
+        f"[program:dog]\ncommand = {sys.executable} {daemon.tmp / 'pinger.py'}\nready = notify\nwatchdog_sec = 0.5\n"
+    )
+    rpc = daemon.rpc()
+    wait_until(lambda: rpc.supervisor.getProcessInfo("dog")["statename"] == "RUNNING")
+    first = rpc.supervisor.getProcessInfo("dog")["pid"]
+    flag.touch()
+    wait_until(lambda: rpc.supervisor.getProcessInfo("dog")["pid"] not in (0, first))
+    assert "watchdog: dog sent no WATCHDOG=1 for 0.5s" in (daemon.tmp / "main.log").read_text()
+
+
+def test_cgroup_limits_are_applied_or_reported(daemon: Daemon) -> None:
+    """memory_max/pids_max land in the program's cgroup, or a warning says why they could not."""
+    daemon.start(
+        "[program:capped]\ncommand = sleep 300\nstartsecs = 0\ncgroup = true\nmemory_max = 64MB\npids_max = 20\n"
+    )
+    rpc = daemon.rpc()
+    cgroup = rpc.supervise.getAllProcessInfo()[0]["cgroup"]
+    assert cgroup
+    log = (daemon.tmp / "main.log").read_text()
+    for file, value in (("memory.max", str(64 * 1024 * 1024)), ("pids.max", "20")):
+        path = Path(cgroup) / file
+        applied = path.exists() and path.read_text().strip() == value
+        assert applied or f"{file} = {value} not applied to {cgroup}" in log
