@@ -129,3 +129,44 @@ def test_listener_sees_running_first_and_every_stop_at_shutdown(daemon: Daemon) 
     )
     for process in ("processname:a", "processname:b"):
         assert ("PROCESS_STATE_STOPPED", process) in names
+
+
+def test_remaining_fault_codes(daemon: Daemon) -> None:
+    """NOT_EXECUTABLE, SPAWN_ERROR, ABNORMAL_TERMINATION, ALREADY_ADDED, SIGNATURE_UNSUPPORTED
+    and SHUTDOWN_STATE carry supervisord's codes and strings."""
+    daemon.start(
+        "[program:dir]\ncommand = /etc\nautostart = false\n"
+        "[program:quick]\ncommand = sh -c 'exit 1'\nstartsecs = 2\nstartretries = 0\nautostart = false\n"
+        "[program:slow]\ncommand = sleep 300\nstartsecs = 5\nautostart = false\n"
+        "[program:stubborn]\ncommand = sh -c 'trap \"\" TERM; while :; do sleep 0.1; done'\n"
+        "startsecs = 0\nstopwaitsecs = 5\n"
+    )
+    rpc = daemon.rpc()
+
+    def fault(call):  # type: ignore[no-untyped-def]
+        with pytest.raises(xmlrpc.client.Fault) as raised:
+            call()
+        return raised.value.faultCode, raised.value.faultString
+
+    assert fault(lambda: rpc.supervisor.startProcess("dir")) == (
+        21,
+        "NOT_EXECUTABLE: command at '/etc' is a directory",
+    )
+    assert fault(lambda: rpc.supervisor.startProcess("quick")) == (50, "SPAWN_ERROR: quick")
+    import threading
+
+    outcome: list[tuple[int, str]] = []
+    waiter = threading.Thread(
+        target=lambda: outcome.append(fault(lambda: daemon.rpc().supervisor.startProcess("slow")))
+    )
+    waiter.start()
+    wait_until(lambda: rpc.supervisor.getProcessInfo("slow")["statename"] == "STARTING")
+    rpc.supervisor.stopProcess("slow")
+    waiter.join(30)
+    assert outcome == [(40, "ABNORMAL_TERMINATION: slow")]
+    assert fault(lambda: rpc.supervisor.addProcessGroup("slow")) == (90, "ALREADY_ADDED: slow")
+    assert fault(lambda: rpc.system.methodHelp("supervisor.nosuch")) == (4, "SIGNATURE_UNSUPPORTED")
+    assert rpc.supervisor.shutdown() is True
+    wait_until(lambda: "waiting for" in (daemon.tmp / "main.log").read_text())
+    assert fault(lambda: daemon.rpc().supervisor.getState()) == (6, "SHUTDOWN_STATE")
+    assert daemon.rpc().supervisor.sendRemoteCommEvent("still", "allowed") is True

@@ -128,3 +128,22 @@ def test_entity_bomb_and_wrong_types_are_refused(daemon: Daemon) -> None:
         rpc.supervisor.startProcess(["sleeper"])
     assert fault.value.faultCode == 2
     assert rpc.supervisor.getProcessInfo("sleeper")["statename"] == "RUNNING"
+
+
+def test_supervisorctl_fg_streams_output_and_sends_stdin(daemon: Daemon) -> None:
+    """`supervisorctl fg cat` sends typed lines to the program and shows what it prints."""
+    daemon.start("[program:cat]\ncommand = cat\nstartsecs = 0\n")
+    fg = subprocess.Popen(
+        [tool("supervisorctl"), "-c", str(daemon.conf), "fg", "cat"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert fg.stdin is not None and fg.stdout is not None
+        assert fg.stdout.readline() == "==> Press Ctrl-C to exit <==\n"
+        fg.stdin.write("hello from fg\n")
+        fg.stdin.flush()
+        assert fg.stdout.readline() == "hello from fg\n"
+    finally:
+        fg.kill()
+        fg.wait(10)
+    assert daemon.ctl("help").stdout.startswith("\ndefault commands (type help <topic>):")
