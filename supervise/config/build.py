@@ -58,6 +58,7 @@ PROGRAM_OPTIONS = frozenset(
         "ready", "ready_timeout", "ready_interval", "depends_on", "backoff_initial", "backoff_max",
         "pidfile", "healthcheck", "healthcheck_interval", "healthcheck_timeout", "healthcheck_retries",
         "cgroup", "sockets", "memory_max", "cpu_max", "pids_max", "watchdog_sec",
+        "watch", "absent_grace", "match", "match_user",
     }
 )  # fmt: skip
 LISTENER_OPTIONS = PROGRAM_OPTIONS | {"events", "buffer_size", "result_handler"}
@@ -457,6 +458,8 @@ def build_processes(
     for limit in ("memory_max", "cpu_max", "pids_max"):
         if getattr(extras, limit) is not None and not extras.cgroup:
             raise section.error(f"{limit} needs cgroup = true", limit)
+    if extras.watch == "pidfile" and extras.pidfile is None:
+        raise section.error("watch = pidfile needs pidfile =", "watch")
     if extras.watchdog_sec is not None and extras.ready != "notify":
         raise section.error(
             "watchdog_sec needs ready = notify (the program pings WATCHDOG=1)", "watchdog_sec"
@@ -586,6 +589,23 @@ def _pids_max(text: str) -> str:
     raise ValueError(f"{text!r} is not a number of processes or max")
 
 
+def _watch_mode(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ("pidfile", "match"):
+        raise ValueError(f"{text!r} is not pidfile or match")
+    return value
+
+
+def _regex(text: str) -> str:
+    import re
+
+    try:
+        re.compile(text)
+    except re.error as error:
+        raise ValueError(f"{text!r} is not a regular expression: {error}") from None
+    return text
+
+
 def build_extras(section: _Section) -> ProcessExtras:
     """supervise's own program options, validated."""
     healthcheck = section.optional("healthcheck", check_probe)
@@ -614,6 +634,10 @@ def build_extras(section: _Section) -> ProcessExtras:
         cpu_max=section.optional("cpu_max", _cpu_max),
         pids_max=section.optional("pids_max", _pids_max),
         watchdog_sec=section.optional("watchdog_sec", _positive_float),
+        watch=section.optional("watch", _watch_mode),
+        absent_grace=section.parse("absent_grace", "5", _positive_float),
+        match=section.optional("match", _regex),
+        match_user=section.optional("match_user", _checked_user),
     )
 
 

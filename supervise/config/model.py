@@ -61,6 +61,10 @@ class ProcessExtras:
     cpu_max: str | None = None
     pids_max: str | None = None
     watchdog_sec: float | None = None
+    watch: str | None = None
+    absent_grace: float = 5.0
+    match: str | None = None
+    match_user: str | None = None
 
 
 @frozen

@@ -323,6 +323,17 @@ class WatchdogExpired(SuperviseEvent):
     seconds: float
 
 
+@frozen
+class ProcessAdopted(SuperviseEvent):
+    """A watched program's process was found and taken over (``old_pid`` 0 at start-up)."""
+
+    type_name: ClassVar[str] = "SUPERVISE_PROCESS_ADOPTED"
+    group: str
+    process: str
+    old_pid: int
+    new_pid: int
+
+
 SUPERVISOR_EVENT_TYPES: tuple[type[Event], ...] = (
     Event,
     ProcessStateEvent,
@@ -354,6 +365,7 @@ OWN_EVENT_TYPES: tuple[type[Event], ...] = (
     HealthRecovered,
     OutOfMemory,
     WatchdogExpired,
+    ProcessAdopted,
 )
 
 EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import signal
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -15,13 +16,14 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from supervise.config.model import ProcessConfig
-from supervise.config.values import AutoRestart, LogTarget, signal_name
+from supervise.config.values import AutoRestart, LogTarget, name_to_uid, signal_name
 from supervise.errors import NotRunning, ProcessGone, SpawnError
 from supervise.events.types import (
     STATE_EVENTS,
     HealthFailed,
     HealthRecovered,
     OutOfMemory,
+    ProcessAdopted,
     ProcessCommunicationStderr,
     ProcessCommunicationStdout,
     ProcessLogStderr,
@@ -38,6 +40,7 @@ from supervise.process.machine import ProcessInputs, ProcessMachine
 from supervise.process.readiness import NotifySocket, probe, wait_ready
 from supervise.process.spawner import ChildSetupError, SpawnSpec
 from supervise.process.tree import CgroupTree, EmptyWatch, PidsGone
+from supervise.process.watch import SuccessorSearch, find_match, find_pidfile, process_start_time
 from supervise.states import SIGNALLABLE_STATES, ProcessState
 
 log = Logger()
@@ -136,6 +139,8 @@ class Program:
     _empty_watch: EmptyWatch | None = None
     _tree_snapshot: list[int] = field(factory=list)
     _watchdog: IDelayedCall | None = None
+    external: bool = False
+    _successor: SuccessorSearch | None = None
     _stragglers: PidsGone | None = None
     _watchers: list[Callable[[ProcessState], bool]] = field(factory=list)
     machine: ProcessInputs = field(init=False)
@@ -278,6 +283,9 @@ class Program:
             self._held_exit = status
             self._stragglers = PidsGone.start(self.clock, snapshot, self._tree_empty)
             return
+        if self.config.extras.watch is not None and self.state is ProcessState.RUNNING:
+            self._search_successor(status)
+            return
         if self._launcher_running:
             self._launcher_running = False
             launcher_ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
@@ -285,6 +293,67 @@ class Program:
                 self._await_daemon()
                 return
         self.machine.exited(status)
+
+    def _find_watched(self) -> int | None:
+        """The process a watched program stands for, if one runs (never another program's,
+        never a zombie)."""
+        extras = self.config.extras
+        if extras.watch == "pidfile" and extras.pidfile is not None:
+            pid = find_pidfile(extras.pidfile, self.spawner.owns)
+        else:
+            pattern = re.compile(extras.match or re.escape(self.config.command))
+            uid = name_to_uid(extras.match_user) if extras.match_user else None
+            pid = find_match(pattern, uid, self.spawner.owns)
+        return pid if pid is not None and start_ticks(pid) is not None else None
+
+    def _adopt_external(self, pid: int, old_pid: int) -> None:
+        self.child = self.spawner.adopt(pid, self)
+        self.pid = pid
+        self.external = True
+        self.start_time = process_start_time(pid) or self.wall_clock()
+        log.info(
+            "adopted: {name!r} with pid {pid}, started outside supervise",
+            name=self.name,
+            pid=pid,
+            program=self.namespec,
+        )
+        self.bus.publish(ProcessAdopted(self.group, self.name, old_pid, pid))
+
+    def _search_successor(self, status: int) -> None:
+        """A watched process exited: wait ``absent_grace`` for its successor before the
+        restart policy applies (a deploy restarts it itself)."""
+        old_pid = self.pid
+        extras = self.config.extras
+        self.child = None
+
+        def found(pid: int) -> None:
+            self._successor = None
+            try:
+                self._adopt_external(pid, old_pid)
+            except ProcessLookupError:
+                # Gone between finding and watching it: keep looking.
+                self.clock.callLater(0, self._search_successor, status)
+
+        def absent() -> None:
+            self._successor = None
+            log.info(
+                "no successor of {name} (pid {pid}) within {grace:g}s",
+                name=self.name,
+                pid=old_pid,
+                grace=extras.absent_grace,
+                program=self.namespec,
+            )
+            self.child = None
+            self.machine.exited(status)
+
+        self._successor = SuccessorSearch.start(
+            self.clock,
+            extras.absent_grace,
+            self._find_watched,
+            found,
+            absent,
+            pidfile=extras.pidfile if extras.watch == "pidfile" else None,
+        )
 
     def _tree_empty(self) -> None:
         self._empty_watch = None
@@ -369,6 +438,18 @@ class Program:
         self.spawns += 1
         self.spawnerr = ""
         self.enter(ProcessState.STARTING, tries=self.tries)
+        self.external = False
+        if self.config.extras.watch is not None:
+            found = self._find_watched()
+            if found is not None:
+                try:
+                    self._adopt_external(found, 0)
+                except ProcessLookupError:
+                    found = None
+            if found is not None:
+                self.spawns -= 1  # nothing was spawned: it was found running
+                machine.startsecs_elapsed()
+                return
         try:
             spec = self._spawn_spec()
         except SpawnError as error:
@@ -632,6 +713,12 @@ class Program:
     def begin_stop(self, machine: ProcessInputs) -> None:
         """Enter STOPPING, send the stop signal, arm the SIGKILL deadline."""
         self.enter(ProcessState.STOPPING, pid=self.pid)
+        if self._successor is not None:
+            # Stopped while waiting for a watched process's successor: nothing is running.
+            self._successor.stop()
+            self._successor = None
+            machine.exited(0)
+            return
         if self.config.extras.cgroup and self.cgroup is None and self.pid:
             # No cgroups here: remember the whole tree now, sessions and all (fallback).
             self._tree_snapshot = tree.descendants(self.pid)

@@ -75,6 +75,7 @@ class SuperviseNamespace:
                 depends_on=list(extras.depends_on),
                 pidfile=extras.pidfile or "",
                 cgroup=program.cgroup or "",
+                adopted=program.external,
             )
             infos.append(info)
         return infos

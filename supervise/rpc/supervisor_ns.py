@@ -377,6 +377,8 @@ class SupervisorNamespace:
     def _read(self, name: str, channel: str, offset: int, length: int) -> str:
         _check_log_args(offset, length)
         program = self.control.process(name)
+        if program.external:
+            raise RPCError(faults.NO_FILE, f"{name} was not started by supervise: it has no log")
         path = getattr(program, channel).path
         if path is None:
             raise RPCError(faults.NO_FILE)
@@ -389,6 +391,8 @@ class SupervisorNamespace:
 
     def _tail(self, name: str, channel: str, offset: int, length: int) -> list[Any]:
         program = self.control.process(name)
+        if program.external:
+            raise RPCError(faults.NO_FILE, f"{name} was not started by supervise: it has no log")
         path = getattr(program, channel).path
         if path is None:
             return ["", offset, False]
