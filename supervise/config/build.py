@@ -9,28 +9,25 @@ from __future__ import annotations
 import importlib
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TypeVar
 
 from supervise.config import values
 from supervise.config.errors import ConfigError
-from supervise.config.expand import expand, host_node_name
+from supervise.config.expand import host_node_name
+from supervise.config.extras import build_extras, build_plugins, build_sockets, check_dependencies
 from supervise.config.ini import RawConfig
 from supervise.config.model import (
     ChannelConfig,
     ConfigModel,
-    CtlConfig,
     FcgiSocketConfig,
     GroupConfig,
     GroupKind,
-    PluginConfig,
     ProcessConfig,
-    ProcessExtras,
-    RpcInterfaceConfig,
-    ServerConfig,
-    SocketConfig,
     SupervisordOptions,
 )
+from supervise.config.section import SectionReader, checked_user
+from supervise.config.servers import build_ctl, build_rpcinterfaces, build_servers
 from supervise.events.types import subscribable_event_names
 
 T = TypeVar("T")
@@ -64,81 +61,8 @@ PROGRAM_OPTIONS = frozenset(
 LISTENER_OPTIONS = PROGRAM_OPTIONS | {"events", "buffer_size", "result_handler"}
 FCGI_OPTIONS = PROGRAM_OPTIONS | {"socket", "socket_backlog", "socket_owner", "socket_mode"}
 GROUP_OPTIONS = frozenset({"programs", "priority"})
-UNIX_SERVER_OPTIONS = frozenset({"file", "chmod", "chown", "username", "password"})
-INET_SERVER_OPTIONS = frozenset({"port", "username", "password", "allow_unauthenticated"})
-LOOPBACK_HOSTS = frozenset({"localhost", "::1", "ip6-localhost"})
-CTL_OPTIONS = frozenset({"serverurl", "username", "password", "prompt", "history_file"})
 DEFAULT_RESULT_HANDLER = "supervisor.dispatchers:default_handler"
 MAIN_RPC_FACTORY = "supervisor.rpcinterface:make_main_rpcinterface"
-
-
-class _Section:
-    """Reads one section's options, expanding and parsing with located errors."""
-
-    def __init__(self, raw: RawConfig, name: str, names: Mapping[str, object]) -> None:
-        self.raw = raw
-        self.name = name
-        self.options = raw.sections.get(name, {})
-        self.names = dict(names)
-
-    def has(self, option: str) -> bool:
-        return option in self.options
-
-    def text(
-        self,
-        option: str,
-        default: str | None,
-        *,
-        expand_names: Mapping[str, object] | None = None,
-        do_expand: bool = True,
-    ) -> str | None:
-        value = self.options.get(option, default)
-        if value is None or not do_expand:
-            return value
-        names = self.names if expand_names is None else expand_names
-        try:
-            return expand(value, names, f"{self.name}.{option}")
-        except ValueError as error:
-            raise self.error(str(error), option) from None
-
-    def parse(
-        self,
-        option: str,
-        default: str,
-        parser: Callable[[str], T],
-        *,
-        expand_names: Mapping[str, object] | None = None,
-    ) -> T:
-        text = self.text(option, default, expand_names=expand_names)
-        assert text is not None
-        return self.convert(option, text, parser)
-
-    def optional(
-        self,
-        option: str,
-        parser: Callable[[str], T],
-        *,
-        expand_names: Mapping[str, object] | None = None,
-    ) -> T | None:
-        text = self.text(option, None, expand_names=expand_names)
-        return None if text is None else self.convert(option, text, parser)
-
-    def convert(self, option: str, text: str, parser: Callable[[str], T]) -> T:
-        try:
-            return parser(text)
-        except ValueError as error:
-            raise self.error(str(error), option) from None
-
-    def error(self, message: str, option: str | None = None) -> ConfigError:
-        return self.raw.error(message, self.name, option)
-
-    def warn_unknown(self, known: frozenset[str]) -> None:
-        for option in sorted(set(self.options) - known):
-            where = self.raw.locate(self.name, option)
-            place = f"{where.path}:{where.line}" if where else self.raw.path
-            self.raw.warnings.append(
-                f"{place}: ignoring unknown option {option!r} in section [{self.name}]"
-            )
 
 
 def build(
@@ -195,7 +119,7 @@ def build_supervisord(
 ) -> SupervisordOptions:
     """Build ``[supervisord]``; command-line ``overrides`` win over the file."""
     names = {"here": raw.here, "host_node_name": host_node_name(), **env_names}
-    section = _Section(raw, "supervisord", names)
+    section = SectionReader(raw, "supervisord", names)
     section.options = {**section.options, **overrides}
     section.warn_unknown(SUPERVISORD_OPTIONS)
     directory = section.optional("directory", values.existing_directory)
@@ -214,7 +138,7 @@ def build_supervisord(
         minprocs=section.parse("minprocs", "200", values.integer),
         nocleanup=section.parse("nocleanup", "false", values.boolean),
         childlogdir=section.parse("childlogdir", tempfile.gettempdir(), values.existing_directory),
-        user=section.optional("user", _checked_user),
+        user=section.optional("user", checked_user),
         directory=directory,
         strip_ansi=section.parse("strip_ansi", "false", values.boolean),
         environment=section.parse("environment", "", values.environment),
@@ -224,11 +148,6 @@ def build_supervisord(
 
 def _absolute_log(path: str) -> str:
     return path if path.lower() == "syslog" else os.path.abspath(path)
-
-
-def _checked_user(text: str) -> str:
-    values.name_to_uid(text)
-    return text
 
 
 def build_groups(
@@ -241,7 +160,7 @@ def build_groups(
     for name in sections:
         if not name.startswith("group:"):
             continue
-        section = _Section(raw, name, {"here": raw.here, **env_names})
+        section = SectionReader(raw, name, {"here": raw.here, **env_names})
         section.warn_unknown(GROUP_OPTIONS)
         group_name = section.convert(
             "programs", name.split(":", 1)[1], values.process_or_group_name
@@ -286,7 +205,7 @@ def _homogeneous_group(
     supervisord: SupervisordOptions,
     kind: GroupKind,
 ) -> GroupConfig:
-    section = _Section(raw, name, {"here": raw.here, **env_names})
+    section = SectionReader(raw, name, {"here": raw.here, **env_names})
     group_name = section.convert(
         "process_name", name.split(":", 1)[1], values.process_or_group_name
     )
@@ -300,7 +219,7 @@ def build_listener_pool(
     raw: RawConfig, name: str, env_names: Mapping[str, object], supervisord: SupervisordOptions
 ) -> GroupConfig:
     """Build an ``[eventlistener:x]`` pool (SUPERVISOR.md §2.12)."""
-    section = _Section(raw, name, {"here": raw.here, **env_names})
+    section = SectionReader(raw, name, {"here": raw.here, **env_names})
     pool_name = section.convert("events", name.split(":", 1)[1], values.process_or_group_name)
     priority = section.parse("priority", "-1", values.integer)
     buffer_size = section.parse("buffer_size", "10", values.integer)
@@ -351,7 +270,7 @@ def _resolvable(spec: str) -> bool:
     return True
 
 
-def build_fcgi_socket(section: _Section, program_name: str) -> FcgiSocketConfig:
+def build_fcgi_socket(section: SectionReader, program_name: str) -> FcgiSocketConfig:
     """Build the shared socket of an ``[fcgi-program:x]``."""
     socket_url = section.text(
         "socket", None, expand_names={**section.names, "program_name": program_name}
@@ -412,7 +331,7 @@ def build_processes(
         "group_name": group_name,
         **env_names,
     }
-    section = _Section(raw, name, common)
+    section = SectionReader(raw, name, common)
     section.warn_unknown(known)
     section.convert("process_name", program_name, values.process_or_group_name)
     priority = section.parse(
@@ -441,7 +360,7 @@ def build_processes(
     serverurl = section.text("serverurl", None)
     if serverurl is not None and serverurl.strip().upper() == "AUTO":
         serverurl = None
-    user = section.optional("user", _checked_user)
+    user = section.optional("user", checked_user)
     uid = values.name_to_uid(user) if user is not None else None
     umask = section.optional("umask", values.octal)
     process_name_template = section.text("process_name", "%(program_name)s", do_expand=False) or ""
@@ -538,149 +457,8 @@ def build_processes(
     return processes
 
 
-READY_FORMS = "tcp:HOST:PORT, http://…, https://…, command:CMD or notify"
-
-
-def check_probe(text: str) -> str:
-    """Validate a ``ready``/``healthcheck`` value."""
-    value = text.strip()
-    if value == "notify" or value.startswith(("http://", "https://")):
-        return value
-    if value.startswith("command:") and value[len("command:") :].strip():
-        return value
-    if value.startswith("tcp:"):
-        host, _, port = value[len("tcp:") :].rpartition(":")
-        if host and port.isdigit() and 0 < int(port) < 65536:
-            return value
-    raise ValueError(f"{text!r} is not one of {READY_FORMS}")
-
-
-def _positive_float(text: str) -> float:
-    number = float(text)
-    if number <= 0:
-        raise ValueError(f"{text!r} must be a positive number of seconds")
-    return number
-
-
-def _memory_max(text: str) -> str:
-    """``max`` or a byte size, as cgroup v2's memory.max takes it."""
-    return "max" if text.strip().lower() == "max" else str(values.byte_size(text))
-
-
-def _cpu_max(text: str) -> str:
-    """``50%`` (of one CPU), ``max``, or cgroup's own ``QUOTA PERIOD`` form."""
-    value = text.strip()
-    if value.endswith("%"):
-        percent = float(value[:-1])
-        if percent <= 0:
-            raise ValueError(f"{text!r} must be a positive percentage of a CPU")
-        return f"{int(percent * 1000)} 100000"
-    if value == "max" or (
-        all(part.isdigit() for part in value.split()) and len(value.split()) in (1, 2)
-    ):
-        return value
-    raise ValueError(f"{text!r} is not 50%, max or QUOTA PERIOD")
-
-
-def _pids_max(text: str) -> str:
-    value = text.strip()
-    if value == "max" or value.isdigit():
-        return value
-    raise ValueError(f"{text!r} is not a number of processes or max")
-
-
-def _watch_mode(text: str) -> str:
-    value = text.strip().lower()
-    if value not in ("pidfile", "match"):
-        raise ValueError(f"{text!r} is not pidfile or match")
-    return value
-
-
-def _regex(text: str) -> str:
-    import re
-
-    try:
-        re.compile(text)
-    except re.error as error:
-        raise ValueError(f"{text!r} is not a regular expression: {error}") from None
-    return text
-
-
-def build_extras(section: _Section) -> ProcessExtras:
-    """supervise's own program options, validated."""
-    healthcheck = section.optional("healthcheck", check_probe)
-    if healthcheck == "notify":
-        raise section.error("healthcheck cannot be notify (use it for ready)", "healthcheck")
-    backoff_initial = section.optional("backoff_initial", _positive_float)
-    backoff_max = section.optional("backoff_max", _positive_float)
-    if backoff_max is not None and backoff_initial is None:
-        backoff_initial = 1.0
-    pidfile = section.text("pidfile", None)
-    return ProcessExtras(
-        ready=section.optional("ready", check_probe),
-        ready_timeout=section.parse("ready_timeout", "60", _positive_float),
-        ready_interval=section.parse("ready_interval", "0.5", _positive_float),
-        depends_on=tuple(d for d in section.parse("depends_on", "", values.list_of_strings) if d),
-        backoff_initial=backoff_initial,
-        backoff_max=backoff_max,
-        pidfile=os.path.abspath(pidfile) if pidfile else None,
-        healthcheck=healthcheck,
-        healthcheck_interval=section.parse("healthcheck_interval", "10", _positive_float),
-        healthcheck_timeout=section.parse("healthcheck_timeout", "5", _positive_float),
-        healthcheck_retries=section.parse("healthcheck_retries", "3", values.integer),
-        cgroup=section.parse("cgroup", "false", values.boolean),
-        sockets=tuple(s for s in section.parse("sockets", "", values.list_of_strings) if s),
-        memory_max=section.optional("memory_max", _memory_max),
-        cpu_max=section.optional("cpu_max", _cpu_max),
-        pids_max=section.optional("pids_max", _pids_max),
-        watchdog_sec=section.optional("watchdog_sec", _positive_float),
-        watch=section.optional("watch", _watch_mode),
-        absent_grace=section.parse("absent_grace", "5", _positive_float),
-        match=section.optional("match", _regex),
-        match_user=section.optional("match_user", _checked_user),
-    )
-
-
-def check_dependencies(raw: RawConfig, groups: list[GroupConfig]) -> None:
-    """Every ``depends_on`` names a known program or group, and there is no cycle."""
-    known: dict[str, list[str]] = {}
-    for group in groups:
-        known.setdefault(group.name, []).extend(p.namespec for p in group.processes)
-        for process in group.processes:
-            known.setdefault(process.namespec, []).append(process.namespec)
-            known.setdefault(process.name, []).append(process.namespec)
-    edges: dict[str, set[str]] = {}
-    for group in groups:
-        for process in group.processes:
-            targets: set[str] = set()
-            for name in process.extras.depends_on:
-                if name not in known:
-                    raise raw.error(
-                        f"depends_on names unknown program or group {name!r}",
-                        f"program:{process.program}",
-                        "depends_on",
-                    )
-                targets.update(known[name])
-            edges[process.namespec] = targets - {process.namespec}
-    state: dict[str, int] = {}
-
-    def visit(node: str, path: list[str]) -> None:
-        if state.get(node) == 2:
-            return
-        if state.get(node) == 1:
-            cycle = [*path[path.index(node) :], node]
-            raise ConfigError(f"depends_on forms a cycle: {' -> '.join(cycle)}", path=raw.path)
-        state[node] = 1
-        for target in sorted(edges.get(node, ())):
-            visit(target, [*path, node])
-        state[node] = 2
-
-    for node in sorted(edges):
-        visit(node, [])
-
-
 def _channel(
-    section: _Section, channel: str, names: Mapping[str, object], capture: int, events: bool
+    section: SectionReader, channel: str, names: Mapping[str, object], capture: int, events: bool
 ) -> ChannelConfig:
     logfile_text = section.text(f"{channel}_logfile", "AUTO", expand_names=names) or "AUTO"
     logfile = section.convert(f"{channel}_logfile", logfile_text, values.logfile_name)
@@ -703,161 +481,6 @@ def _channel(
     if isinstance(logfile, str):
         logfile = os.path.abspath(logfile)
     return ChannelConfig(logfile, maxbytes, backups, capture, events, syslog)
-
-
-def build_servers(raw: RawConfig, env_names: Mapping[str, object]) -> list[ServerConfig]:
-    """Build every ``[unix_http_server*]`` and ``[inet_http_server*]`` section."""
-    servers = []
-    names = {"here": raw.here, **env_names}
-    for name in raw.sections:
-        if name.startswith("inet_http_server"):
-            section = _Section(raw, name, names)
-            section.warn_unknown(INET_SERVER_OPTIONS)
-            port_text = section.text("port", None)
-            if port_text is None:
-                raise section.error(f"section [{name}] has no port value", "port")
-            host, port = section.convert("port", port_text, values.inet_address)
-            username, password = _credentials(section)
-            allow = section.parse("allow_unauthenticated", "false", values.boolean)
-            if username is None and not allow and not _is_loopback(host):
-                raise section.error(
-                    f"refusing to serve on {port_text!r} without a username and password: anyone "
-                    "who can reach this port could start, stop and signal programs. Set username "
-                    "and password, bind to 127.0.0.1, or set allow_unauthenticated = true to "
-                    "accept the risk",
-                    "port",
-                )
-            servers.append(
-                ServerConfig(
-                    "inet", name, host=host, port=port, username=username, password=password
-                )
-            )
-        elif name.startswith("unix_http_server"):
-            section = _Section(raw, name, names)
-            section.warn_unknown(UNIX_SERVER_OPTIONS)
-            file = section.text("file", None)
-            if file is None:
-                raise section.error(f"section [{name}] has no file value", "file")
-            file = os.path.abspath(os.path.expanduser(file.strip()))
-            chmod_text = section.text("chmod", "0700") or "0700"
-            try:
-                chmod = values.octal(chmod_text)
-            except ValueError:
-                raise section.error(f"Invalid chmod value {chmod_text}", "chmod") from None
-            chown_text = section.text("chown", None)
-            chown = None
-            if chown_text is not None:
-                chown = section.convert(
-                    "chown", chown_text, lambda t: values.user_and_group(t, "sockchown value")
-                )
-            username, password = _credentials(section)
-            servers.append(
-                ServerConfig(
-                    "unix",
-                    name,
-                    file=file,
-                    chmod=chmod,
-                    chown=chown,
-                    username=username,
-                    password=password,
-                )
-            )
-    return servers
-
-
-def _is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
-
-
-def _credentials(section: _Section) -> tuple[str | None, str | None]:
-    username = section.text("username", None)
-    password = section.text("password", None)
-    if (username is None) != (password is None):
-        raise section.error(
-            f"Section [{section.name}] contains incomplete authentication: If a username or a "
-            "password is specified, both the username and password must be specified"
-        )
-    return username, password
-
-
-def build_rpcinterfaces(raw: RawConfig) -> list[RpcInterfaceConfig]:
-    """Build ``[rpcinterface:x]`` sections (the factory is resolved by the service)."""
-    result = []
-    for name in raw.sections:
-        if not name.startswith("rpcinterface:"):
-            continue
-        options = dict(raw.sections[name])
-        factory = options.pop("supervisor.rpcinterface_factory", None)
-        if not factory:
-            raise raw.error(
-                f"section [{name}] does not specify a supervisor.rpcinterface_factory", name
-            )
-        result.append(RpcInterfaceConfig(name.split(":", 1)[1], factory.strip(), options))
-    return result
-
-
-def build_plugins(raw: RawConfig, env_names: Mapping[str, object]) -> list[PluginConfig]:
-    """Build ``[plugin:name]`` sections; values get ``%(here)s`` and ``%(ENV_X)s``."""
-    plugins = []
-    for name in raw.sections:
-        if not name.startswith("plugin:"):
-            continue
-        section = _Section(raw, name, {"here": raw.here, **env_names})
-        plugin_name = section.convert(
-            "factory", name.split(":", 1)[1], values.process_or_group_name
-        )
-        options = {key: section.text(key, None) or "" for key in section.options}
-        factory = options.pop("factory", None) or None
-        plugins.append(PluginConfig(plugin_name, options, factory))
-    return plugins
-
-
-def build_sockets(raw: RawConfig, env_names: Mapping[str, object]) -> list[SocketConfig]:
-    """Build ``[socket:name]`` sections."""
-    sockets = []
-    for name in raw.sections:
-        if not name.startswith("socket:"):
-            continue
-        section = _Section(raw, name, {"here": raw.here, **env_names})
-        section.warn_unknown(frozenset({"listen", "backlog", "mode"}))
-        socket_name = section.convert("listen", name.split(":", 1)[1], values.process_or_group_name)
-        listen = section.text("listen", None)
-        if listen is None:
-            raise section.error(f"[{name}] needs listen = tcp:HOST:PORT or unix:/path", "listen")
-        if listen.startswith("tcp:"):
-            host, _, port = listen[len("tcp:") :].rpartition(":")
-            if not host or not port.isdigit() or not 0 < int(port) < 65536:
-                raise section.error(f"{listen!r} is not tcp:HOST:PORT", "listen")
-        elif listen.startswith("unix:"):
-            if not os.path.isabs(listen[len("unix:") :]):
-                raise section.error(f"{listen!r}: the unix socket path must be absolute", "listen")
-        else:
-            raise section.error(f"{listen!r} is not tcp:HOST:PORT or unix:/path", "listen")
-        sockets.append(
-            SocketConfig(
-                socket_name,
-                listen,
-                section.parse("backlog", "128", values.integer),
-                section.optional("mode", values.octal),
-            )
-        )
-    return sockets
-
-
-def build_ctl(raw: RawConfig, env_names: Mapping[str, object]) -> CtlConfig:
-    """Build ``[supervisorctl]``."""
-    section = _Section(raw, "supervisorctl", {"here": raw.here, **env_names})
-    section.warn_unknown(CTL_OPTIONS)
-    serverurl = section.text("serverurl", "http://localhost:9001") or "http://localhost:9001"
-    if serverurl.startswith("unix://"):
-        serverurl = "unix://" + os.path.abspath(serverurl[len("unix://") :])
-    return CtlConfig(
-        serverurl=serverurl,
-        username=section.text("username", None),
-        password=section.text("password", None),
-        prompt=section.text("prompt", "supervisor") or "supervisor",
-        history_file=section.text("history_file", None),
-    )
 
 
 def _check_unique_group_names(raw: RawConfig, groups: list[GroupConfig]) -> None:
