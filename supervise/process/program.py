@@ -4,43 +4,39 @@ from __future__ import annotations
 
 import os
 import pwd
-import re
 import signal
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from attrs import define, evolve, field, frozen
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from supervise.config.model import ProcessConfig
-from supervise.config.values import AutoRestart, LogTarget, name_to_uid, signal_name
+from supervise.config.values import AutoRestart, signal_name
 from supervise.errors import NotRunning, ProcessGone, SpawnError
 from supervise.events.types import (
     STATE_EVENTS,
-    HealthFailed,
-    HealthRecovered,
     OutOfMemory,
-    ProcessAdopted,
     ProcessCommunicationStderr,
     ProcessCommunicationStdout,
     ProcessLogStderr,
     ProcessLogStdout,
-    WatchdogExpired,
 )
 from supervise.interfaces import IChild, IChildProtocol, IEventBus, IProcess, IProcessSpawner
 from supervise.logs.capture import CaptureFilter
 from supervise.logs.channel import OutputChannel
 from supervise.process import command, tree
-from supervise.process.daemonized import PidfileWait, read_pidfile
-from supervise.process.handoff import SavedProcess, start_ticks
+from supervise.process.adoption import AdoptionMixin
+from supervise.process.daemonized import PidfileWait
+from supervise.process.health import HealthMixin
 from supervise.process.machine import ProcessInputs, ProcessMachine
-from supervise.process.readiness import NotifySocket, probe, wait_ready
+from supervise.process.readiness import NotifySocket
 from supervise.process.spawner import ChildSetupError, SpawnSpec
 from supervise.process.tree import CgroupTree, EmptyWatch, PidsGone
-from supervise.process.watch import SuccessorSearch, find_match, find_pidfile, process_start_time
+from supervise.process.watch import SuccessorSearch
 from supervise.states import SIGNALLABLE_STATES, ProcessState
 
 log = Logger()
@@ -100,7 +96,7 @@ class ProcessSnapshot:
 
 @implementer(IProcess, IChildProtocol)
 @define(eq=False)
-class Program:
+class Program(AdoptionMixin, HealthMixin):
     """One process of a group; implements the machine's core and the child's protocol.
 
     :ivar may_restart: says whether automatic (re)starts are allowed now (the daemon
@@ -294,128 +290,12 @@ class Program:
                 return
         self.machine.exited(status)
 
-    def _find_watched(self) -> int | None:
-        """The process a watched program stands for, if one runs (never another program's,
-        never a zombie)."""
-        extras = self.config.extras
-        if extras.watch == "pidfile" and extras.pidfile is not None:
-            pid = find_pidfile(extras.pidfile, self.spawner.owns)
-        else:
-            pattern = re.compile(extras.match or re.escape(self.config.command))
-            uid = name_to_uid(extras.match_user) if extras.match_user else None
-            pid = find_match(pattern, uid, self.spawner.owns)
-        return pid if pid is not None and start_ticks(pid) is not None else None
-
-    def _adopt_external(self, pid: int, old_pid: int) -> None:
-        self.child = self.spawner.adopt(pid, self)
-        self.pid = pid
-        self.external = True
-        self.start_time = process_start_time(pid) or self.wall_clock()
-        log.info(
-            "adopted: {name!r} with pid {pid}, started outside supervise",
-            name=self.name,
-            pid=pid,
-            program=self.namespec,
-        )
-        self.bus.publish(ProcessAdopted(self.group, self.name, old_pid, pid))
-
-    def _search_successor(self, status: int) -> None:
-        """A watched process exited: wait ``absent_grace`` for its successor before the
-        restart policy applies (a deploy restarts it itself)."""
-        old_pid = self.pid
-        extras = self.config.extras
-        self.child = None
-
-        def found(pid: int) -> None:
-            self._successor = None
-            try:
-                self._adopt_external(pid, old_pid)
-            except ProcessLookupError:
-                # Gone between finding and watching it: keep looking.
-                self.clock.callLater(0, self._search_successor, status)
-
-        def absent() -> None:
-            self._successor = None
-            log.info(
-                "no successor of {name} (pid {pid}) within {grace:g}s",
-                name=self.name,
-                pid=old_pid,
-                grace=extras.absent_grace,
-                program=self.namespec,
-            )
-            self.child = None
-            self.machine.exited(status)
-
-        self._successor = SuccessorSearch.start(
-            self.clock,
-            extras.absent_grace,
-            self._find_watched,
-            found,
-            absent,
-            pidfile=extras.pidfile if extras.watch == "pidfile" else None,
-        )
-
     def _tree_empty(self) -> None:
         self._empty_watch = None
         self._stragglers = None
         status, self._held_exit = self._held_exit, None
         if status is not None:
             self.machine.exited(status)
-
-    def _await_daemon(self) -> None:
-        """The launcher exited 0: find the daemon's pid in the pidfile, then watch it."""
-        pidfile = self.config.extras.pidfile
-        assert pidfile is not None
-        self.child = None
-        self.pid = 0
-        launched = self.start_time
-        if self._adopt_from(pidfile, launched):
-            return
-        self._pidfile_wait = PidfileWait.start(
-            self.clock,
-            pidfile,
-            self.config.extras.ready_timeout,
-            on_change=lambda: self._adopt_from(pidfile, launched),
-            on_timeout=self._pidfile_missing,
-        )
-
-    def _adopt_from(self, pidfile: str, launched: float) -> bool:
-        pid = read_pidfile(pidfile, launched)
-        if pid is None or self.spawner.owns(pid) or self.state is not ProcessState.STARTING:
-            return False
-        if self._pidfile_wait is not None:
-            self._pidfile_wait.stop()
-            self._pidfile_wait = None
-        if self._watchdog is not None:
-            if self._watchdog.active():
-                self._watchdog.cancel()
-            self._watchdog = None
-        self.child = self.spawner.adopt(pid, self)
-        self.pid = pid
-        log.info(
-            "daemonized: {name!r} has pid {pid} (from {pidfile})",
-            name=self.name,
-            pid=pid,
-            pidfile=pidfile,
-            program=self.namespec,
-        )
-        if self.config.startsecs <= 0:
-            self.machine.startsecs_elapsed()
-        else:
-            self._timer = self.clock.callLater(
-                self.config.startsecs, self.machine.startsecs_elapsed
-            )
-        return True
-
-    def _pidfile_missing(self) -> None:
-        self._pidfile_wait = None
-        if self.state is ProcessState.STARTING and self.child is None:
-            self.spawnerr = (
-                f"pidfile {self.config.extras.pidfile} named no new live process within "
-                f"{self.config.extras.ready_timeout:g}s"
-            )
-            log.info("spawnerr: {message}", message=self.spawnerr, program=self.namespec)
-            self.machine.spawn_failed()
 
     # -- MachineCore ------------------------------------------------------------------
 
@@ -498,63 +378,6 @@ class Program:
         else:
             self._timer = self.clock.callLater(self.config.startsecs, machine.startsecs_elapsed)
 
-    def _with_notify_socket(self, spec: SpawnSpec, machine: ProcessInputs) -> SpawnSpec:
-        def on_ready() -> None:
-            if self.state is ProcessState.STARTING:
-                machine.startsecs_elapsed()
-
-        name = f"supervise-{os.getpid()}-{self.namespec}-{self.spawns}"
-        self.notify = NotifySocket(self.clock, name, on_ready, self._watchdog_ping)
-        env = {**spec.env, "NOTIFY_SOCKET": self.notify.address}
-        if self.config.extras.watchdog_sec is not None:
-            env["WATCHDOG_USEC"] = str(int(self.config.extras.watchdog_sec * 1_000_000))
-        return evolve(spec, env=env)
-
-    def _watchdog_ping(self) -> None:
-        """WATCHDOG=1: the program is alive; push the deadline back."""
-        seconds = self.config.extras.watchdog_sec
-        if seconds is None or self.state is not ProcessState.RUNNING:
-            return
-        if self._watchdog is not None and self._watchdog.active():
-            self._watchdog.cancel()
-        self._watchdog = self.clock.callLater(seconds, self._watchdog_expired)
-
-    def _watchdog_expired(self) -> None:
-        self._watchdog = None
-        seconds = self.config.extras.watchdog_sec or 0.0
-        if self.state is not ProcessState.RUNNING:
-            return
-        log.warn(
-            "watchdog: {name} sent no WATCHDOG=1 for {s}s",
-            name=self.name,
-            s=seconds,
-            program=self.namespec,
-        )
-        self.bus.publish(WatchdogExpired(self.group, self.name, seconds))
-        self._restart_unhealthy()
-
-    def _check_readiness(self, machine: ProcessInputs, ready: str, spec: SpawnSpec) -> None:
-        extras = self.config.extras
-        checking = Deferred.fromCoroutine(
-            wait_ready(
-                ready, self.clock, extras.ready_timeout, extras.ready_interval, dict(spec.env)
-            )
-        )
-        self._readiness = checking
-
-        def passed(_: object) -> None:
-            self._readiness = None
-            if self.state is ProcessState.STARTING:
-                machine.startsecs_elapsed()
-
-        def failed(failure: Any) -> None:
-            self._readiness = None
-            if failure.check(CancelledError) is None and self.state is ProcessState.STARTING:
-                self.spawnerr = str(failure.value)
-                machine.not_ready()
-
-        checking.addCallbacks(passed, failed)
-
     def _spawn_error(self, machine: ProcessInputs, message: str) -> None:
         self.spawnerr = message
         log.info("spawnerr: {message}", message=message, program=self.namespec)
@@ -585,64 +408,6 @@ class Program:
             self._timer = self.clock.callLater(
                 self.config.extras.healthcheck_interval, self._health_probe
             )
-
-    def _health_probe(self) -> None:
-        """One health check while RUNNING; enough failures in a row restart the program."""
-        extras = self.config.extras
-        check = extras.healthcheck
-        assert check is not None
-        self._timer = None
-        checking = probe(check, self.clock, extras.healthcheck_timeout, dict(self.context.environ))
-        self._readiness = checking  # cancelled with the state, like a readiness check
-
-        def judged(healthy: bool) -> None:
-            self._readiness = None
-            if self.state is not ProcessState.RUNNING:
-                return
-            if healthy:
-                if self.health_failures:
-                    self.bus.publish(HealthRecovered(self.group, self.name, check))
-                    log.info("healthy again: {name}", name=self.name, program=self.namespec)
-                self.health_failures = 0
-            else:
-                self.health_failures += 1
-                log.warn(
-                    "health check failed: {name} ({check}), {n} of {retries}",
-                    name=self.name,
-                    check=check,
-                    n=self.health_failures,
-                    retries=extras.healthcheck_retries,
-                    program=self.namespec,
-                )
-                if self.health_failures >= extras.healthcheck_retries:
-                    self.bus.publish(
-                        HealthFailed(self.group, self.name, check, self.health_failures)
-                    )
-                    self.health_failures = 0
-                    self._restart_unhealthy()
-                    return
-            self._timer = self.clock.callLater(extras.healthcheck_interval, self._health_probe)
-
-        checking.addCallback(judged)
-
-    def _restart_unhealthy(self) -> None:
-        if self.state is not ProcessState.RUNNING:
-            return
-        log.warn("unhealthy: {name} is restarted", name=self.name, program=self.namespec)
-
-        def start_again(state: ProcessState) -> bool:
-            if state in (ProcessState.STOPPED, ProcessState.EXITED, ProcessState.FATAL):
-                if self.may_restart():
-                    self.clock.callLater(0, self._start_if_stopped)
-                return True
-            return state is not ProcessState.STOPPING
-
-        self.watch(start_again)
-        self.machine.stop()
-
-    def _start_if_stopped(self) -> None:
-        if self.state in (ProcessState.STOPPED, ProcessState.EXITED):
-            self.machine.start()
 
     def back_off(self, machine: ProcessInputs, status: int | None) -> None:
         """Enter BACKOFF; retry after ``tries`` seconds, or give up."""
@@ -770,86 +535,6 @@ class Program:
     def unknown(self) -> None:
         """Enter UNKNOWN."""
         self.enter(ProcessState.UNKNOWN)
-
-    def resume(self) -> None:
-        """Enter RUNNING with the taken-over child."""
-        log.info(
-            "adopted: {name!r} with pid {pid}, running since {since}",
-            name=self.name,
-            pid=self.pid,
-            since=int(self.start_time),
-            program=self.namespec,
-        )
-        self.enter(ProcessState.RUNNING, pid=self.pid)
-
-    def restore(self, saved: SavedProcess, handed_over: bool) -> bool:
-        """Take over a saved process: adopt it if it runs, else keep its history.
-
-        Returns True when a running process was adopted. With ``handed_over`` (a
-        re-exec) its pipes come along and it is still our child.
-        """
-        self._reuse_logs(saved)
-        self.spawns = saved.spawns
-        self.exitstatus = saved.exitstatus
-        self.stop_time = saved.stop_time
-        if not saved.same_process_alive() or self.spawner.owns(saved.pid):
-            # Not running any more: remember it ran, so autostart does not start it.
-            self.start_time = saved.start_time
-            return False
-        self.start_time = saved.start_time
-        self.stdout.open()
-        self.stderr.open()
-        self.child = self.spawner.adopt(saved.pid, self, saved.fds if handed_over else None)
-        self.pid = saved.pid
-        self.machine.adopted()
-        return True
-
-    def _reuse_logs(self, saved: SavedProcess) -> None:
-        for name, path in (("stdout", saved.stdout), ("stderr", saved.stderr)):
-            current: OutputChannel = getattr(self, name)
-            if path and current.path != path and isinstance(path, str):
-                if current.path and current.config.logfile is LogTarget.AUTO:
-                    try:
-                        os.remove(current.path)  # the fresh AUTO file made at group creation
-                    except OSError:
-                        pass
-                setattr(self, name, OutputChannel.at_path(current, path))
-
-    def saved(self, with_fds: bool) -> SavedProcess:
-        """This process for the state file (``with_fds``: its pipes, for a re-exec)."""
-        fds = None
-        if with_fds and self.child is not None:
-            handoff = getattr(self.child, "handoff_fds", None)
-            fds = handoff() if handoff is not None else None
-        return SavedProcess(
-            namespec=self.namespec,
-            state=self.state.name,
-            pid=self.pid,
-            ticks=start_ticks(self.pid) if self.pid else None,
-            start_time=self.start_time,
-            stop_time=self.stop_time,
-            spawns=self.spawns,
-            exitstatus=self.exitstatus,
-            stdout=self.stdout.path,
-            stderr=self.stderr.path,
-            fds=fds,
-        )
-
-    def abandon_start(self, machine: ProcessInputs) -> None:
-        """Stop a child that never became ready; SIGKILL after stopwaitsecs."""
-        self.spawnerr = self.spawnerr or "not ready in time"
-        log.warn(
-            "not ready: {name} ({why}); stopping it",
-            name=self.name,
-            why=self.spawnerr,
-            program=self.namespec,
-        )
-        self._timer = self.clock.callLater(self.config.stopwaitsecs, self._kill_unready, machine)
-        self._send(machine, self.config.stopsignal, self.config.stopasgroup)
-
-    def _kill_unready(self, machine: ProcessInputs) -> None:
-        self._timer = None
-        self._send(machine, signal.SIGKILL, self.config.killasgroup)
 
     def cancel_timer(self) -> None:
         """Cancel the pending deadline (and readiness check) of the state being left."""
