@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pwd
 import signal
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -35,6 +34,7 @@ from supervise.process.health import HealthMixin
 from supervise.process.machine import ProcessInputs, ProcessMachine
 from supervise.process.readiness import NotifySocket
 from supervise.process.spawner import ChildSetupError, SpawnSpec
+from supervise.process.spec import build_spawn_spec
 from supervise.process.tree import CgroupTree, EmptyWatch, PidsGone
 from supervise.process.watch import SuccessorSearch
 from supervise.states import SIGNALLABLE_STATES, ProcessState
@@ -603,40 +603,4 @@ class Program(AdoptionMixin, HealthMixin):
         return command.search_path(self.config.environment, self.context.environ)
 
     def _spawn_spec(self) -> SpawnSpec:
-        filename, argv = command.resolve(self.config.command, self._search_path())
-        env = dict(self.context.environ)
-        env["SUPERVISOR_ENABLED"] = "1"
-        server_url = self.config.serverurl or self.context.server_url
-        if server_url:
-            env["SUPERVISOR_SERVER_URL"] = server_url
-        env["SUPERVISOR_PROCESS_NAME"] = self.name
-        env["SUPERVISOR_GROUP_NAME"] = self.group
-        env.update(self.config.environment)
-        listen_fds: tuple[int, ...] = ()
-        names = self.config.extras.sockets
-        if names:
-            missing = [n for n in names if n not in self.context.sockets]
-            if missing:
-                raise SpawnError(f"socket {', '.join(missing)} is not open", "SPAWN_ERROR")
-            listen_fds = tuple(self.context.sockets[n] for n in names)
-            env["LISTEN_FDS"] = str(len(names))
-            env["LISTEN_FDNAMES"] = ":".join(names)
-        uid = gid = None
-        groups: tuple[int, ...] | None = None
-        if self.config.uid is not None:
-            record = pwd.getpwuid(self.config.uid)
-            uid, gid = record.pw_uid, record.pw_gid
-            groups = tuple(os.getgrouplist(record.pw_name, record.pw_gid))
-        return SpawnSpec(
-            filename=filename,
-            argv=argv,
-            env=env,
-            cwd=self.config.directory,
-            uid=uid,
-            gid=gid,
-            groups=groups,
-            umask=self.config.umask,
-            redirect_stderr=self.config.redirect_stderr,
-            stdin_fd=self.stdin_fd,
-            listen_fds=listen_fds,
-        )
+        return build_spawn_spec(self.config, self.context, self.stdin_fd)

@@ -1,0 +1,62 @@
+"""From a process's configuration to what the spawner needs: command, environment, user."""
+
+from __future__ import annotations
+
+import os
+import pwd
+from typing import TYPE_CHECKING
+
+from supervise.config.model import ProcessConfig
+from supervise.errors import SpawnError
+from supervise.process import command
+from supervise.process.spawner import SpawnSpec
+
+if TYPE_CHECKING:
+    from supervise.process.program import SpawnContext
+
+
+def build_spawn_spec(
+    config: ProcessConfig, context: SpawnContext, stdin_fd: int | None
+) -> SpawnSpec:
+    """The SpawnSpec of one start: resolved command (SpawnError with supervisord's text),
+    supervisord's environment (SUPERVISOR_* then the program's own, SUPERVISOR.md §4.7),
+    the user's ids and groups, and any ``[socket:x]`` to hand over."""
+    filename, argv = command.resolve(
+        config.command, command.search_path(config.environment, context.environ)
+    )
+    env = dict(context.environ)
+    env["SUPERVISOR_ENABLED"] = "1"
+    server_url = config.serverurl or context.server_url
+    if server_url:
+        env["SUPERVISOR_SERVER_URL"] = server_url
+    env["SUPERVISOR_PROCESS_NAME"] = config.name
+    env["SUPERVISOR_GROUP_NAME"] = config.group
+    env.update(config.environment)
+    listen_fds: tuple[int, ...] = ()
+    names = config.extras.sockets
+    if names:
+        missing = [n for n in names if n not in context.sockets]
+        if missing:
+            raise SpawnError(f"socket {', '.join(missing)} is not open", "SPAWN_ERROR")
+        listen_fds = tuple(context.sockets[n] for n in names)
+        env["LISTEN_FDS"] = str(len(names))
+        env["LISTEN_FDNAMES"] = ":".join(names)
+    uid = gid = None
+    groups: tuple[int, ...] | None = None
+    if config.uid is not None:
+        record = pwd.getpwuid(config.uid)
+        uid, gid = record.pw_uid, record.pw_gid
+        groups = tuple(os.getgrouplist(record.pw_name, record.pw_gid))
+    return SpawnSpec(
+        filename=filename,
+        argv=argv,
+        env=env,
+        cwd=config.directory,
+        uid=uid,
+        gid=gid,
+        groups=groups,
+        umask=config.umask,
+        redirect_stderr=config.redirect_stderr,
+        stdin_fd=stdin_fd,
+        listen_fds=listen_fds,
+    )
