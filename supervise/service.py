@@ -14,15 +14,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from attrs import define, field
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger, globalLogPublisher
 from twisted.web import resource
 
-from supervise import config as config_module
-from supervise.config.model import ConfigModel, GroupConfig, SocketConfig
+from supervise.config.model import ConfigModel, GroupConfig
 from supervise.control import SupervisorControl
 from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.journal import EventJournal
@@ -31,24 +29,20 @@ from supervise.events.types import ProcessStateEvent
 from supervise.logs.channel import cleanup_auto_logs
 from supervise.logs.mainlog import MainLogObserver, stdout_echo
 from supervise.logs.rotating import RotatingFile
+from supervise.options import DaemonOptions
 from supervise.plugins import LoadedPlugin, PluginContext, load_all
-from supervise.process.handoff import (
-    HANDOFF_ENV,
-    SavedProcess,
-    read_state,
-    reexec_argv,
-    write_state,
-)
 from supervise.process.program import SpawnContext
 from supervise.process.reaper import Reaper, become_subreaper
 from supervise.process.spawner import ReactorSpawner
 from supervise.process.tree import CgroupTree
+from supervise.restarts import RestartMixin
 from supervise.rpc.registry import methods_of
 from supervise.rpc.resource import XMLRPCResource
 from supervise.rpc.supervise_ns import SuperviseNamespace
 from supervise.rpc.supervisor_ns import SupervisorNamespace
 from supervise.rpc.system_ns import SystemNamespace
 from supervise.rpc.transport import ServerStartError, listen
+from supervise.sockets import inherited_sockets, open_listening
 from supervise.states import SupervisorState
 from supervise.supervisor import Supervisor
 from supervise.web.logtail import MainLogTail, ProcessLogTail
@@ -69,21 +63,6 @@ class StartupError(Exception):
     """The daemon cannot start; the message says why."""
 
 
-@define(eq=False)
-class DaemonOptions:
-    """How the daemon was asked to run: the config path and command-line overrides."""
-
-    config_path: str
-    overrides: Mapping[str, str] = field(factory=dict)
-    echo: bool = False
-    environ: Mapping[str, str] = field(factory=lambda: dict(os.environ))
-    handoff: str | None = None
-
-    def load(self) -> ConfigModel:
-        """Read the configuration (raises ConfigError)."""
-        return config_module.load(self.config_path, self.environ, self.overrides)
-
-
 def server_url(model: ConfigModel) -> str | None:
     """The AUTO ``SUPERVISOR_SERVER_URL``: the first unix server, else the first inet one."""
     for kind in ("unix", "inet"):
@@ -93,7 +72,7 @@ def server_url(model: ConfigModel) -> str | None:
     return None
 
 
-class SupervisorService(Service):
+class SupervisorService(RestartMixin, Service):
     """The daemon as a Twisted service (``twistd supervise`` and ``supervise``)."""
 
     def __init__(self, options: DaemonOptions, model: ConfigModel, reactor: Any) -> None:
@@ -186,98 +165,6 @@ class SupervisorService(Service):
         self._write_state()
         self.ticker.start()
         self._notify_ready()
-
-    # -- keeping programs across restarts (process/handoff.py) --------------------------
-
-    @property
-    def state_path(self) -> str:
-        """The state file: beside the pidfile."""
-        return f"{self.model.supervisord.pidfile}.state"
-
-    def _saved_processes(self, model: ConfigModel) -> tuple[list[SavedProcess], bool]:
-        if self.options.handoff:
-            handed = read_state(self.options.handoff)
-            try:
-                os.unlink(self.options.handoff)
-            except OSError:
-                pass
-            if handed is not None:
-                log.info(
-                    "re-executed: taking over {n} processes", n=sum(1 for p in handed[1] if p.pid)
-                )
-                return handed[1], True
-        previous = read_state(self.state_path)
-        if previous is None:
-            return [], False
-        daemon_pid, processes = previous
-        if daemon_pid != os.getpid() and _alive(daemon_pid):
-            log.warn(
-                "the state file names a live daemon (pid {pid}): not adopting its processes",
-                pid=daemon_pid,
-            )
-            return [], False
-        survivors = [p for p in processes if p.same_process_alive()]
-        if survivors:
-            log.warn(
-                "the previous daemon (pid {pid}) died leaving {names} running: adopting them",
-                pid=daemon_pid,
-                names=", ".join(p.namespec for p in survivors),
-            )
-        return processes, False
-
-    def _state_changed(self, event: object) -> None:
-        if not self._state_write_pending:
-            self._state_write_pending = True
-            self.reactor.callLater(0, self._write_state)
-
-    def _write_state(self) -> None:
-        self._state_write_pending = False
-        if self.supervisor is None:
-            return
-        try:
-            write_state(
-                self.state_path,
-                os.getpid(),
-                [p.saved(False) for p in self.supervisor.all_programs()],
-            )
-        except OSError as problem:
-            log.warn(
-                "could not write the state file {path}: {problem}",
-                path=self.state_path,
-                problem=problem,
-            )
-
-    def request_reexec(self) -> None:
-        """Replace this daemon with a fresh copy of itself, keeping every program."""
-        if self._stopping:
-            return
-        self._stopping = True
-        self.reactor.callLater(0, lambda: ensureDeferred(self._reexec()))
-
-    async def _reexec(self) -> None:
-        assert self.supervisor is not None
-        programs = self.supervisor.all_programs()
-        log.warn(
-            "re-executing the daemon in place: {n} running processes keep running",
-            n=sum(1 for p in programs if p.pid),
-        )
-        self.ticker.stop()
-        await self._stop_servers()
-        saved = [p.saved(True) for p in programs]
-        for entry in saved:
-            for fd in (entry.fds or {}).values():
-                os.set_inheritable(fd, True)
-        handoff = f"{self.state_path}.handoff"
-        write_state(handoff, os.getpid(), saved)
-        for name, sock in self.listen_sockets.items():
-            sock.set_inheritable(True)
-            with open(f"{handoff}.socket.{name}", "w") as note:
-                note.write(str(sock.fileno()))
-        if self.observer is not None and self.observer.file is not None:
-            self.observer.file.close()
-        env = dict(os.environ)
-        env[HANDOFF_ENV] = handoff
-        os.execve(sys.executable, reexec_argv(sys.orig_argv), env)
 
     def stopService(self) -> Deferred[None]:  # noqa: N802 - Twisted's name
         super().stopService()
@@ -412,7 +299,7 @@ class SupervisorService(Service):
 
     def _open_listen_sockets(self, model: ConfigModel) -> None:
         """Open every ``[socket:x]`` (or take it over from a re-exec); StartupError if not."""
-        inherited = _inherited_sockets(self.options.handoff)
+        inherited = inherited_sockets(self.options.handoff)
         for config in model.sockets:
             if config.name in self.listen_sockets:
                 continue
@@ -657,57 +544,6 @@ class SupervisorService(Service):
         except ServerStartError as problem:
             log.critical("{problem}", problem=str(problem))
         self._write_pidfile(model)
-
-
-def open_listening(config: SocketConfig) -> socket.socket:
-    """Bind and listen as a ``[socket:x]`` says."""
-    if config.listen.startswith("unix:"):
-        path = config.listen[len("unix:") :]
-        if os.path.exists(path):
-            os.unlink(path)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.bind(path)
-        if config.mode is not None:
-            os.chmod(path, config.mode)
-    else:
-        host, _, port = config.listen[len("tcp:") :].rpartition(":")
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host.strip("[]"), int(port)))
-    sock.listen(config.backlog)
-    return sock
-
-
-def _inherited_sockets(handoff: str | None) -> dict[str, socket.socket]:
-    """Listening sockets a re-exec passed on (their fds are noted beside the handoff file)."""
-    found: dict[str, socket.socket] = {}
-    if not handoff:
-        return found
-    folder, base = os.path.split(handoff)
-    for entry in os.listdir(folder or "."):
-        if entry.startswith(f"{base}.socket."):
-            path = os.path.join(folder, entry)
-            try:
-                with open(path) as note:
-                    fd = int(note.read())
-                sock = socket.socket(fileno=fd)
-                sock.set_inheritable(False)
-                found[entry[len(f"{base}.socket.") :]] = sock
-            except (OSError, ValueError):
-                pass
-            os.unlink(path)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _public_methods(name: str, namespace: object) -> dict[str, Callable[..., Any]]:
