@@ -16,7 +16,7 @@ import subprocess
 import sys
 import textwrap
 import xmlrpc.client
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +163,20 @@ class Harness:
     def state_events(self, name: str) -> Iterable[ProcessStateEvent]:
         """The state events of ``name``."""
         return [e for e in self.events if isinstance(e, ProcessStateEvent) and e.process == name]
+
+
+def wait_until(
+    condition: Callable[[], object], timeout: float = 20.0, interval: float = 0.05
+) -> None:
+    """Check ``condition`` in the test (never in the daemon) until true; fail after ``timeout`` s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout:g}s")
 
 
 def tool(name: str) -> str:

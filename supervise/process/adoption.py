@@ -5,78 +5,27 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 
-from supervise.config.model import ProcessConfig
 from supervise.config.values import LogTarget, name_to_uid
 from supervise.events.types import ProcessAdopted
-from supervise.interfaces import IChild, IEventBus, IProcessSpawner
 from supervise.logs.channel import OutputChannel
 from supervise.process.daemonized import PidfileWait, read_pidfile
 from supervise.process.handoff import SavedProcess, start_ticks
-from supervise.process.machine import ProcessInputs
-from supervise.process.readiness import NotifySocket
+from supervise.process.parts import ProgramParts
 from supervise.process.watch import SuccessorSearch, find_match, find_pidfile, process_start_time
 from supervise.states import ProcessState
 
 if TYPE_CHECKING:
-    from supervise.process.program import SpawnContext
+    pass
 
 log = Logger(namespace="supervise.process.program")
 
 
-class AdoptionMixin:
+class AdoptionMixin(ProgramParts):
     """Program's adoption behaviour (see process/watch.py, daemonized.py, handoff.py)."""
-
-    # Provided by Program (attrs fields and methods); declared for the type checker.
-    config: ProcessConfig
-    clock: Any
-    wall_clock: Callable[[], float]
-    spawner: IProcessSpawner
-    bus: IEventBus
-    context: SpawnContext
-    machine: ProcessInputs
-    state: ProcessState
-    child: IChild | None
-    pid: int
-    start_time: float
-    stop_time: float
-    spawns: int
-    spawnerr: str
-    exitstatus: int
-    stdout: OutputChannel
-    stderr: OutputChannel
-    _timer: IDelayedCall | None
-    _readiness: Deferred[Any] | None
-    _launcher_running: bool
-    _pidfile_wait: PidfileWait | None
-    _successor: SuccessorSearch | None
-    _watchdog: IDelayedCall | None
-    notify: NotifySocket | None
-    health_failures: int
-    external: bool
-    may_restart: Callable[[], bool]
-
-    @property
-    def namespec(self) -> str:
-        raise NotImplementedError
-
-    @property
-    def name(self) -> str:
-        raise NotImplementedError
-
-    @property
-    def group(self) -> str:
-        raise NotImplementedError
-
-    def watch(self, watcher: Callable[[ProcessState], bool]) -> None: ...
-    def enter(self, state: ProcessState, **fields: Any) -> None: ...
-    def _send(self, machine: ProcessInputs, sig: int, group: bool) -> None: ...
 
     def _find_watched(self) -> int | None:
         """The process a watched program stands for, if one runs (never another program's,

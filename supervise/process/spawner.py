@@ -176,9 +176,74 @@ class ExitWatcher:
         pass
 
 
+class WatchedChildBase:
+    """What a spawned child and an adopted one share: signals, stdin, the end of life."""
+
+    # Fields of the attrs subclasses; declared for the type checker.
+    reactor: Any
+    protocol: IChildProtocol
+    pidfd: int
+    watcher: ExitWatcher | None
+    reaped: bool
+    reaper: Reaper | None
+    readers: list[PipeReader]
+    stdin: StdinWriter | None
+
+    @property
+    def pid(self) -> int:
+        """The process id (a field or a property of the subclass)."""
+        raise NotImplementedError
+
+    def signal(self, sig: int, group: bool = False) -> None:
+        """Signal the process (by pidfd: never a reused pid), or its process group."""
+        if self.reaped:
+            raise ProcessGone(self.pid)
+        try:
+            if group:
+                os.killpg(os.getpgid(self.pid), sig)
+            else:
+                signal_module.pidfd_send_signal(self.pidfd, sig)
+        except ProcessLookupError:
+            raise ProcessGone(self.pid) from None
+
+    def write_stdin(self, data: bytes) -> None:
+        """Queue bytes for the child's stdin."""
+        if self.stdin is None or self.reaped:
+            raise NotRunning("stdin is closed")
+        self.stdin.write(data)
+
+    def close_stdin(self) -> None:
+        """Close the child's stdin."""
+        if self.stdin is not None:
+            self.stdin.close()
+
+    def handoff_fds(self) -> dict[str, int]:
+        """The pipe descriptors to pass on through a re-exec."""
+        fds = {reader.stream: reader.fd for reader in self.readers if reader.fd >= 0}
+        if self.stdin is not None and not self.stdin.closed:
+            fds["stdin"] = self.stdin.fd
+        return fds
+
+    def _finish(self, status: int) -> None:
+        """The process is reaped: stop watching, drain and close its pipes, report."""
+        self.reaped = True
+        if self.reaper is not None:
+            self.reaper.disown(self.pid)
+        if self.watcher is not None:
+            self.reactor.removeReader(self.watcher)
+        os.close(self.pidfd)
+        for reader in self.readers:
+            reader.drain()
+            self.reactor.removeReader(reader)
+            reader.close()
+        if self.stdin is not None:
+            self.stdin.close()
+        self.protocol.exited(status)
+
+
 @implementer(IChild)
 @define(eq=False)
-class Child:
+class Child(WatchedChildBase):
     """A child started by ReactorSpawner."""
 
     popen: subprocess.Popen[bytes]
@@ -195,34 +260,6 @@ class Child:
     def pid(self) -> int:
         return self.popen.pid
 
-    def signal(self, sig: int, group: bool = False) -> None:
-        """Signal the child, or its whole process group."""
-        if self.reaped:
-            raise ProcessGone(self.pid)
-        try:
-            if group:
-                os.killpg(self.pid, sig)
-            else:
-                signal_module.pidfd_send_signal(self.pidfd, sig)
-        except ProcessLookupError:
-            raise ProcessGone(self.pid) from None
-
-    def write_stdin(self, data: bytes) -> None:
-        if self.stdin is None or self.reaped:
-            raise NotRunning("stdin is closed")
-        self.stdin.write(data)
-
-    def close_stdin(self) -> None:
-        if self.stdin is not None:
-            self.stdin.close()
-
-    def handoff_fds(self) -> dict[str, int]:
-        """The pipe descriptors to pass on through a re-exec."""
-        fds = {reader.stream: reader.fd for reader in self.readers if reader.fd >= 0}
-        if self.stdin is not None and not self.stdin.closed:
-            fds["stdin"] = self.stdin.fd
-        return fds
-
     def check_exit(self) -> None:
         """Reap the child if it has exited; then drain its pipes and report."""
         if self.reaped:
@@ -233,20 +270,8 @@ class Child:
             pid, status = self.pid, 0
         if pid == 0:
             return
-        self.reaped = True
-        if self.reaper is not None:
-            self.reaper.disown(self.pid)
         self.popen.returncode = os.waitstatus_to_exitcode(status)
-        if self.watcher is not None:
-            self.reactor.removeReader(self.watcher)
-        os.close(self.pidfd)
-        for reader in self.readers:
-            reader.drain()
-            self.reactor.removeReader(reader)
-            reader.close()
-        if self.stdin is not None:
-            self.stdin.close()
-        self.protocol.exited(status)
+        self._finish(status)
 
 
 @implementer(IProcessSpawner)
@@ -357,7 +382,7 @@ class ReactorSpawner:
 
 @implementer(IChild)
 @define(eq=False)
-class AdoptedChild:
+class AdoptedChild(WatchedChildBase):
     """A process watched by pidfd that this daemon did not spawn itself.
 
     A daemonized program's pid, a survivor of a dead daemon (no pipes), or a child handed
@@ -375,27 +400,6 @@ class AdoptedChild:
     readers: list[PipeReader] = field(factory=list)
     stdin: StdinWriter | None = None
 
-    def signal(self, sig: int, group: bool = False) -> None:
-        """Signal the process, or its process group."""
-        if self.reaped:
-            raise ProcessGone(self.pid)
-        try:
-            if group:
-                os.killpg(os.getpgid(self.pid), sig)
-            else:
-                signal_module.pidfd_send_signal(self.pidfd, sig)
-        except ProcessLookupError:
-            raise ProcessGone(self.pid) from None
-
-    def write_stdin(self, data: bytes) -> None:
-        if self.stdin is None or self.reaped:
-            raise NotRunning("an adopted process has no stdin")
-        self.stdin.write(data)
-
-    def close_stdin(self) -> None:
-        if self.stdin is not None:
-            self.stdin.close()
-
     def check_exit(self) -> None:
         """Report the exit once the process is gone (pipes drained first)."""
         if self.reaped:
@@ -407,26 +411,7 @@ class AdoptedChild:
         except ChildProcessError:
             # Not our child (no subreaper): the pidfd says it exited, its status is lost.
             status = -1
-        self.reaped = True
-        if self.reaper is not None:
-            self.reaper.disown(self.pid)
-        if self.watcher is not None:
-            self.reactor.removeReader(self.watcher)
-        os.close(self.pidfd)
-        for reader in self.readers:
-            reader.drain()
-            self.reactor.removeReader(reader)
-            reader.close()
-        if self.stdin is not None:
-            self.stdin.close()
-        self.protocol.exited(status)
-
-    def handoff_fds(self) -> dict[str, int]:
-        """The pipe descriptors to pass on through a re-exec."""
-        fds = {reader.stream: reader.fd for reader in self.readers if reader.fd >= 0}
-        if self.stdin is not None and not self.stdin.closed:
-            fds["stdin"] = self.stdin.fd
-        return fds
+        self._finish(status)
 
 
 def place_fds(fds: tuple[int, ...]) -> Callable[[], None]:

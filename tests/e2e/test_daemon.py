@@ -6,11 +6,11 @@ import os
 import re
 import signal
 import subprocess
-import time
 import xmlrpc.client
 
 import pytest
 
+from supervise.testing import wait_until
 from tests.e2e.conftest import Daemon, tool
 
 pytestmark = pytest.mark.e2e
@@ -32,16 +32,6 @@ process_name = %(program_name)s_%(process_num)02d
 numprocs = 2
 startsecs = 0
 """
-
-
-def wait_until(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    """Poll a condition in the test (not the daemon) with a bound."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_supervisorctl_status_start_stop(daemon: Daemon) -> None:

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from supervise.testing import RunningDaemon
-
-
-def wait_until(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+from supervise.testing import RunningDaemon, wait_until
 
 
 def test_command_runs_for_each_wanted_event_in_order(tmp_path: Path) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from supervise.testing import RunningDaemon
+from supervise.testing import RunningDaemon, wait_until
 
 
 class Receiver:
@@ -51,15 +50,6 @@ def receiver():
     r = Receiver(failures=2)
     yield r
     r.close()
-
-
-def wait_until(condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_events_arrive_in_order_after_retries(tmp_path: Path, receiver: Receiver) -> None:
