@@ -20,7 +20,7 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger, globalLogPublisher
 from twisted.web import resource
 
-from supervise.config.model import ConfigModel, GroupConfig
+from supervise.config.model import ConfigModel, GroupConfig, SocketConfig
 from supervise.control import SupervisorControl
 from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.journal import EventJournal
@@ -322,24 +322,17 @@ class SupervisorService(RestartMixin, Service):
         if group.name in self.fcgi_socks:
             return self.fcgi_socks[group.name].fileno()
         url = sock_config.url
-        backlog = sock_config.backlog or socket.SOMAXCONN
+        if url.startswith("unix://"):
+            listen = "unix:" + url[len("unix://") :]
+        else:
+            listen = "tcp:" + url[len("tcp://") :]
+        config = SocketConfig(
+            group.name, listen, sock_config.backlog or socket.SOMAXCONN, sock_config.mode
+        )
         try:
-            if url.startswith("unix://"):
-                path = url[len("unix://") :]
-                if os.path.exists(path):
-                    os.unlink(path)
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.bind(path)
-                if sock_config.mode is not None:
-                    os.chmod(path, sock_config.mode)
-                if sock_config.owner is not None:
-                    os.chown(path, *sock_config.owner)
-            else:
-                host, _, port = url[len("tcp://") :].rpartition(":")
-                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.bind((host, int(port)))
-            sock.listen(backlog)
+            sock = open_listening(config)
+            if sock_config.owner is not None and listen.startswith("unix:"):
+                os.chown(listen[len("unix:") :], *sock_config.owner)
         except OSError as problem:
             log.error("Could not create FastCGI socket {url}: {problem}", url=url, problem=problem)
             return None
