@@ -322,10 +322,8 @@ class SupervisorService(RestartMixin, Service):
         if group.name in self.fcgi_socks:
             return self.fcgi_socks[group.name].fileno()
         url = sock_config.url
-        if url.startswith("unix://"):
-            listen = "unix:" + url[len("unix://") :]
-        else:
-            listen = "tcp:" + url[len("tcp://") :]
+        scheme, _, address = url.partition("://")
+        listen = f"{scheme}:{address}"  # unix:///p -> unix:/p, tcp://h:p -> tcp:h:p
         config = SocketConfig(
             group.name, listen, sock_config.backlog or socket.SOMAXCONN, sock_config.mode
         )
