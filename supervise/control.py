@@ -124,7 +124,7 @@ class SupervisorControl:
         if pending:
             return Deferred.fromCoroutine(self._start_after(program, label, wait, pending))
         program.start()
-        if program.state is ProcessState.BACKOFF and program.spawnerr:
+        if program.state in (ProcessState.BACKOFF, ProcessState.FATAL) and program.spawnerr:
             raise SpawnFailed(label)
         if not wait or program.state is ProcessState.RUNNING:
             return succeed(True)
@@ -133,7 +133,7 @@ class SupervisorControl:
         def watch(state: ProcessState) -> bool:
             if state is ProcessState.RUNNING:
                 self._later(done.callback, True)
-            elif state is ProcessState.BACKOFF and program.spawnerr:
+            elif state in (ProcessState.BACKOFF, ProcessState.FATAL) and program.spawnerr:
                 self._later(done.errback, SpawnFailed(label))
             elif state not in (ProcessState.STARTING, ProcessState.RUNNING):
                 self._later(done.errback, AbnormalTermination(label))

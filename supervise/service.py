@@ -193,7 +193,6 @@ class SupervisorService(RestartMixin, Service):
         self._remove_pidfile()
         if self.cgroups is not None:
             self.cgroups.remove_all()
-        log.info("supervisord exited")
         if self.observer is not None:
             globalLogPublisher.removeObserver(self.observer)
             if self.observer.file is not None:

@@ -207,9 +207,9 @@ class Supervisor:
                 if pool is not None:
                     # Listeners stop last: let them take what is buffered first (bounded).
                     await pool.drained(self.clock, LISTENER_DRAIN_SECONDS)
-                names = [p.name for p in group.ordered() if p.state not in STOPPED_STATES]
+                names = [p.name for p in self.all_programs() if p.state not in STOPPED_STATES]
                 if names:
-                    log.info("waiting for {names} to die", names=", ".join(names))
+                    log.info("waiting for {names} to die", names=", ".join(sorted(names)))
                 await group.stop_all()
             return
         while True:

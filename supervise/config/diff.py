@@ -32,8 +32,16 @@ class ConfigDiff:
 def diff(active: dict[str, GroupConfig], new: ConfigModel) -> ConfigDiff:
     """Diff the active groups against a newly read configuration."""
     new_groups = {g.name: g for g in new.groups}
-    # supervisord's order: new groups in config order, removed ones in the order added.
-    added = tuple(g for n, g in new_groups.items() if n not in active)
-    changed = tuple(g for n, g in new_groups.items() if n in active and active[n] != g)
-    removed = tuple(n for n in active if n not in new_groups)
+
+    # supervisord's order: by group priority, then name.
+    def order(group: GroupConfig) -> tuple[int, str]:
+        return group.priority, group.name
+
+    added = tuple(sorted((g for n, g in new_groups.items() if n not in active), key=order))
+    changed = tuple(
+        sorted((g for n, g in new_groups.items() if n in active and active[n] != g), key=order)
+    )
+    removed = tuple(
+        g.name for g in sorted((g for n, g in active.items() if n not in new_groups), key=order)
+    )
     return ConfigDiff(added, changed, removed)

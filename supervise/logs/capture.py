@@ -12,7 +12,9 @@ from attrs import define, field
 BEGIN_TOKEN = b"<!--XSUPERVISOR:BEGIN-->"
 END_TOKEN = b"<!--XSUPERVISOR:END-->"
 
-#: What a chunk of output turns into: ("log", bytes) or ("event", captured bytes).
+#: What a chunk of output turns into: ("log", bytes) to log, ("captured", bytes) held for
+#: the next message (supervisord still emits PROCESS_LOG events for it), or ("event",
+#: the whole captured message).
 Action = tuple[str, bytes]
 
 
@@ -75,3 +77,4 @@ class CaptureFilter:
         if len(self._captured) + len(data) > self.maxbytes:
             del self._captured[: len(data)]
         self._captured += data
+        actions.append(("captured", data))

@@ -98,12 +98,9 @@ class OutputChannel:
         return cls(channel.process, channel.name, channel.config, path, channel.strip, rotating)
 
     def open(self) -> None:
-        """Open the log file (at spawn)."""
+        """Open the log file (at spawn); OSError when it cannot be opened."""
         if self._file is not None:
-            try:
-                self._file.open()
-            except OSError:
-                self._file = None
+            self._file.open()
 
     def write(self, data: bytes) -> bytes:
         """Log ``data``; return it as logged (ANSI stripped when asked)."""

@@ -169,8 +169,11 @@ class AdoptionMixin(ProgramParts):
             self.start_time = saved.start_time
             return False
         self.start_time = saved.start_time
-        self.stdout.open()
-        self.stderr.open()
+        try:
+            self.stdout.open()
+            self.stderr.open()
+        except OSError:
+            pass  # its log cannot be written: it runs on, its output is lost
         self.child = self.spawner.adopt(saved.pid, self, saved.fds if handed_over else None)
         self.pid = saved.pid
         self.machine.adopted()

@@ -86,6 +86,11 @@ class ListenerChannel:
 
     def _unknown(self, why: str) -> None:
         log.warn("{name}: {why}", name=self.name, why=why)
+        log.warn(
+            "{name}: has entered the UNKNOWN state and will no longer receive events, this "
+            "usually indicates the process violated the eventlistener protocol",
+            name=self.name,
+        )
         self.state = ListenerState.UNKNOWN
         self._buffer = b""
         if self.event is not None:

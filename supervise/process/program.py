@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 from collections.abc import Callable, Mapping
@@ -234,6 +235,8 @@ class Program(AdoptionMixin, HealthMixin):
         for kind, chunk in capture.feed(data):
             if kind == "log":
                 self._log(stream, chunk)
+            elif kind == "captured":
+                self._log_event(stream, chunk)
             else:
                 self._communicate(stream, chunk)
 
@@ -248,9 +251,14 @@ class Program(AdoptionMixin, HealthMixin):
                 data=logged.decode("utf-8", "replace"),
                 program=self.namespec,
             )
+        self._log_event(stream, logged)
+
+    def _log_event(self, stream: str, data: bytes) -> None:
+        """PROCESS_LOG_STDOUT/_STDERR for output, when the channel's events are enabled."""
+        channel = self.stdout if stream == "stdout" else self.stderr
         if channel.config.events_enabled:
             kind = ProcessLogStdout if stream == "stdout" else ProcessLogStderr
-            self.bus.publish(kind(self.group, self.name, self.pid, logged))
+            self.bus.publish(kind(self.group, self.name, self.pid, data))
 
     def _communicate(self, stream: str, data: bytes) -> None:
         kind = ProcessCommunicationStdout if stream == "stdout" else ProcessCommunicationStderr
@@ -335,8 +343,15 @@ class Program(AdoptionMixin, HealthMixin):
         except SpawnError as error:
             self._spawn_error(machine, error.message)
             return
-        self.stdout.open()
-        self.stderr.open()
+        try:
+            self.stdout.open()
+            self.stderr.open()
+        except OSError as error:
+            code = errno.errorcode.get(error.errno or 0, str(error.errno))
+            self._spawn_error(
+                machine, f"unknown error making dispatchers for {self.name!r}: {code}"
+            )
+            return
         if self.config.extras.ready == "notify":
             spec = self._with_notify_socket(spec, machine)
         if self.config.extras.cgroup and self.context.cgroups is not None:
@@ -355,8 +370,10 @@ class Program(AdoptionMixin, HealthMixin):
         try:
             child = self.spawner.spawn(spec, self)
         except ChildSetupError as error:
+            # supervisord's child writes these lines and exits 127 right after the fork;
+            # the exit reaches the machine on the next turn, as a real one would.
             self.stderr.write(("\n".join(error.lines) + "\n").encode())
-            machine.exited(127 << 8)
+            self.clock.callLater(0, self._setup_failed, machine)
             return
         except OSError as error:
             self._spawn_error(machine, f"unknown error during fork for {self.name!r}: {error}")
@@ -377,6 +394,10 @@ class Program(AdoptionMixin, HealthMixin):
             machine.startsecs_elapsed()
         else:
             self._timer = self.clock.callLater(self.config.startsecs, machine.startsecs_elapsed)
+
+    def _setup_failed(self, machine: ProcessInputs) -> None:
+        if self.state is ProcessState.STARTING and self.child is None:
+            machine.exited(127 << 8)
 
     def _spawn_error(self, machine: ProcessInputs, message: str) -> None:
         self.spawnerr = message

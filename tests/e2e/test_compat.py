@@ -170,3 +170,22 @@ def test_remaining_fault_codes(daemon: Daemon) -> None:
     wait_until(lambda: "waiting for" in (daemon.tmp / "main.log").read_text())
     assert fault(lambda: daemon.rpc().supervisor.getState()) == (6, "SHUTDOWN_STATE")
     assert daemon.rpc().supervisor.sendRemoteCommEvent("still", "allowed") is True
+
+
+def test_setup_failures_answer_spawn_error(daemon: Daemon) -> None:
+    """A child that cannot be set up (bad directory) or a log that cannot be opened gives
+    SPAWN_ERROR to a waiting start, as supervisord does, and never hangs."""
+    daemon.start(
+        "[program:baddir]\ncommand = /bin/true\ndirectory = /no/such/dir\nstartretries = 0\nautostart = false\n"
+        f"[program:badlog]\ncommand = sleep 300\nstdout_logfile = {daemon.tmp}\nstartretries = 0\nautostart = false\n"
+    )
+    rpc = daemon.rpc()
+    for name in ("baddir", "badlog"):
+        with pytest.raises(xmlrpc.client.Fault) as fault:
+            rpc.supervisor.startProcess(name)
+        assert fault.value.faultString == f"SPAWN_ERROR: {name}"
+    started = daemon.ctl("start", "baddir")
+    assert (started.returncode, started.stdout) == (7, "baddir: ERROR (spawn error)\n")
+    assert rpc.supervisor.getProcessInfo("badlog")["description"] == (
+        "unknown error making dispatchers for 'badlog': EISDIR"
+    )

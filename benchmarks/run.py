@@ -1,0 +1,353 @@
+"""Side-by-side benchmarks: supervise and PyPI's supervisord 4.3.0, same run, same configs.
+
+    python benchmarks/run.py            # N = 50 and 500, 3 runs each, writes docs/performance.md
+    python benchmarks/run.py --full     # adds N = 2,000
+    python benchmarks/run.py --quick    # N = 50, one run, nothing written (CI proves it works)
+
+Each measure alternates targets, repeats, and prints median [min-max] and the ratio
+supervise / supervisord (below 1.0 is better for times and costs, above for throughput).
+Nothing here asserts: the numbers are for people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import xmlrpc.client
+from datetime import datetime
+from pathlib import Path
+
+from supervisor.xmlrpc import SupervisorTransport
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+TARGETS = ("supervise", "supervisord")
+LOG_STAMP = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ success: (\S+) entered RUNNING"
+)
+
+
+class Daemon:
+    """One daemon of either kind on a generated config in its own folder."""
+
+    def __init__(self, kind: str, programs: str, minfds: int = 4096) -> None:
+        self.kind = kind
+        self.folder = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
+        self.conf = self.folder / "d.conf"
+        self.conf.write_text(
+            "[supervisord]\n"
+            f"logfile={self.folder}/main.log\npidfile={self.folder}/d.pid\nchildlogdir={self.folder}\n"
+            f"minfds={minfds}\nloglevel=info\n"
+            f"[unix_http_server]\nfile={self.folder}/d.sock\n"
+            "[rpcinterface:supervisor]\n"
+            "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
+            + programs
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, expect_running: bool = True) -> float:
+        """Start; return seconds until every program is RUNNING (or, without
+        ``expect_running``, until the daemon answers)."""
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        if self.kind == "supervise":
+            argv = [str(BIN / "twistd"), "-n", "--pidfile=", "supervise", "-c", str(self.conf)]
+        else:
+            argv = [str(BIN / "supervisord"), "-n", "-c", str(self.conf)]
+        began = time.perf_counter()
+        self.process = subprocess.Popen(
+            argv, env=env, cwd=self.folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                infos = self.rpc().supervisor.getAllProcessInfo()
+                if not expect_running or (
+                    infos and all(i["statename"] == "RUNNING" for i in infos)
+                ):
+                    return time.perf_counter() - began
+            except (OSError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError):
+                pass
+            time.sleep(0.02)
+        raise RuntimeError(f"{self.kind} did not start")
+
+    def rpc(self) -> xmlrpc.client.ServerProxy:
+        transport = SupervisorTransport(None, None, f"unix://{self.folder}/d.sock")
+        return xmlrpc.client.ServerProxy("http://localhost", transport=transport)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(300)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def sleepers(count: int, extra: str = "") -> str:
+    return "".join(
+        f"[program:p{n:04d}]\ncommand=sleep 100000\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n{extra}"
+        for n in range(count)
+    )
+
+
+def summary(values: list[float]) -> str:
+    return f"{statistics.median(values):.3g} [{min(values):.3g}-{max(values):.3g}]"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
+
+
+# -- measures ---------------------------------------------------------------------------
+
+
+def m1_startup(count: int, runs: int) -> dict[str, list[float]]:
+    """Seconds from launch to all N programs RUNNING."""
+    results: dict[str, list[float]] = {t: [] for t in TARGETS}
+    for _ in range(runs):
+        for kind in TARGETS:
+            daemon = Daemon(kind, sleepers(count), minfds=max(4096, count * 4 + 100))
+            try:
+                results[kind].append(daemon.start())
+            finally:
+                daemon.stop()
+    return results
+
+
+def _running_at(log: Path, name: str, after: float) -> float | None:
+    for line in log.read_text().splitlines():
+        match = LOG_STAMP.match(line)
+        if match and match.group(2) == name:
+            stamp = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            if stamp >= after - 0.002:
+                return stamp
+    return None
+
+
+def m2_restart(count: int, kills: int) -> dict[str, list[float]]:
+    """Seconds from SIGKILL of a child to its replacement's RUNNING line (no client traffic)."""
+    results: dict[str, list[float]] = {t: [] for t in TARGETS}
+    daemons = {
+        kind: Daemon(kind, sleepers(count), minfds=max(4096, count * 4 + 100)) for kind in TARGETS
+    }
+    try:
+        for daemon in daemons.values():
+            daemon.start()
+        for n in range(kills):
+            for kind, daemon in daemons.items():
+                name = f"p{n % count:04d}"
+                pid = daemon.rpc().supervisor.getProcessInfo(name)["pid"]
+                time.sleep(1.2)  # both daemons idle: no client traffic while measuring
+                killed = time.time()
+                os.kill(pid, signal.SIGKILL)
+                deadline = time.monotonic() + 10
+                stamp = None
+                while stamp is None and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    stamp = _running_at(daemon.folder / "main.log", name, killed)
+                if stamp is not None:
+                    results[kind].append(max(0.0, stamp - killed))
+    finally:
+        for daemon in daemons.values():
+            daemon.stop()
+    return results
+
+
+def _proc(pid: int) -> tuple[float, int, int]:
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    with open(f"/proc/{pid}/status") as handle:
+        rss = next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:"))
+    return cpu, rss, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def m3_idle(count: int, seconds: float) -> dict[str, dict[str, float]]:
+    """CPU seconds over an idle period, RSS (KiB) and open descriptors."""
+    daemons = {
+        kind: Daemon(kind, sleepers(count), minfds=max(4096, count * 4 + 100)) for kind in TARGETS
+    }
+    try:
+        for daemon in daemons.values():
+            daemon.start()
+        time.sleep(2)
+        before = {kind: _proc(d.pid)[0] for kind, d in daemons.items()}
+        time.sleep(seconds)
+        out = {}
+        for kind, daemon in daemons.items():
+            cpu, rss, fds = _proc(daemon.pid)
+            out[kind] = {"cpu": cpu - before[kind], "rss": rss, "fds": fds}
+        return out
+    finally:
+        for daemon in daemons.values():
+            daemon.stop()
+
+
+WRITER = "import sys\nblock = b'x' * 65535 + b'\\n'\nfor _ in range({n}):\n    sys.stdout.buffer.write(block)\n"
+
+
+def m4_logs(mebibytes: int, runs: int) -> dict[str, list[float]]:
+    """MiB/s from a fast writer to the log files (rotation on), and the pipe-to-file limit."""
+    blocks = mebibytes * 16
+    results: dict[str, list[float]] = {t: [] for t in (*TARGETS, "pipe to file")}
+    for _ in range(runs):
+        folder = Path(tempfile.mkdtemp(prefix="bench-pipe-"))
+        (folder / "w.py").write_text(WRITER.format(n=blocks))
+        began = time.perf_counter()
+        subprocess.run(f"{sys.executable} {folder}/w.py > {folder}/out", shell=True, check=True)
+        results["pipe to file"].append(mebibytes / (time.perf_counter() - began))
+        for kind in TARGETS:
+            daemon = Daemon(
+                kind,
+                f"[program:w]\ncommand={sys.executable} {folder}/w.py\nstartsecs=0\nautostart=false\n"
+                f"autorestart=false\nstdout_logfile={folder}/{kind}.log\nstdout_logfile_maxbytes=50MB\n"
+                "stdout_logfile_backups=10\n",
+            )
+            try:
+                daemon.start(expect_running=False)
+                total = blocks * 65536
+                began = time.perf_counter()
+                daemon.rpc().supervisor.startProcess("w", False)
+                while sum(p.stat().st_size for p in folder.glob(f"{kind}.log*")) < total:
+                    time.sleep(0.01)
+                results[kind].append(mebibytes / (time.perf_counter() - began))
+            finally:
+                daemon.stop()
+                for path in folder.glob(f"{kind}.log*"):
+                    path.unlink()
+    return results
+
+
+def m5_rpc(count: int, calls: int) -> dict[str, dict[str, float]]:
+    """getAllProcessInfo and getProcessInfo latency (ms) p50/p95 through the unix socket."""
+    daemons = {
+        kind: Daemon(kind, sleepers(count), minfds=max(4096, count * 4 + 100)) for kind in TARGETS
+    }
+    out: dict[str, dict[str, float]] = {}
+    try:
+        for daemon in daemons.values():
+            daemon.start()
+        for kind, daemon in daemons.items():
+            proxy = daemon.rpc()
+            timings: dict[str, list[float]] = {"all": [], "one": []}
+            for n in range(calls):
+                began = time.perf_counter()
+                proxy.supervisor.getAllProcessInfo()
+                timings["all"].append((time.perf_counter() - began) * 1000)
+                began = time.perf_counter()
+                proxy.supervisor.getProcessInfo(f"p{n % count:04d}")
+                timings["one"].append((time.perf_counter() - began) * 1000)
+            out[kind] = {
+                "all p50": percentile(timings["all"], 0.5),
+                "all p95": percentile(timings["all"], 0.95),
+                "one p50": percentile(timings["one"], 0.5),
+                "one p95": percentile(timings["one"], 0.95),
+            }
+    finally:
+        for daemon in daemons.values():
+            daemon.stop()
+    return out
+
+
+# -- report -----------------------------------------------------------------------------
+
+
+def ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.2f}" if theirs else "n/a"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--full", action="store_true")
+    options = parser.parse_args()
+    sizes = [50] if options.quick else [50, 500] + ([2000] if options.full else [])
+    runs = 1 if options.quick else 3
+    lines: list[str] = []
+
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    say("| measure | N | supervise | supervisord | ratio |")
+    say("|---|---|---|---|---|")
+    for count in sizes:
+        m1 = m1_startup(count, runs)
+        say(f"| M1 start-up, s | {count} | {summary(m1['supervise'])} | {summary(m1['supervisord'])} | "
+            f"{ratio(statistics.median(m1['supervise']), statistics.median(m1['supervisord']))} |")  # fmt: skip
+    for count in [1, 50] if options.quick else [1, 500]:
+        m2 = m2_restart(count, 3 if options.quick else 10)
+        for label, p in (("p50", 0.5), ("p95", 0.95)):
+            ours, theirs = percentile(m2["supervise"], p), percentile(m2["supervisord"], p)
+            say(
+                f"| M2 restart after SIGKILL {label}, s | {count} | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |"
+            )
+    for count in sizes:
+        m3 = m3_idle(count, 5 if options.quick else 30)
+        for key, unit in (("cpu", "CPU s"), ("rss", "RSS KiB"), ("fds", "open fds")):
+            ours, theirs = m3["supervise"][key], m3["supervisord"][key]
+            say(f"| M3 idle {unit} | {count} | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |")
+    m4 = m4_logs(16 if options.quick else 256, runs)
+    limit = statistics.median(m4["pipe to file"])
+    for kind in TARGETS:
+        say(f"| M4 log throughput, MiB/s ({kind}) | 1 | {summary(m4[kind])} | pipe→file {limit:.0f} | "
+            f"{statistics.median(m4[kind]) / limit:.2f} of the limit |")  # fmt: skip
+    say(f"| M4 ratio supervise/supervisord (higher is better) | 1 | | | "
+        f"{ratio(statistics.median(m4['supervise']), statistics.median(m4['supervisord']))} |")  # fmt: skip
+    for count in sizes:
+        m5 = m5_rpc(count, 20 if options.quick else 200)
+        for key in ("all p50", "all p95", "one p50", "one p95"):
+            ours, theirs = m5["supervise"][key], m5["supervisord"][key]
+            name = "getAllProcessInfo" if key.startswith("all") else "getProcessInfo"
+            say(
+                f"| M5 {name} {key[4:]}, ms | {count} | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |"
+            )
+    if options.quick:
+        return
+    command = "python benchmarks/run.py" + (" --full" if options.full else "")
+    facts = (
+        f"{platform.node()}: {os.cpu_count()} CPUs, Linux {platform.release()}, Python "
+        f"{platform.python_version()}, {datetime.now().strftime('%Y-%m-%d')}"
+    )
+    Path(ROOT / "docs" / "performance.md").write_text(
+        "# Performance\n\n"
+        f"Generated by `{command}` ({runs} runs per measure, targets alternating) on {facts}.\n"
+        "Times: median [min-max] over runs; ratio = supervise / supervisord (lower is better,\n"
+        "except M4 throughput).\n\n" + "\n".join(lines) + "\n\n" + EXPLANATION
+    )
+
+
+EXPLANATION = """\
+## Why supervise is faster where it is
+
+- **Start-up and restarts** — children are spawned through `subprocess`'s C fork path
+  (descriptors closed with `close_range`, not one by one in Python) and every deadline is
+  a timer: a killed program is replaced as soon as its pidfd says it exited, instead of on
+  supervisord's next one-second loop pass.
+- **Idle cost** — no poll loop: with nothing happening the reactor sleeps in `epoll_wait`;
+  each child costs one pidfd and its pipes, registered once.
+- **Log throughput** — pipes are read 128 KiB at a time and the bytes written straight to
+  the log file, no per-line work unless capture mode or events ask for it.
+- **XML-RPC** — process info is built from in-memory snapshots; one call never walks or
+  re-sorts more than it needs.
+
+M6 (event-bus throughput and listener latency) is not measured yet.
+"""
+
+
+if __name__ == "__main__":
+    main()
