@@ -125,7 +125,7 @@ class XMLRPCResource(resource.Resource):
         with INCORRECT_PARAMETERS instead of failing inside the method.
         """
         try:
-            inspect.signature(target).bind(*params)
+            _signature(target).bind(*params)
         except TypeError:
             raise RPCError(faults.INCORRECT_PARAMETERS) from None
         signature = signature_of(target)
@@ -159,6 +159,18 @@ class XMLRPCResource(resource.Resource):
         error = failure.value
         fault = xmlrpc.client.Fault(faults.FAILED, f"FAILED: {type(error).__name__}:{error}")
         self._respond(fault, request, finished)
+
+
+_SIGNATURES: dict[Any, inspect.Signature] = {}
+
+
+def _signature(target: Callable[..., Any]) -> inspect.Signature:
+    """A method's signature, computed once (it is checked on every call)."""
+    key = getattr(target, "__func__", target)
+    found = _SIGNATURES.get(key)
+    if found is None:
+        found = _SIGNATURES[key] = inspect.signature(target)
+    return found
 
 
 def _coerce(value: Any, kind: str) -> Any:
