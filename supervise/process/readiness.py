@@ -16,7 +16,6 @@ from typing import Any
 from attrs import define, field
 from twisted.internet import main
 from twisted.internet.defer import Deferred, ensureDeferred, succeed
-from twisted.internet.endpoints import HostnameEndpoint, connectProtocol
 from twisted.internet.interfaces import IReadDescriptor
 from twisted.internet.protocol import Protocol
 from twisted.internet.task import deferLater
@@ -34,6 +33,9 @@ def probe(
 ) -> Deferred[bool]:
     """Run one probe of ``spec``; fire True if it passed, False otherwise (never fails)."""
     if spec.startswith("tcp:"):
+        # Imported here: endpoints pulls in TLS (pyOpenSSL), megabytes few daemons need.
+        from twisted.internet.endpoints import HostnameEndpoint, connectProtocol
+
         host, _, port = spec[len("tcp:") :].rpartition(":")
         attempt: Deferred[Any] = connectProtocol(
             HostnameEndpoint(reactor, host, int(port), timeout=timeout), Protocol()
