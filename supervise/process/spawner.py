@@ -29,6 +29,10 @@ from supervise.process.reaper import Reaper
 log = Logger()
 
 READ_SIZE = 128 * 1024
+READS_PER_WAKEUP = 8
+#: Pipe capacity asked of the kernel for children's output (F_SETPIPE_SZ): a writer
+#: blocks less often; the kernel caps it at /proc/sys/fs/pipe-max-size.
+PIPE_SIZE = 1024 * 1024
 
 
 @frozen
@@ -77,15 +81,19 @@ class PipeReader:
         return f"pipe-{self.stream}"
 
     def doRead(self) -> Failure | None:  # noqa: N802 - Twisted's name
-        try:
-            data = os.read(self.fd, READ_SIZE)
-        except BlockingIOError:
-            return None
-        except OSError:
-            return main.CONNECTION_LOST  # type: ignore[return-value]  # the reactor takes an exception here
-        if not data:
-            return main.CONNECTION_DONE  # type: ignore[return-value]  # the reactor takes an exception here
-        self.on_data(self.stream, data)
+        # Several reads per wake-up: a fast writer costs fewer reactor turns.
+        for _ in range(READS_PER_WAKEUP):
+            try:
+                data = os.read(self.fd, READ_SIZE)
+            except BlockingIOError:
+                return None
+            except OSError:
+                return main.CONNECTION_LOST  # type: ignore[return-value]  # the reactor takes an exception here
+            if not data:
+                return main.CONNECTION_DONE  # type: ignore[return-value]  # the reactor takes an exception here
+            self.on_data(self.stream, data)
+            if len(data) < READ_SIZE:
+                return None
         return None
 
     def drain(self) -> None:
@@ -364,6 +372,7 @@ class ReactorSpawner:
             fd = os.dup(pipe.fileno())
             pipe.close()
             os.set_blocking(fd, False)
+            _grow_pipe(fd)
             reader = PipeReader(fd, stream, protocol.output)
             child.readers.append(reader)
             self.reactor.addReader(reader)
@@ -412,6 +421,15 @@ class AdoptedChild(WatchedChildBase):
             # Not our child (no subreaper): the pidfd says it exited, its status is lost.
             status = -1
         self._finish(status)
+
+
+def _grow_pipe(fd: int) -> None:
+    import fcntl
+
+    try:
+        fcntl.fcntl(fd, 1031, PIPE_SIZE)  # F_SETPIPE_SZ
+    except OSError:
+        pass  # not allowed beyond pipe-max-size for unprivileged users: keep the default
 
 
 def place_fds(fds: tuple[int, ...]) -> Callable[[], None]:
