@@ -442,6 +442,10 @@ class SupervisorService(RestartMixin, Service):
             signal.SIGCHLD, lambda signum, frame: self.reactor.callFromThread(self.reaper.reap)
         )
         signal.siginterrupt(signal.SIGCHLD, False)
+        self.reaper.active = True
+        # A child may have exited while another handler was installed (the reactor
+        # installs its own at start-up): look now.
+        self.reaper.reap()
 
     def _make_handler(self, number: int, action: Callable[[], None]) -> Callable[[int, Any], None]:
         name = signal.Signals(number).name

@@ -61,6 +61,8 @@ class Reaper:
 
     owned: dict[int, Callable[[], None]] = field(factory=dict)
     reaped_unknown: int = 0
+    #: True once a SIGCHLD handler calls ``reap``: then spawned children need no pidfd.
+    active: bool = False
 
     def own(self, pid: int, check_exit: Callable[[], None]) -> None:
         """``pid`` is ours: its exit is handled by ``check_exit``."""

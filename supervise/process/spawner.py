@@ -209,8 +209,10 @@ class WatchedChildBase:
         try:
             if group:
                 os.killpg(os.getpgid(self.pid), sig)
-            else:
+            elif self.pidfd >= 0:
                 signal_module.pidfd_send_signal(self.pidfd, sig)
+            else:
+                os.kill(self.pid, sig)  # not reaped yet, so the pid is still this child's
         except ProcessLookupError:
             raise ProcessGone(self.pid) from None
 
@@ -239,7 +241,8 @@ class WatchedChildBase:
             self.reaper.disown(self.pid)
         if self.watcher is not None:
             self.reactor.removeReader(self.watcher)
-        os.close(self.pidfd)
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
         for reader in self.readers:
             reader.drain()
             self.reactor.removeReader(reader)
@@ -364,7 +367,11 @@ class ReactorSpawner:
             )
         except OSError as error:
             raise ChildSetupError(_setup_messages(error, spec)) from None
-        pidfd = os.pidfd_open(popen.pid)
+        # With the daemon's SIGCHLD reaper running, an exit is found by waitid(P_ALL) in
+        # O(1) and no pidfd is needed (one descriptor less per child); until the child
+        # is reaped its pid cannot be reused, so plain kill() is safe.
+        on_sigchld = self.reaper is not None and self.reaper.active
+        pidfd = -1 if on_sigchld else os.pidfd_open(popen.pid)
         child = Child(popen, self.reactor, protocol, pidfd)
         for stream, pipe in (("stdout", popen.stdout), ("stderr", popen.stderr)):
             if pipe is None:
@@ -381,8 +388,9 @@ class ReactorSpawner:
             popen.stdin.close()
             os.set_blocking(fd, False)
             child.stdin = StdinWriter(fd, self.reactor)
-        child.watcher = ExitWatcher(pidfd, child.check_exit)
-        self.reactor.addReader(child.watcher)
+        if pidfd >= 0:
+            child.watcher = ExitWatcher(pidfd, child.check_exit)
+            self.reactor.addReader(child.watcher)
         if self.reaper is not None:
             child.reaper = self.reaper
             self.reaper.own(popen.pid, child.check_exit)
