@@ -93,6 +93,15 @@ class SupervisorNamespace:
         ):
             raise RPCError(faults.SHUTDOWN_STATE)
 
+    def _group_form(self, name: str) -> str | None:
+        """The group of a ``group:*`` name (BAD_NAME with the name as given if unknown)."""
+        group, process = _split(name)
+        if process is not None:
+            return None
+        if group not in self.control.supervisor.groups:
+            raise BadName(name)
+        return group
+
     # -- status and control of the daemon ---------------------------------------------
 
     @rpc_method("getAPIVersion", "getVersion", signature=("string",))
@@ -230,10 +239,8 @@ class SupervisorNamespace:
         @param boolean wait Wait for process to be fully started
         @return boolean result     Always true unless error
         """
-        group, process = _split(name)
-        if process is None:
-            if group not in self.control.supervisor.groups:
-                raise BadName(name)
+        group = self._group_form(name)
+        if group is not None:
             return self.start_process_group(group, wait)
         return self.control.start(name, wait)
 
@@ -264,10 +271,8 @@ class SupervisorNamespace:
         @param boolean wait        Wait for the process to be fully stopped
         @return boolean result     Always return True unless error
         """
-        group, process = _split(name)
-        if process is None:
-            if group not in self.control.supervisor.groups:
-                raise BadName(name)
+        group = self._group_form(name)
+        if group is not None:
             return self.stop_process_group(group, wait)
         return self.control.stop(name, wait)
 
@@ -298,10 +303,8 @@ class SupervisorNamespace:
         @param string signal  Signal to send, as name ('HUP') or number ('1')
         @return boolean
         """
-        group, process = _split(name)
-        if process is None:
-            if group not in self.control.supervisor.groups:
-                raise BadName(name)
+        group = self._group_form(name)
+        if group is not None:
             return self.signal_process_group(group, signal)
         number = _signal(signal)
         self.control.signal(name, number)
