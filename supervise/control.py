@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from attrs import define, frozen
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.logger import Logger
 
 from supervise.config.diff import ConfigDiff, diff
@@ -250,19 +250,8 @@ class SupervisorControl:
                 results.append(ProcessResult(program.name, program.group, error))
 
             waits.append(pending.addCallbacks(ok, failed))
-        done: Deferred[list[ProcessResult]] = Deferred()
-        remaining = [len(waits)]
-
-        def one_done(_: object) -> None:
-            remaining[0] -= 1
-            if remaining[0] == 0:
-                done.callback(results)
-
-        if not waits:
-            return succeed(results)
-        for wait in waits:
-            wait.addBoth(one_done)
-        return done
+        # Each wait appends its result as it finishes: supervisord's completion order.
+        return DeferredList(waits).addCallback(lambda _: results)
 
     # -- signals and stdin --------------------------------------------------------------
 

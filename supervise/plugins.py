@@ -6,7 +6,6 @@ distribution's name and left out; the daemon and the other plugins go on.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -16,6 +15,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from supervise.config.model import PluginConfig
+from supervise.config.values import import_spec
 from supervise.interfaces import IEventBus, IPluginContext, ISupervisorPlugin
 
 log = Logger()
@@ -61,14 +61,6 @@ def _origin(entry_point: EntryPoint | None, factory: str | None) -> str:
     return f"factory {factory}"
 
 
-def _resolve(spec: str) -> Callable[[], Any]:
-    module_name, _, attribute = spec.partition(":")
-    target: Any = importlib.import_module(module_name)
-    for part in attribute.split("."):
-        target = getattr(target, part)
-    return target  # type: ignore[no-any-return]
-
-
 def load_one(
     config: PluginConfig, make_context: Callable[[str], PluginContext]
 ) -> LoadedPlugin | None:
@@ -84,7 +76,9 @@ def load_one(
         )
         return None
     try:
-        factory = entry_point.load() if entry_point is not None else _resolve(config.factory or "")
+        factory = (
+            entry_point.load() if entry_point is not None else import_spec(config.factory or "")
+        )
         plugin = factory()
         if not ISupervisorPlugin.providedBy(plugin):
             raise TypeError(f"{plugin!r} does not provide ISupervisorPlugin")

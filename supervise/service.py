@@ -21,6 +21,7 @@ from twisted.logger import Logger, globalLogPublisher
 from twisted.web import resource
 
 from supervise.config.model import ConfigModel, GroupConfig, SocketConfig
+from supervise.config.values import import_spec
 from supervise.control import SupervisorControl
 from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.journal import EventJournal
@@ -36,7 +37,7 @@ from supervise.process.reaper import Reaper, become_subreaper
 from supervise.process.spawner import ReactorSpawner
 from supervise.process.tree import CgroupTree
 from supervise.restarts import RestartMixin
-from supervise.rpc.registry import methods_of
+from supervise.rpc.registry import methods_of, public_methods
 from supervise.rpc.resource import XMLRPCResource
 from supervise.rpc.supervise_ns import SuperviseNamespace
 from supervise.rpc.supervisor_ns import SupervisorNamespace
@@ -351,7 +352,7 @@ class SupervisorService(RestartMixin, Service):
                 methods.update(_load_rpc_namespace(extra.name, extra.factory, self, extra.kwargs))
         for plugin in self.plugins:
             for namespace_name, namespace_object in plugin.namespaces.items():
-                found = methods_of(namespace_name, namespace_object) or _public_methods(
+                found = methods_of(namespace_name, namespace_object) or public_methods(
                     namespace_name, namespace_object
                 )
                 methods.update(found)
@@ -540,34 +541,18 @@ class SupervisorService(RestartMixin, Service):
         self._write_pidfile(model)
 
 
-def _public_methods(name: str, namespace: object) -> dict[str, Callable[..., Any]]:
-    import inspect
-
-    return {
-        f"{name}.{attr}": member
-        for attr, member in inspect.getmembers(namespace, callable)
-        if not attr.startswith("_")
-    }
-
-
 def _load_rpc_namespace(
     name: str, factory_spec: str, daemon: SupervisorService, kwargs: Mapping[str, str]
 ) -> dict[str, Callable[..., Any]]:
-    import importlib
-
-    module_name, _, attribute = factory_spec.partition(":")
     try:
-        target: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            target = getattr(target, part)
-        namespace = target(daemon, **kwargs)
+        namespace = import_spec(factory_spec)(daemon, **kwargs)
     except Exception:
         log.failure(
             "could not load [rpcinterface:{name}] ({factory})", name=name, factory=factory_spec
         )
         return {}
     log.info("RPC interface {name!r} initialized", name=name)
-    return _public_methods(name, namespace)
+    return public_methods(name, namespace)
 
 
 def make_service(options: DaemonOptions, reactor: Any = None) -> SupervisorService:

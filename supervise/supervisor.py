@@ -146,15 +146,6 @@ class Supervisor:
             found.extend(p for p in self.resolve(name) if p is not program and p not in found)
         return found
 
-    def dependents(self, program: Program) -> list[Program]:
-        """Processes that depend on ``program``."""
-        return [
-            p
-            for g in self.groups.values()
-            for p in g.processes.values()
-            if program in self.dependencies(p)
-        ]
-
     def start_after_dependencies(self, program: Program) -> None:
         """Start ``program`` now, or as soon as every dependency is RUNNING."""
         dependencies = self.dependencies(program)
@@ -212,11 +203,15 @@ class Supervisor:
                     log.info("waiting for {names} to die", names=", ".join(sorted(names)))
                 await group.stop_all()
             return
+        dependents: dict[int, list[Program]] = {id(p): [] for p in programs}
+        for program in programs:
+            for dependency in self.dependencies(program):
+                dependents.setdefault(id(dependency), []).append(program)
         while True:
             active = [p for p in programs if p.state not in STOPPED_STATES]
             if not active:
                 return
-            wave = [p for p in active if all(d.state in STOPPED_STATES for d in self.dependents(p))]
+            wave = [p for p in active if all(d.state in STOPPED_STATES for d in dependents[id(p)])]
             await stop_and_wait(wave or active)
 
     def shutdown(self) -> Deferred[None]:

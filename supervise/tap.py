@@ -13,25 +13,6 @@ from supervise import config
 from supervise.process.handoff import HANDOFF_ENV
 from supervise.service import DaemonOptions, make_service
 
-#: supervisord flags that set a ``[supervisord]`` option (flag, option, takes a value).
-OVERRIDE_FLAGS: tuple[tuple[str, str, str, bool], ...] = (
-    ("u", "user", "user", True),
-    ("m", "umask", "umask", True),
-    ("d", "directory", "directory", True),
-    ("l", "logfile", "logfile", True),
-    ("y", "logfile_maxbytes", "logfile_maxbytes", True),
-    ("z", "logfile_backups", "logfile_backups", True),
-    ("e", "loglevel", "loglevel", True),
-    ("j", "pidfile", "pidfile", True),
-    ("i", "identifier", "identifier", True),
-    ("q", "childlogdir", "childlogdir", True),
-    ("a", "minfds", "minfds", True),
-    ("", "minprocs", "minprocs", True),
-    ("k", "nocleanup", "nocleanup", False),
-    ("t", "strip_ansi", "strip_ansi", False),
-    ("s", "silent", "silent", False),
-)
-
 
 class Options(usage.Options):
     """Options of ``twistd supervise``: supervisord's own, where twistd leaves room."""

@@ -193,17 +193,9 @@ class UnixTransport(xmlrpc.client.Transport):
         self.path = path
 
     def make_connection(self, host: Any) -> Any:
-        import http.client
+        from supervise.ctl.client import UnixHTTPConnection
 
-        path = self.path
-
-        class Connection(http.client.HTTPConnection):
-            def connect(self) -> None:
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.connect(path)
-                self.sock = sock
-
-        return Connection("localhost")
+        return UnixHTTPConnection(self.path)
 
 
 class RunningDaemon:

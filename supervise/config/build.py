@@ -6,7 +6,6 @@ Defaults, option names, expansions and error texts are supervisord 4.3.0's
 
 from __future__ import annotations
 
-import importlib
 import os
 import tempfile
 from collections.abc import Mapping
@@ -15,7 +14,13 @@ from typing import TypeVar
 from supervise.config import values
 from supervise.config.errors import ConfigError
 from supervise.config.expand import host_node_name
-from supervise.config.extras import build_extras, build_plugins, build_sockets, check_dependencies
+from supervise.config.extras import (
+    build_extras,
+    build_plugins,
+    build_sockets,
+    check_dependencies,
+    check_socket_references,
+)
 from supervise.config.ini import RawConfig
 from supervise.config.model import (
     ChannelConfig,
@@ -87,16 +92,7 @@ def build(
     ctl = build_ctl(raw, env_names) if "supervisorctl" in raw.sections else None
     plugins = build_plugins(raw, env_names)
     sockets = build_sockets(raw, env_names)
-    known_sockets = {s.name for s in sockets}
-    for group in groups:
-        for process in group.processes:
-            for name in process.extras.sockets:
-                if name not in known_sockets:
-                    raise raw.error(
-                        f"sockets names unknown [socket:{name}]",
-                        f"program:{process.program}",
-                        "sockets",
-                    )
+    check_socket_references(raw, groups, sockets)
     _check_unique_group_names(raw, groups)
     check_dependencies(raw, groups)
     return ConfigModel(
@@ -257,16 +253,10 @@ def build_listener_pool(
 
 
 def _resolvable(spec: str) -> bool:
-    module_name, _, attribute = spec.partition(":")
     try:
-        module = importlib.import_module(module_name)
-    except ImportError:
+        values.import_spec(spec)
+    except (ImportError, AttributeError):
         return False
-    target: object = module
-    for part in attribute.split(".") if attribute else ():
-        if not hasattr(target, part):
-            return False
-        target = getattr(target, part)
     return True
 
 
@@ -364,7 +354,6 @@ def build_processes(
     uid = values.name_to_uid(user) if user is not None else None
     umask = section.optional("umask", values.octal)
     process_name_template = section.text("process_name", "%(program_name)s", do_expand=False) or ""
-    environment_template = section.text("environment", "", do_expand=False) or ""
     if numprocs < 1:
         raise section.error(f"numprocs must be at least 1, not {numprocs}", "numprocs")
     if numprocs > 1 and "%(process_num)" not in process_name_template:
@@ -452,7 +441,6 @@ def build_processes(
                 extras=extras,
             )
         )
-    del environment_template
     processes.sort(key=lambda p: (p.priority, p.name))
     return processes
 

@@ -115,6 +115,22 @@ def build_extras(section: SectionReader) -> ProcessExtras:
     )
 
 
+def check_socket_references(
+    raw: RawConfig, groups: list[GroupConfig], sockets: list[SocketConfig]
+) -> None:
+    """Every ``sockets =`` entry names a ``[socket:x]`` section."""
+    known = {s.name for s in sockets}
+    for group in groups:
+        for process in group.processes:
+            for name in process.extras.sockets:
+                if name not in known:
+                    raise raw.error(
+                        f"sockets names unknown [socket:{name}]",
+                        f"program:{process.program}",
+                        "sockets",
+                    )
+
+
 def check_dependencies(raw: RawConfig, groups: list[GroupConfig]) -> None:
     """Every ``depends_on`` names a known program or group, and there is no cycle."""
     known: dict[str, list[str]] = {}

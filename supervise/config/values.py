@@ -13,6 +13,7 @@ import os
 import pwd
 import shlex
 import signal
+from typing import Any
 from urllib.parse import urlparse
 
 TRUTHY_STRINGS = ("yes", "true", "on", "1")
@@ -272,6 +273,20 @@ def process_or_group_name(text: str) -> str:
         if character in stripped:
             raise ValueError(f"Invalid name: {text!r} because of character: {character!r}")
     return stripped
+
+
+def import_spec(spec: str) -> Any:
+    """The object a ``module:attribute.path`` spec names (supervisord's ``import_spec``).
+
+    Raises ImportError or AttributeError when it cannot be found.
+    """
+    import importlib
+
+    module_name, _, attribute = spec.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in attribute.split(".") if attribute else ():
+        target = getattr(target, part)
+    return target
 
 
 def url(text: str) -> str:

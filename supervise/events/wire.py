@@ -64,19 +64,21 @@ def _state(event: ProcessStateEvent) -> str:
     return " ".join(f"{key}:{value}" for key, value in pairs)
 
 
+def _output(event: ProcessLogEvent | ProcessCommunicationEvent, channel: bool) -> str:
+    head = f"processname:{event.process} groupname:{event.group} pid:{event.pid}"
+    if channel:
+        head += f" channel:{event.channel}"
+    return f"{head}\n{_text(event.data)}"
+
+
 @payload.register
 def _log(event: ProcessLogEvent) -> str:
-    return (
-        f"processname:{event.process} groupname:{event.group} pid:{event.pid} "
-        f"channel:{event.channel}\n{_text(event.data)}"
-    )
+    return _output(event, channel=True)
 
 
 @payload.register
 def _communication(event: ProcessCommunicationEvent) -> str:
-    return (
-        f"processname:{event.process} groupname:{event.group} pid:{event.pid}\n{_text(event.data)}"
-    )
+    return _output(event, channel=False)
 
 
 @payload.register

@@ -125,12 +125,7 @@ class AdoptionMixin(ProgramParts):
             pidfile=pidfile,
             program=self.namespec,
         )
-        if self.config.startsecs <= 0:
-            self.machine.startsecs_elapsed()
-        else:
-            self._timer = self.clock.callLater(
-                self.config.startsecs, self.machine.startsecs_elapsed
-            )
+        self._arm_startsecs(self.machine)
         return True
 
     def _pidfile_missing(self) -> None:
@@ -196,11 +191,14 @@ class AdoptionMixin(ProgramParts):
         if with_fds and self.child is not None:
             handoff = getattr(self.child, "handoff_fds", None)
             fds = handoff() if handoff is not None else None
+        if self._ticks[0] != self.pid:
+            # Read /proc once per pid, not on every state-file write.
+            self._ticks = (self.pid, start_ticks(self.pid) if self.pid else None)
         return SavedProcess(
             namespec=self.namespec,
             state=self.state.name,
             pid=self.pid,
-            ticks=start_ticks(self.pid) if self.pid else None,
+            ticks=self._ticks[1],
             start_time=self.start_time,
             stop_time=self.stop_time,
             spawns=self.spawns,

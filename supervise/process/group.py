@@ -46,10 +46,6 @@ class ProcessGroup:
         """Stop every process at once (BACKOFF becomes FATAL); fire when all are stopped."""
         return stop_and_wait(list(reversed(self.ordered())))
 
-    def when_stopped(self) -> Deferred[None]:
-        """Fire once every process is in a stopped state."""
-        return when_stopped(list(self.processes.values()))
-
 
 def stop_and_wait(programs: list[Program]) -> Deferred[None]:
     """Stop ``programs`` at once (BACKOFF becomes FATAL); fire when all are stopped."""

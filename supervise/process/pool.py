@@ -9,10 +9,8 @@ happens the moment a listener becomes ready, not on the next loop pass.
 
 from __future__ import annotations
 
-import importlib
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 from attrs import define, field
 from twisted.internet.defer import Deferred
@@ -20,6 +18,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from supervise.config.model import GroupConfig
+from supervise.config.values import import_spec
 from supervise.errors import NotRunning
 from supervise.events.bus import CallbackListener
 from supervise.events.types import EVENT_TYPES_BY_NAME, Event, EventBufferOverflow, SuperviseEvent
@@ -53,11 +52,7 @@ def resolve_handler(spec: str) -> Callable[[Event, bytes], None]:
     """The ``result_handler`` callable (supervisord's default is built in)."""
     if spec == DEFAULT_HANDLER:
         return default_handler
-    module_name, _, attribute = spec.partition(":")
-    target: Any = importlib.import_module(module_name)
-    for part in attribute.split("."):
-        target = getattr(target, part)
-    return target  # type: ignore[no-any-return]
+    return import_spec(spec)  # type: ignore[no-any-return]
 
 
 @define(eq=False)

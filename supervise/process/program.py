@@ -137,6 +137,7 @@ class Program(AdoptionMixin, HealthMixin):
     _tree_snapshot: list[int] = field(factory=list)
     _watchdog: IDelayedCall | None = None
     external: bool = False
+    _ticks: tuple[int, int | None] = (0, None)
     _successor: SuccessorSearch | None = None
     _stragglers: PidsGone | None = None
     _watchers: list[Callable[[ProcessState], bool]] = field(factory=list)
@@ -390,7 +391,12 @@ class Program(AdoptionMixin, HealthMixin):
             self._timer = self.clock.callLater(self.config.extras.ready_timeout, machine.not_ready)
         elif ready is not None:
             self._check_readiness(machine, ready, spec)
-        elif self.config.startsecs <= 0:
+        else:
+            self._arm_startsecs(machine)
+
+    def _arm_startsecs(self, machine: ProcessInputs) -> None:
+        """RUNNING now with startsecs=0, else when startsecs have passed."""
+        if self.config.startsecs <= 0:
             machine.startsecs_elapsed()
         else:
             self._timer = self.clock.callLater(self.config.startsecs, machine.startsecs_elapsed)

@@ -76,6 +76,7 @@ class Reaper:
         """Handle every waitable child now."""
         from twisted.internet.process import reapProcessHandlers
 
+        handled: set[int] = set()
         for _ in range(100_000):
             try:
                 info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
@@ -85,19 +86,17 @@ class Reaper:
                 return
             pid = info.si_pid
             handler = self.owned.get(pid)
-            if handler is not None:
+            if pid in handled:
+                # Its handler did not reap it: reap it here, or the loop never ends.
+                self._reap_unknown(pid)
+            elif handler is not None:
+                handled.add(pid)
                 handler()
             elif pid in reapProcessHandlers:
+                handled.add(pid)
                 reapProcessHandlers[pid].reapProcess()
-            if self._still_waitable(pid):
+            else:
                 self._reap_unknown(pid)
-
-    def _still_waitable(self, pid: int) -> bool:
-        try:
-            info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return False
-        return info is not None and info.si_pid == pid
 
     def _reap_unknown(self, pid: int) -> None:
         try:

@@ -43,6 +43,16 @@ def methods_of(namespace: str, obj: object) -> dict[str, Callable[..., Any]]:
     return found
 
 
+def public_methods(namespace: str, obj: object) -> dict[str, Callable[..., Any]]:
+    """Every public method of ``obj`` as ``{"ns.name": bound method}`` (for namespaces
+    made by ``[rpcinterface:x]`` factories and plugins, which do not use ``@rpc_method``)."""
+    return {
+        f"{namespace}.{name}": member
+        for name, member in inspect.getmembers(obj, callable)
+        if not name.startswith("_")
+    }
+
+
 def signature_of(method: Callable[..., Any]) -> tuple[str, ...] | None:
     """The declared signature, or None for a method without one."""
     return getattr(method, "__rpc_signature__", None)

@@ -10,6 +10,7 @@ import xmlrpc.client
 
 import pytest
 
+from supervise.ctl.client import UnixHTTPConnection
 from tests.e2e.conftest import Daemon, tool
 from tests.e2e.test_daemon import PROGRAMS, wait_until
 
@@ -115,12 +116,7 @@ def test_entity_bomb_and_wrong_types_are_refused(daemon: Daemon) -> None:
         "<value><string>&e;</string></value></param></params></methodCall>"
     )
 
-    class UnixConnection(http.client.HTTPConnection):
-        def connect(self) -> None:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.sock.connect(str(daemon.sock))
-
-    connection = UnixConnection("localhost")
+    connection = UnixHTTPConnection(str(daemon.sock))
     connection.request("POST", "/RPC2", body=bomb, headers={"Content-Type": "text/xml"})
     assert connection.getresponse().status == 400
     rpc = daemon.rpc()

@@ -10,6 +10,7 @@ import xmlrpc.client
 
 import pytest
 
+from supervise.ctl.client import UnixHTTPConnection
 from supervise.testing import wait_until
 from tests.e2e.conftest import Daemon, tool
 
@@ -110,18 +111,10 @@ def test_xmlrpc_faults_and_structs(daemon: Daemon) -> None:
 
 def test_bad_requests_do_not_hurt_the_daemon(daemon: Daemon) -> None:
     """Garbage bodies get HTTP errors and the daemon keeps serving."""
-    import http.client
-    import socket as socket_module
-
     daemon.start(PROGRAMS)
 
-    class UnixConnection(http.client.HTTPConnection):
-        def connect(self) -> None:
-            self.sock = socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_STREAM)
-            self.sock.connect(str(daemon.sock))
-
     for body in (b"garbage", b"<?xml version='1.0'?><methodCall>", b"x" * (5 * 1024 * 1024)):
-        connection = UnixConnection("localhost")
+        connection = UnixHTTPConnection(str(daemon.sock))
         connection.request("POST", "/RPC2", body=body, headers={"Content-Type": "text/xml"})
         status = connection.getresponse().status
         connection.close()

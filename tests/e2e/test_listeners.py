@@ -17,6 +17,20 @@ pytestmark = pytest.mark.e2e
 HERE = Path(__file__).parent
 
 
+def start_with_recorder(daemon: Daemon, programs: str, listener_options: str) -> Path:
+    """Start the daemon with ``programs`` and our recorder listener; return its output file
+    once the listener is RUNNING."""
+    out = daemon.tmp / "events.jsonl"
+    daemon.start(
+        programs
+        + f"[eventlistener:rec]\ncommand = {sys.executable} {HERE / 'recorder_listener.py'} {out}\n"
+        + listener_options
+    )
+    rpc = daemon.rpc()
+    wait_until(lambda: rpc.supervisor.getProcessInfo("rec")["statename"] == "RUNNING")
+    return out
+
+
 def records(path: Path) -> list[dict]:
     if not path.exists():
         return []
@@ -25,20 +39,17 @@ def records(path: Path) -> list[dict]:
 
 def test_burst_of_state_changes_none_lost_order_kept(daemon: Daemon) -> None:
     """1,000 state changes in a burst reach the listener: none lost, each process in order."""
-    out = daemon.tmp / "events.jsonl"
     programs = "".join(
         f"[program:p{i:02d}]\ncommand = sleep 300\nstartsecs = 0\nautostart = false\n"
         for i in range(25)
     )
     members = ",".join(f"p{i:02d}" for i in range(25))
-    daemon.start(
-        programs
-        + f"[group:burst]\nprograms = {members}\n"
-        + f"[eventlistener:rec]\ncommand = {sys.executable} {HERE / 'recorder_listener.py'} {out}\n"
-        + "events = PROCESS_STATE\nbuffer_size = 5000\n"
+    out = start_with_recorder(
+        daemon,
+        programs + f"[group:burst]\nprograms = {members}\n",
+        "events = PROCESS_STATE\nbuffer_size = 5000\n",
     )
     rpc = daemon.rpc()
-    wait_until(lambda: rpc.supervisor.getProcessInfo("rec")["statename"] == "RUNNING")
     for _ in range(10):
         rpc.supervisor.startProcessGroup("burst", False)
         rpc.supervisor.stopProcessGroup("burst", True)
@@ -67,13 +78,8 @@ def test_burst_of_state_changes_none_lost_order_kept(daemon: Daemon) -> None:
 
 def test_rejected_event_is_delivered_again(daemon: Daemon) -> None:
     """An event the listener answers FAIL is sent again, with the same serial."""
-    out = daemon.tmp / "events.jsonl"
-    daemon.start(
-        f"[eventlistener:rec]\ncommand = {sys.executable} {HERE / 'recorder_listener.py'} {out}\n"
-        "events = REMOTE_COMMUNICATION\n"
-    )
+    out = start_with_recorder(daemon, "", "events = REMOTE_COMMUNICATION\n")
     rpc = daemon.rpc()
-    wait_until(lambda: rpc.supervisor.getProcessInfo("rec")["statename"] == "RUNNING")
     rpc.supervisor.sendRemoteCommEvent("test", "failonce please")
     wait_until(lambda: len(records(out)) == 1)
     (record,) = records(out)
@@ -129,13 +135,8 @@ def test_superlance_memmon_restarts_a_program_over_its_limit(daemon: Daemon) -> 
 
 def test_listener_stdout_log_keeps_protocol_tokens(daemon: Daemon) -> None:
     """A listener's stdout log records its protocol tokens, as supervisord's does."""
-    out = daemon.tmp / "events.jsonl"
-    daemon.start(
-        f"[eventlistener:rec]\ncommand = {sys.executable} {HERE / 'recorder_listener.py'} {out}\n"
-        "events = PROCESS_GROUP\n"
-    )
+    start_with_recorder(daemon, "", "events = PROCESS_GROUP\n")
     rpc = daemon.rpc()
-    wait_until(lambda: rpc.supervisor.getProcessInfo("rec")["statename"] == "RUNNING")
     wait_until(lambda: "READY" in rpc.supervisor.readProcessStdoutLog("rec", 0, 0))
     try:
         rpc.supervisor.addProcessGroup("nosuch")

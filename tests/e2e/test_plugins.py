@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from supervise.ctl.client import UnixHTTPConnection
 from tests.e2e.conftest import Daemon
 from tests.e2e.test_daemon import wait_until
 
@@ -111,15 +112,7 @@ def test_installed_plugin_is_discovered_and_fed(tmp_path: Path, installed_plugin
         assert daemon.rpc().recorder.count() >= 2
         main_log = (tmp_path / "main.log").read_text()
         assert "plugin recorder loaded from tmp-recorder-plugin 1.2.3" in main_log
-        import http.client
-        import socket
-
-        class Unix(http.client.HTTPConnection):
-            def connect(self) -> None:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect(str(daemon.sock))
-
-        connection = Unix("localhost")
+        connection = UnixHTTPConnection(str(daemon.sock))
         connection.request("GET", "/plugins/recorder/hello")
         assert connection.getresponse().read() == b"hello from a plugin"
     finally:

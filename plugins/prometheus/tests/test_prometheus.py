@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import http.client
-import socket
 import time
 from pathlib import Path
 
+from supervise.ctl.client import UnixHTTPConnection
 from supervise.testing import RunningDaemon
 
 
 def scrape(daemon: RunningDaemon) -> tuple[str, str]:
-    class Unix(http.client.HTTPConnection):
-        def connect(self) -> None:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.sock.connect(str(daemon.sock))
-
-    connection = Unix("localhost")
+    connection = UnixHTTPConnection(str(daemon.sock))
     connection.request("GET", "/plugins/prometheus/metrics")
     response = connection.getresponse()
     return response.getheader("content-type") or "", response.read().decode()
