@@ -80,3 +80,30 @@ class SpawnError(Exception):
 
 class ProcessGone(Exception):
     """The process was already reaped when a signal was sent."""
+
+
+PLAIN_WORDS: dict[type[Exception], str] = {
+    BadName: "no such process or group",
+    BadSignal: "no such signal",
+    NoFile: "the command was not found",
+    NotExecutable: "the command is not executable",
+    AbnormalTermination: "it exited before it counted as started",
+    SpawnFailed: "it could not be started",
+    AlreadyStarted: "it is already started",
+    NotRunning: "it is not running",
+    StillRunning: "some of its processes are still running",
+    ShuttingDown: "the daemon is shutting down",
+}
+
+
+def in_words(error: Exception) -> str:
+    """A sentence for a person: what went wrong and with what (the console shows it)."""
+    if isinstance(error, SpawnError):
+        return f"it could not be started: {error.message}"
+    words = PLAIN_WORDS.get(type(error))
+    if words is None:
+        words = (type(error).__doc__ or type(error).__name__).strip().splitlines()[0].rstrip(".")
+    detail = getattr(error, "detail", None) if isinstance(error, SuperviseError) else str(error)
+    if detail and isinstance(error, NoFile | NotExecutable | Failed | CantReread | BadArguments):
+        return f"{words}: {detail}"
+    return words

@@ -53,6 +53,7 @@ class RestartMixin:
     listen_sockets: dict[str, socket.socket]
     ticker: Any
     _stopping: bool
+    _state_forgotten: bool = False
     _state_write_pending: bool
 
     async def _stop_servers(self) -> None:
@@ -101,9 +102,17 @@ class RestartMixin:
             self._state_write_pending = True
             self.reactor.callLater(0, self._write_state)
 
+    def _forget_state(self) -> None:
+        """A clean shutdown leaves nothing to adopt: the next start autostarts afresh."""
+        self._state_forgotten = True
+        try:
+            os.unlink(self.state_path)
+        except OSError:
+            pass
+
     def _write_state(self) -> None:
         self._state_write_pending = False
-        if self.supervisor is None:
+        if self.supervisor is None or self._state_forgotten:
             return
         try:
             write_state(

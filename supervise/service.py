@@ -20,6 +20,7 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger, globalLogPublisher
 from twisted.web import resource
 
+from supervise import __version__
 from supervise.config.model import ConfigModel, GroupConfig, SocketConfig
 from supervise.config.values import import_spec
 from supervise.control import SupervisorControl
@@ -27,6 +28,7 @@ from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.journal import EventJournal
 from supervise.events.ticks import Ticker
 from supervise.events.types import ProcessStateEvent
+from supervise.interfaces import ISubscription
 from supervise.logs.channel import cleanup_auto_logs
 from supervise.logs.mainlog import MainLogObserver, stdout_echo
 from supervise.logs.rotating import RotatingFile
@@ -46,6 +48,7 @@ from supervise.rpc.transport import ServerStartError, listen
 from supervise.sockets import inherited_sockets, open_listening
 from supervise.states import SupervisorState
 from supervise.supervisor import Supervisor
+from supervise.web.console import mount_console
 from supervise.web.logtail import MainLogTail, ProcessLogTail
 
 log = Logger()
@@ -89,6 +92,7 @@ class SupervisorService(RestartMixin, Service):
         self.supervisor: Supervisor | None = None
         self.control: SupervisorControl | None = None
         self.ports: list[IListeningPort] = []
+        self.console: ISubscription | None = None
         self.observer: MainLogObserver | None = None
         self.ticker = Ticker(reactor, time.time, self.bus)
         self.fcgi_socks: dict[str, socket.socket] = {}
@@ -117,6 +121,7 @@ class SupervisorService(RestartMixin, Service):
 
     def _start(self) -> None:
         model = self.model
+        self._state_forgotten = False
         self._open_listen_sockets(model)
         self._drop_privileges(model)
         self._open_main_log(model)
@@ -175,7 +180,7 @@ class SupervisorService(RestartMixin, Service):
         self.ticker.stop()
         if self.supervisor is not None:
             await self.supervisor.shutdown()
-            self._write_state()
+            self._forget_state()
         for plugin in self.plugins:
             for plugin_service in plugin.services:
                 try:
@@ -377,7 +382,28 @@ class SupervisorService(RestartMixin, Service):
                 self.main_log_path, lambda: self.observer.followers if self.observer else None
             ),
         )
+        if self.console is not None:
+            self.console.cancel()
+        self.console = mount_console(
+            root,
+            self.control,
+            self.bus,
+            self.daemon_info,
+            self.main_log_path,
+            self.reactor,
+            time.time,
+        )
         return root
+
+    def daemon_info(self) -> dict[str, Any]:
+        """Who this daemon is, for the console's header."""
+        assert self.supervisor is not None
+        return {
+            "identification": self.identifier(),
+            "version": __version__,
+            "state": self.supervisor.state.name,
+            "pid": os.getpid(),
+        }
 
     def _start_servers(self, model: ConfigModel) -> None:
         root = self._root()

@@ -179,6 +179,13 @@ def wait_until(
     raise AssertionError(f"condition not met within {timeout:g}s")
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def tool(name: str) -> str:
     """A console script beside the running Python (twistd, supervisorctl …), else on PATH."""
     found = Path(sys.executable).parent / name

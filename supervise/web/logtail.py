@@ -21,7 +21,7 @@ from supervise.logs.channel import OutputChannel
 INITIAL_BYTES = 1024
 
 
-def _last_bytes(path: str | None, count: int = INITIAL_BYTES) -> bytes:
+def last_bytes(path: str | None, count: int = INITIAL_BYTES) -> bytes:
     if path is None:
         return b""
     try:
@@ -40,7 +40,7 @@ def stream(
     request.setHeader(b"content-type", b"text/plain;charset=utf-8")
     request.setHeader(b"x-accel-buffering", b"no")
     request.setHeader(b"cache-control", b"no-cache")
-    request.write(_last_bytes(path))
+    request.write(last_bytes(path))
 
     def follow(data: bytes) -> None:
         request.write(data)

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import socket
 import subprocess
 import xmlrpc.client
 
 import pytest
 
 from supervise.ctl.client import UnixHTTPConnection
+from supervise.testing import free_port
 from tests.e2e.conftest import Daemon, tool
 from tests.e2e.test_daemon import PROGRAMS, wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def inet_section(port: int, password: str = "{SHA}" + hashlib.sha1(b"s3cret").hexdigest()) -> str:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 from pathlib import Path
 
 import pytest
 
+from supervise.testing import free_port
 from tests.e2e.conftest import Daemon
 from tests.e2e.test_daemon import wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def listen_after(delay: float, port: int) -> str:

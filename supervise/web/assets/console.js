@@ -1,0 +1,394 @@
+// supervise console: a live table fed by Server-Sent Events, actions by POST.
+"use strict";
+
+const TOKEN = document.querySelector('meta[name="supervise-token"]').content;
+const LOG_LIMIT = 256 * 1024; // characters the log panel keeps
+const STARTABLE = new Set(["STOPPED", "EXITED", "FATAL"]);
+const STOPPABLE = new Set(["STARTING", "RUNNING", "BACKOFF"]);
+const SIGNALLABLE = new Set(["STARTING", "RUNNING", "STOPPING"]);
+const COLUMNS = ["name", "state", "pid", "uptime", "restarts", "exit", "checks", "actions"];
+const LABELS = ["Name", "State", "PID", "Uptime", "Restarts", "Last exit", "Checks", "Actions"];
+
+const table = document.getElementById("processes");
+const filterBox = document.getElementById("filter");
+const rows = new Map(); // namespec -> {data, tr, cells, buttons, visible}
+const groups = new Map(); // group -> {body, header, count}
+let pending = new Map(); // namespec -> row data waiting for the next frame
+let pendingSnapshot = null;
+let frame = 0;
+let clockOffset = 0; // server time - browser time, seconds
+
+function el(tag, props, ...children) {
+  const node = document.createElement(tag);
+  Object.assign(node, props || {});
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function say(text) { document.getElementById("notice").textContent = text; }
+function warn(text) { document.getElementById("alert").textContent = text; }
+
+function duration(seconds) {
+  seconds = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(seconds / 86400), h = Math.floor(seconds / 3600) % 24;
+  const m = Math.floor(seconds / 60) % 60, s = seconds % 60;
+  const hms = [h, m, s].map((n) => String(n).padStart(2, "0")).join(":");
+  return d ? `${d}d ${hms}` : hms;
+}
+
+function serverNow() { return Date.now() / 1000 + clockOffset; }
+
+// -- the table ------------------------------------------------------------------
+
+function groupSection(name) {
+  let group = groups.get(name);
+  if (group) return group;
+  const body = el("tbody", { className: "groupbody" });
+  body.dataset.group = name;
+  const title = el("th", { colSpan: COLUMNS.length, scope: "rowgroup" }, `Group ${name}`);
+  for (const action of ["start", "stop", "restart"]) {
+    const button = el("button", { type: "button", textContent: `${action[0].toUpperCase()}${action.slice(1)} group` });
+    button.dataset.action = action;
+    button.dataset.name = `${name}:*`;
+    button.setAttribute("aria-label", `${action} every process of group ${name}`);
+    title.append(button);
+  }
+  const header = el("tr", { className: "group" }, title);
+  body.append(header);
+  // Keep groups sorted by name.
+  const after = [...groups.keys()].sort().find((other) => other > name);
+  table.insertBefore(body, after ? groups.get(after).body : null);
+  group = { body, header, count: 0 };
+  groups.set(name, group);
+  return group;
+}
+
+function makeRow(data) {
+  const tr = el("tr", { className: "proc" });
+  tr.dataset.namespec = data.namespec;
+  const cells = {};
+  COLUMNS.forEach((column, i) => {
+    const td = el(i === 0 ? "th" : "td");
+    if (i === 0) td.scope = "row";
+    td.dataset.label = LABELS[i];
+    td.className = `col-${column}` + (["pid", "uptime", "restarts"].includes(column) ? " num" : "");
+    cells[column] = td;
+    tr.append(td);
+  });
+  cells.state.append(el("span", { className: "state" }), el("span", { className: "detail" }));
+  const buttons = {};
+  const actions = [
+    ["start", "Start"], ["stop", "Stop"], ["restart", "Restart"], ["signal", "Signal"],
+    ["clearlog", "Clear log"], ["stdout", "Stdout"], ["stderr", "Stderr"],
+  ];
+  for (const [action, label] of actions) {
+    const button = el("button", { type: "button", textContent: label });
+    button.dataset.action = action;
+    button.dataset.name = data.namespec;
+    button.setAttribute("aria-label", `${label} ${data.namespec}`);
+    buttons[action] = button;
+    cells.actions.append(button);
+  }
+  cells.actions.classList.add("actions");
+  const row = { data: null, tr, cells, buttons, visible: true };
+  rows.set(data.namespec, row);
+  const group = groupSection(data.group);
+  // Keep rows sorted by name inside their group.
+  const later = [...group.body.querySelectorAll("tr.proc")].find((other) => other.dataset.namespec > data.namespec);
+  group.body.insertBefore(tr, later || null);
+  group.count += 1;
+  return row;
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function render(row, data) {
+  const old = row.data || {};
+  row.data = data;
+  const { cells, buttons } = row;
+  if (old.name !== data.name || old.adopted !== data.adopted) {
+    cells.name.textContent = data.name;
+    if (data.adopted) cells.name.append(el("span", { className: "tag", title: "found running, not started by supervise" }, "adopted"));
+  }
+  if (old.state !== data.state) {
+    const badge = cells.state.firstChild;
+    badge.className = `state state-${data.state}`;
+    badge.textContent = data.state;
+    row.tr.dataset.state = data.state;
+  }
+  const detail = (data.state === "BACKOFF" || data.state === "FATAL") ? data.spawnerr : "";
+  setText(cells.state.lastChild, detail);
+  setText(cells.pid, data.pid ? String(data.pid) : "");
+  setText(cells.uptime, uptimeText(data));
+  setText(cells.restarts, String(data.restarts));
+  setText(cells.exit, data.stop && (data.state === "EXITED" || data.state === "STOPPED") ? `status ${data.exitstatus}` : "");
+  const checks = [];
+  if (data.ready) checks.push(`ready: ${data.ready}`);
+  if (data.health) checks.push(data.health === "ok" ? "healthy" : `unhealthy (${data.health_failures} failed)`);
+  setText(cells.checks, checks.join(", "));
+  buttons.start.disabled = !STARTABLE.has(data.state);
+  buttons.stop.disabled = !STOPPABLE.has(data.state);
+  buttons.restart.disabled = data.state === "STOPPING" || data.state === "UNKNOWN";
+  buttons.signal.disabled = !SIGNALLABLE.has(data.state);
+  buttons.stdout.disabled = !data.stdout;
+  buttons.stderr.disabled = !data.stderr;
+  buttons.clearlog.disabled = !data.stdout && !data.stderr;
+  applyFilter(row);
+}
+
+function uptimeText(data) {
+  return data.state === "RUNNING" && data.start ? duration(serverNow() - data.start) : "";
+}
+
+function removeRow(namespec) {
+  const row = rows.get(namespec);
+  if (!row) return;
+  const group = groups.get(row.data.group);
+  row.tr.remove();
+  rows.delete(namespec);
+  if (group && --group.count === 0) {
+    group.body.remove();
+    groups.delete(row.data.group);
+  }
+}
+
+// -- updates, batched per animation frame -----------------------------------------
+
+function schedule() {
+  if (!frame) frame = requestAnimationFrame(flush);
+}
+
+function flush() {
+  frame = 0;
+  if (pendingSnapshot) {
+    const snapshot = pendingSnapshot;
+    pendingSnapshot = null;
+    applyDaemon(snapshot.daemon);
+    const seen = new Set();
+    for (const data of snapshot.processes) {
+      seen.add(data.namespec);
+      if (!pending.has(data.namespec)) pending.set(data.namespec, data);
+    }
+    for (const namespec of [...rows.keys()]) if (!seen.has(namespec)) removeRow(namespec);
+  }
+  const batch = pending;
+  pending = new Map();
+  for (const [namespec, data] of batch) {
+    const row = rows.get(namespec) || makeRow(data);
+    if (row.data && row.data.group !== data.group) { removeRow(namespec); render(makeRow(data), data); continue; }
+    render(row, data);
+  }
+  updateCounts();
+}
+
+function applyDaemon(daemon) {
+  document.getElementById("identification").textContent = daemon.identification;
+  document.getElementById("version").textContent = `supervise ${daemon.version}`;
+  document.getElementById("daemon-state").textContent = daemon.state;
+  document.getElementById("daemon-pid").textContent = String(daemon.pid);
+  document.title = `${daemon.identification} · supervise`;
+}
+
+function receive(kind, message) {
+  clockOffset = message.now - Date.now() / 1000;
+  if (kind === "snapshot") {
+    pendingSnapshot = message;
+    pending = new Map();
+  } else {
+    for (const data of message.processes) pending.set(data.namespec, data);
+  }
+  schedule();
+}
+
+// -- the live feed ------------------------------------------------------------------
+
+function setLink(up, text) {
+  const link = document.getElementById("link");
+  link.className = `link ${up ? "link-up" : "link-down"}`;
+  link.textContent = text;
+}
+
+function connect() {
+  const source = new EventSource("api/events");
+  source.addEventListener("open", () => setLink(true, "live"));
+  source.addEventListener("snapshot", (event) => receive("snapshot", JSON.parse(event.data)));
+  source.addEventListener("update", (event) => receive("update", JSON.parse(event.data)));
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED) {
+      setLink(false, "disconnected, retrying…");
+      setTimeout(connect, 2000);
+    } else {
+      setLink(false, "reconnecting…");
+    }
+  });
+}
+
+// -- the filter ---------------------------------------------------------------------
+
+function terms() {
+  return filterBox.value.toLowerCase().split(/\s+/).filter(Boolean);
+}
+
+let filterTerms = [];
+
+function applyFilter(row) {
+  const text = `${row.data.namespec} ${row.data.group} ${row.data.state}`.toLowerCase();
+  const visible = filterTerms.every((term) => text.includes(term));
+  if (visible !== row.visible) {
+    row.visible = visible;
+    row.tr.hidden = !visible;
+  }
+}
+
+function updateCounts() {
+  let shown = 0;
+  for (const row of rows.values()) if (row.visible) shown += 1;
+  for (const [name, group] of groups) {
+    const shownRows = [...group.body.querySelectorAll("tr.proc")].filter((tr) => !tr.hidden);
+    // A group of one process named like it (a plain [program:x]) needs no header row.
+    const solo = group.count === 1 && shownRows.length === 1 && shownRows[0].dataset.namespec === name;
+    group.header.hidden = shownRows.length === 0 || solo;
+  }
+  setText(document.getElementById("counts"), `${shown} of ${rows.size} shown`);
+  document.getElementById("empty").hidden = shown > 0 || rows.size === 0;
+}
+
+filterBox.addEventListener("input", () => {
+  filterTerms = terms();
+  for (const row of rows.values()) applyFilter(row);
+  updateCounts();
+});
+
+// -- actions --------------------------------------------------------------------------
+
+const PAST = { start: "started", stop: "stopped", restart: "restarted", signal: "signalled", clearlog: "log cleared" };
+const DOING = { start: "Starting", stop: "Stopping", restart: "Restarting", signal: "Signalling", clearlog: "Clearing the log of" };
+
+async function act(action, names, buttons) {
+  const signal = document.getElementById("signal").value;
+  const who = names.length === 1 ? names[0] : `${names.length} processes`;
+  say(`${DOING[action]} ${who}…`);
+  warn("");
+  for (const button of buttons) { button.disabled = true; button.setAttribute("aria-busy", "true"); }
+  try {
+    const response = await fetch("api/action", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-supervise-token": TOKEN },
+      body: JSON.stringify({ action, names, signal }),
+      credentials: "same-origin",
+    });
+    const answer = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+    if (!response.ok) {
+      warn(`Could not ${action} ${who}: ${answer.error || response.statusText}`);
+      say("");
+      return;
+    }
+    const failed = answer.results.filter((result) => !result.ok);
+    const done = answer.results.length - failed.length;
+    say(done ? `${done === 1 && answer.results.length === 1 ? answer.results[0].name : `${done} processes`} ${PAST[action]}` : "");
+    warn(failed.map((result) => `${result.name}: ${result.error}`).join("\n"));
+  } catch (error) {
+    warn(`Could not ${action} ${who}: ${error.message}`);
+    say("");
+  } finally {
+    for (const button of buttons) {
+      button.removeAttribute("aria-busy");
+      const row = rows.get(button.dataset.name);
+      if (row) render(row, row.data); else button.disabled = false;
+    }
+  }
+}
+
+table.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-action]");
+  if (!button) return;
+  const { action, name } = button.dataset;
+  if (action === "stdout" || action === "stderr") {
+    openLog(`${name} ${action}`, `logtail/${encodeURIComponent(name)}/${action}`, `download/${encodeURIComponent(name)}/${action}`);
+    return;
+  }
+  act(action, [name], [button]);
+});
+
+document.querySelector(".toolbar").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-bulk]");
+  if (!button) return;
+  const action = button.dataset.bulk;
+  const wanted = { start: STARTABLE, stop: STOPPABLE, signal: SIGNALLABLE }[action];
+  const names = [...rows.values()]
+    .filter((row) => row.visible && (!wanted || wanted.has(row.data.state)))
+    .map((row) => row.data.namespec);
+  if (!names.length) { say(`Nothing shown to ${action}.`); return; }
+  act(action, names, [button]);
+});
+
+// -- logs -----------------------------------------------------------------------------
+
+let logAbort = null;
+let logText = "";
+let logFrame = 0;
+
+function showLog() {
+  logFrame = 0;
+  const pre = document.getElementById("logtext");
+  const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
+  pre.textContent = logText;
+  if (atBottom) pre.scrollTop = pre.scrollHeight;
+}
+
+function appendLog(text) {
+  logText += text;
+  if (logText.length > LOG_LIMIT) logText = logText.slice(logText.length - LOG_LIMIT);
+  if (!logFrame) logFrame = requestAnimationFrame(showLog);
+}
+
+async function openLog(title, url, download) {
+  if (logAbort) logAbort.abort();
+  const controller = new AbortController();
+  logAbort = controller;
+  logText = "";
+  document.getElementById("logtitle").textContent = title;
+  document.getElementById("logdownload").href = download;
+  const panel = document.getElementById("logpanel");
+  panel.hidden = false;
+  showLog();
+  document.getElementById("logtext").focus();
+  try {
+    const response = await fetch(url, { signal: controller.signal, credentials: "same-origin" });
+    if (!response.ok) { appendLog(`(${response.status}: ${await response.text()})\n`); return; }
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      appendLog(decoder.decode(value, { stream: true }));
+    }
+    appendLog("\n(the log stream ended)\n");
+  } catch (error) {
+    if (error.name !== "AbortError") appendLog(`\n(the log stream failed: ${error.message})\n`);
+  }
+}
+
+document.getElementById("logclose").addEventListener("click", () => {
+  if (logAbort) logAbort.abort();
+  logAbort = null;
+  document.getElementById("logpanel").hidden = true;
+});
+
+document.getElementById("mainlog").addEventListener("click", () => openLog("main log", "mainlogtail", "download/main"));
+
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && !document.getElementById("logpanel").hidden) document.getElementById("logclose").click();
+  if (event.key === "/" && document.activeElement !== filterBox) { event.preventDefault(); filterBox.focus(); }
+});
+
+// Uptimes tick in the browser; the server sends nothing for them.
+setInterval(() => {
+  for (const row of rows.values()) {
+    if (row.visible && row.data.state === "RUNNING") setText(row.cells.uptime, uptimeText(row.data));
+  }
+}, 1000);
+
+connect();
