@@ -139,6 +139,18 @@ def test_sigterm_stops_children_and_exits(daemon: Daemon) -> None:
     assert "stopped: sleeper (terminated by SIGTERM)" in log
 
 
+def test_start_after_a_clean_stop_autostarts_everything_again(daemon: Daemon) -> None:
+    """A clean stop leaves nothing to adopt: the next start is a fresh one, as supervisord's."""
+    daemon.start(PROGRAMS)
+    old = daemon.rpc().supervisor.getProcessInfo("sleeper")["pid"]
+    assert daemon.stop() == 0
+    daemon.start(None)
+    info = daemon.rpc().supervisor.getProcessInfo("sleeper")
+    wait_until(lambda: daemon.rpc().supervisor.getProcessInfo("sleeper")["statename"] == "RUNNING")
+    assert daemon.rpc().supervisor.getProcessInfo("sleeper")["pid"] not in (0, old)
+    assert info["statename"] in ("STARTING", "RUNNING")
+
+
 def test_reread_update_and_bad_reload(daemon: Daemon) -> None:
     """reread/update apply a changed config; a broken config keeps the running one."""
     daemon.start(PROGRAMS)
