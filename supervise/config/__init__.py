@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from supervise.config.build import build
 from supervise.config.errors import ConfigError
 from supervise.config.expand import host_node_name
-from supervise.config.ini import read
+from supervise.config.ini import RawConfig, read
 from supervise.config.model import ConfigModel
 
 __all__ = ["ConfigError", "ConfigModel", "find_config", "load", "search_paths"]
@@ -22,14 +22,18 @@ def load(
     path: str,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, str] | None = None,
+    extra: Callable[[RawConfig], None] | None = None,
 ) -> ConfigModel:
     """Read and validate the configuration at ``path``.
 
+    :param extra: adds sections from elsewhere (a cluster revision) before validation.
     :raises ConfigError: naming file, line, section and option of the first problem.
     """
     env = dict(os.environ if environ is None else environ)
     names = {"host_node_name": host_node_name(), **{f"ENV_{k}": v for k, v in env.items()}}
     raw = read(path, names)
+    if extra is not None:
+        extra(raw)
     return build(raw, env, overrides)
 
 

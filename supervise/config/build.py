@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from supervise.config import values
+from supervise.config.cluster import build_cluster
 from supervise.config.errors import ConfigError
 from supervise.config.expand import host_node_name
 from supervise.config.extras import (
@@ -92,6 +93,7 @@ def build(
     ctl = build_ctl(raw, env_names) if "supervisorctl" in raw.sections else None
     plugins = build_plugins(raw, env_names)
     sockets = build_sockets(raw, env_names)
+    cluster = build_cluster(raw, env_names, supervisord.pidfile)
     check_socket_references(raw, groups, sockets)
     _check_unique_group_names(raw, groups)
     check_dependencies(raw, groups)
@@ -105,6 +107,7 @@ def build(
         ctl=ctl,
         plugins=tuple(plugins),
         sockets=tuple(sockets),
+        cluster=cluster,
         warnings=tuple(raw.warnings),
         infos=tuple(raw.infos),
     )

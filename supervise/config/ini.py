@@ -164,3 +164,29 @@ def read(path: str, expansions: Mapping[str, str]) -> RawConfig:
             key: (value if value is not None else "") for key, value in parser.items(section)
         }
     return raw
+
+
+def add_text(raw: RawConfig, label: str, text: str) -> list[str]:
+    """Add the sections of ``text`` to ``raw`` (errors name ``label`` as the file).
+
+    Used for cluster revisions: their sections join the local files'. A section the
+    local files already define is an error; ``%(here)s`` is the main file's folder.
+    """
+    parser = _new_parser()
+    names = _parse_into(parser, label, text)
+    for name in names:
+        if name in raw.sections:
+            where = raw.locate(name)
+            place = f" (at {where.path}:{where.line})" if where else ""
+            raise ConfigError(
+                f"section [{name}] is defined both in {label} and in the local files{place}",
+                path=label,
+                section=name,
+            )
+    _scan_locations(label, text, None, raw)
+    _expand_here(parser, raw.here)
+    for name in names:
+        raw.sections[name] = {
+            key: value if value is not None else "" for key, value in parser.items(name)
+        }
+    return names

@@ -233,6 +233,7 @@ class ConfigModel:
     ctl: CtlConfig | None = None
     plugins: tuple[PluginConfig, ...] = ()
     sockets: tuple[SocketConfig, ...] = ()
+    cluster: ClusterConfig | None = None
     warnings: tuple[str, ...] = ()
     infos: tuple[str, ...] = ()
 
@@ -242,3 +243,55 @@ class ConfigModel:
             if group.name == name:
                 return group
         return None
+
+
+@frozen
+class RedisAddress:
+    """Where Redis is: one server, or the Sentinels that know the current primary."""
+
+    host: str = "127.0.0.1"
+    port: int = 6379
+    db: int = 0
+    tls: bool = False
+    tls_ca: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sentinels: tuple[tuple[str, int], ...] = ()
+    sentinel_service: str = "mymaster"
+
+    def describe(self) -> str:
+        """Where, without credentials (safe for logs and pages)."""
+        if self.sentinels:
+            hosts = ",".join(f"{h}:{p}" for h, p in self.sentinels)
+            return f"sentinel://{hosts}/{self.sentinel_service}"
+        return f"{'rediss' if self.tls else 'redis'}://{self.host}:{self.port}/{self.db}"
+
+
+@frozen
+class ConsoleUser:
+    """Someone who may log in to the cluster console."""
+
+    name: str
+    password: str = field(repr=False)
+    role: str  # "viewer" or "operator"
+
+
+@frozen
+class ClusterConfig:
+    """``[cluster]``: this daemon is a node of a cluster (docs/cluster.md)."""
+
+    redis: RedisAddress
+    node: str
+    labels: tuple[str, ...] = ()
+    prefix: str = "sv"
+    console: bool = False
+    users: tuple[ConsoleUser, ...] = ()
+    allow_users: tuple[str, ...] = ()
+    allow_directories: tuple[str, ...] = ()
+    allow_commands: tuple[str, ...] = ()
+    signing_key: bytes | None = field(default=None, repr=False)
+    heartbeat: float = 2.0
+    unreachable_after: float = 10.0
+    command_timeout: float = 10.0
+    events_maxlen: int = 10000
+    cache: str = ""

@@ -10,24 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from twisted.internet.defer import Deferred, DeferredList, fail, maybeDeferred
-from twisted.python.failure import Failure
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
-from supervise.config.values import signal_number
+from supervise.actions import BadAction, check, perform
 from supervise.control import SupervisorControl
-from supervise.errors import BadName, in_words
-from supervise.process.program import Program
-from supervise.states import RUNNING_STATES
 from supervise.web.guard import refusal
 
 MAX_BODY = 1024 * 1024
-ACTIONS = ("start", "stop", "restart", "signal", "clearlog")
-
-
-class BadAction(Exception):
-    """The request is malformed; the message says how."""
 
 
 def _json(request: IRequest, code: int, payload: object) -> bytes:
@@ -45,19 +35,7 @@ def parse(body: bytes) -> tuple[str, list[str], int | None]:
         raise BadAction(f"the body is not JSON: {problem}") from None
     if not isinstance(data, dict):
         raise BadAction("the body must be a JSON object")
-    action = data.get("action")
-    if action not in ACTIONS:
-        raise BadAction(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
-    names = data.get("names")
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise BadAction("names must be a non-empty list of process names")
-    sig = None
-    if action == "signal":
-        try:
-            sig = signal_number(str(data.get("signal", "")))
-        except ValueError:
-            raise BadAction(f"bad signal {data.get('signal')!r}") from None
-    return action, names, sig
+    return check(data.get("action"), data.get("names"), data.get("signal"))
 
 
 class ConsoleActions(resource.Resource):
@@ -97,68 +75,5 @@ class ConsoleActions(resource.Resource):
                 request.write(_json(request, 200, {"action": action, "results": results}))
                 request.finish()
 
-        self.run(action, names, sig).addCallback(answer)
+        perform(self.control, action, names, sig).addCallback(answer)
         return server.NOT_DONE_YET
-
-    def run(self, action: str, names: list[str], sig: int | None) -> Deferred[list[dict[str, Any]]]:
-        """Do ``action`` on every process ``names`` designate; one result per process."""
-        labels: list[str] = []
-        programs_by_label: dict[str, Program] = {}
-        work: list[Deferred[None]] = []
-        for name in names:
-            try:
-                programs = self._resolve(name)
-            except BadName as error:
-                labels.append(name)
-                work.append(fail(error))
-                continue
-            for program in programs:
-                labels.append(program.namespec)
-                programs_by_label[program.namespec] = program
-                work.append(maybeDeferred(self._act, action, program, sig))
-
-        def collect(outcomes: list[tuple[bool, Any]]) -> list[dict[str, Any]]:
-            return [
-                {
-                    "name": label,
-                    "ok": ok,
-                    "error": "" if ok else _words(value, programs_by_label.get(label)),
-                }
-                for label, (ok, value) in zip(labels, outcomes, strict=True)
-            ]
-
-        return DeferredList(work, consumeErrors=True).addCallback(collect)  # type: ignore[no-any-return]
-
-    def _resolve(self, name: str) -> list[Program]:
-        group, sep, process = name.partition(":")
-        if sep and process in ("*", ""):
-            return self.control.group(group).ordered()
-        return [self.control.process(name)]
-
-    def _act(self, action: str, program: Program, sig: int | None) -> Deferred[None]:
-        return Deferred.fromCoroutine(self._one(action, program, sig))
-
-    async def _one(self, action: str, program: Program, sig: int | None) -> None:
-        label = program.namespec
-        if action == "start":
-            await self.control.start_process(program, label, True)
-        elif action == "stop":
-            await self.control.stop_process(program, label, True)
-        elif action == "restart":
-            if program.state in RUNNING_STATES:
-                await self.control.stop_process(program, label, True)
-            await self.control.start_process(program, label, True)
-        elif action == "signal":
-            assert sig is not None
-            program.signal(sig)
-        else:
-            program.stdout.clear()
-            program.stderr.clear()
-
-
-def _words(failure: Failure, program: Program | None) -> str:
-    error = failure.value
-    words = in_words(error) if isinstance(error, Exception) else str(error)
-    if program is not None and program.spawnerr and program.spawnerr not in words:
-        words = f"{words}: {program.spawnerr}"
-    return words

@@ -71,8 +71,10 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Daemon, 
         """
     )
     wait_until(
-        lambda: sum(i["statename"] == "RUNNING" for i in daemon.rpc().supervisor.getAllProcessInfo())
-        == 4
+        lambda: (
+            sum(i["statename"] == "RUNNING" for i in daemon.rpc().supervisor.getAllProcessInfo())
+            == 4
+        )
     )
     try:
         yield daemon, f"http://127.0.0.1:{port}"
@@ -108,10 +110,10 @@ class Page:
         self.page.on("pageerror", lambda e: self.problems.append(str(e)))
         self.page.goto(url + "/")
         self.page.wait_for_selector("#link.link-up")
-        self.page.wait_for_selector("tr.proc[data-namespec='api'][data-state='RUNNING']")
+        self.page.wait_for_selector(".proc[data-namespec='api'][data-state='RUNNING']")
 
     def row(self, namespec: str) -> Any:
-        return self.page.locator(f"tr.proc[data-namespec='{namespec}']")
+        return self.page.locator(f".proc[data-namespec='{namespec}']")
 
     def pid(self, namespec: str) -> str:
         return str(self.row(namespec).locator(".col-pid").inner_text())
@@ -136,7 +138,7 @@ def test_page_lists_every_process_with_its_state_and_pid(
         f"{i['group']}:{i['name']}" if i["group"] != i["name"] else i["name"]: i
         for i in daemon.rpc().supervisor.getAllProcessInfo()
     }
-    page.page.wait_for_function("document.querySelectorAll('tr.proc').length === 5")
+    page.page.wait_for_function("document.querySelectorAll('.proc').length === 5")
     for namespec, info in infos.items():
         row = page.row(namespec)
         assert row.locator(".state").inner_text() == info["statename"]
@@ -149,9 +151,11 @@ def test_page_lists_every_process_with_its_state_and_pid(
 
 def test_restart_button_replaces_the_process(page: Page) -> None:
     before = page.pid("worker:worker_00")
-    page.row("worker:worker_00").get_by_role("button", name="Restart worker:worker_00", exact=True).click()
+    page.row("worker:worker_00").get_by_role(
+        "button", name="Restart worker:worker_00", exact=True
+    ).click()
     page.page.wait_for_function(
-        "pid => { const c = document.querySelector(\"tr[data-namespec='worker:worker_00'] .col-pid\");"
+        "pid => { const c = document.querySelector(\".proc[data-namespec='worker:worker_00'] .col-pid\");"
         " return c.textContent !== '' && c.textContent !== pid; }",
         arg=before,
     )
@@ -163,7 +167,7 @@ def test_process_killed_outside_comes_back_without_a_reload(page: Page) -> None:
     before = int(page.pid("worker:worker_01"))
     os.kill(before, signal.SIGKILL)
     page.page.wait_for_function(
-        "pid => { const c = document.querySelector(\"tr[data-namespec='worker:worker_01'] .col-pid\");"
+        "pid => { const c = document.querySelector(\".proc[data-namespec='worker:worker_01'] .col-pid\");"
         " return c.textContent !== '' && c.textContent !== String(pid); }",
         arg=before,
     )
@@ -178,7 +182,7 @@ def test_failing_action_shows_its_error_in_words(page: Page) -> None:
     page.page.wait_for_function("document.querySelector('#alert').textContent.includes('broken')")
     assert "broken: " in alert.inner_text()
     assert "it could not be started: Exited too quickly" in alert.inner_text()
-    page.page.wait_for_selector("tr[data-namespec='broken'] .state:has-text('FATAL')")
+    page.page.wait_for_selector(".proc[data-namespec='broken'] .state:has-text('FATAL')")
     page.page.screenshot(path=str(IMAGES / "console-error.png"))
 
 
@@ -192,7 +196,7 @@ def test_filter_keeps_its_value_and_effect_across_updates(
     daemon.rpc().supervisor.stopProcess("worker:worker_02")
     daemon.rpc().supervisor.startProcess("worker:worker_02")
     page.page.wait_for_function(
-        "pid => document.querySelector(\"tr[data-namespec='worker:worker_02'] .col-pid\").textContent"
+        "pid => document.querySelector(\".proc[data-namespec='worker:worker_02'] .col-pid\").textContent"
         " !== pid",
         arg=before,
     )
@@ -205,7 +209,9 @@ def test_filter_keeps_its_value_and_effect_across_updates(
 def test_log_panel_follows_the_output(page: Page) -> None:
     page.row("api").get_by_role("button", name="Stdout api", exact=True).click()
     text = page.page.locator("#logtext")
-    page.page.wait_for_function("document.querySelector('#logtext').textContent.includes('api line')")
+    page.page.wait_for_function(
+        "document.querySelector('#logtext').textContent.includes('api line')"
+    )
     first = text.inner_text().strip().splitlines()[-1]
     page.page.wait_for_function(
         "last => { const lines = document.querySelector('#logtext').textContent.trim().split('\\n');"
@@ -277,9 +283,13 @@ def test_supervisord_paths_keep_working(console: tuple[Daemon, str]) -> None:
     _, url = console
     status, body = _request(url, "GET", "/ok.html", Authorization=_auth())
     assert (status, body) == (200, b"OK")
-    status, body = _request(url, "GET", "/tail.html?processname=api&limit=2048", Authorization=_auth())
+    status, body = _request(
+        url, "GET", "/tail.html?processname=api&limit=2048", Authorization=_auth()
+    )
     assert status == 200 and b"api line" in body
-    status, body = _request(url, "GET", "/index.html?processname=api&action=stop", Authorization=_auth())
+    status, body = _request(
+        url, "GET", "/index.html?processname=api&action=stop", Authorization=_auth()
+    )
     assert status == 200 and b"Actions by GET link are not performed" in body
     status, body = _request(url, "GET", "/tail.html?processname=nosuch", Authorization=_auth())
     assert status == 404 and b"No such process named nosuch" in body

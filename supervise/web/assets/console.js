@@ -16,7 +16,11 @@ const groups = new Map(); // group -> {body, header, count}
 let pending = new Map(); // namespec -> row data waiting for the next frame
 let pendingSnapshot = null;
 let frame = 0;
+let shownTotal = 0; // rows the filter shows, kept as rows change (no scan per update)
 let clockOffset = 0; // server time - browser time, seconds
+// What rendering costs, for benchmarks/console.py and the curious (read in devtools).
+const stats = { flushes: 0, rows: 0, ms: 0, lastMs: 0, snapshots: 0 };
+window.superviseStats = stats;
 
 function el(tag, props, ...children) {
   const node = document.createElement(tag);
@@ -43,9 +47,11 @@ function serverNow() { return Date.now() / 1000 + clockOffset; }
 function groupSection(name) {
   let group = groups.get(name);
   if (group) return group;
-  const body = el("tbody", { className: "groupbody" });
+  const body = el("div", { className: "groupbody" });
+  body.setAttribute("role", "rowgroup");
   body.dataset.group = name;
-  const title = el("th", { colSpan: COLUMNS.length, scope: "rowgroup" }, `Group ${name}`);
+  const title = el("div", { className: "groupcell" }, `Group ${name}`);
+  title.setAttribute("role", "rowheader");
   for (const action of ["start", "stop", "restart"]) {
     const button = el("button", { type: "button", textContent: `${action[0].toUpperCase()}${action.slice(1)} group` });
     button.dataset.action = action;
@@ -53,23 +59,25 @@ function groupSection(name) {
     button.setAttribute("aria-label", `${action} every process of group ${name}`);
     title.append(button);
   }
-  const header = el("tr", { className: "group" }, title);
+  const header = el("div", { className: "row group" }, title);
+  header.setAttribute("role", "row");
   body.append(header);
   // Keep groups sorted by name.
   const after = [...groups.keys()].sort().find((other) => other > name);
   table.insertBefore(body, after ? groups.get(after).body : null);
-  group = { body, header, count: 0 };
+  group = { body, header, count: 0, shown: 0, dirty: true };
   groups.set(name, group);
   return group;
 }
 
 function makeRow(data) {
-  const tr = el("tr", { className: "proc" });
+  const tr = el("div", { className: "row proc" });
+  tr.setAttribute("role", "row");
   tr.dataset.namespec = data.namespec;
   const cells = {};
   COLUMNS.forEach((column, i) => {
-    const td = el(i === 0 ? "th" : "td");
-    if (i === 0) td.scope = "row";
+    const td = el("div");
+    td.setAttribute("role", i === 0 ? "rowheader" : "cell");
     td.dataset.label = LABELS[i];
     td.className = `col-${column}` + (["pid", "uptime", "restarts"].includes(column) ? " num" : "");
     cells[column] = td;
@@ -93,10 +101,17 @@ function makeRow(data) {
   const row = { data: null, tr, cells, buttons, visible: true };
   rows.set(data.namespec, row);
   const group = groupSection(data.group);
-  // Keep rows sorted by name inside their group.
-  const later = [...group.body.querySelectorAll("tr.proc")].find((other) => other.dataset.namespec > data.namespec);
-  group.body.insertBefore(tr, later || null);
+  // Keep rows sorted by name inside their group (snapshots arrive sorted: append).
+  const last = group.body.lastElementChild;
+  let later = null;
+  if (last !== group.header && last.dataset.namespec > data.namespec) {
+    later = [...group.body.querySelectorAll(".proc")].find((other) => other.dataset.namespec > data.namespec);
+  }
+  group.body.insertBefore(tr, later);
   group.count += 1;
+  group.shown += 1;
+  shownTotal += 1;
+  row.group = group;
   return row;
 }
 
@@ -145,10 +160,12 @@ function uptimeText(data) {
 function removeRow(namespec) {
   const row = rows.get(namespec);
   if (!row) return;
-  const group = groups.get(row.data.group);
+  const group = row.group;
   row.tr.remove();
   rows.delete(namespec);
-  if (group && --group.count === 0) {
+  if (row.visible) { group.shown -= 1; shownTotal -= 1; }
+  group.dirty = true;
+  if (--group.count === 0) {
     group.body.remove();
     groups.delete(row.data.group);
   }
@@ -162,9 +179,19 @@ function schedule() {
 
 function flush() {
   frame = 0;
+  const began = performance.now();
+  const applied = applyPending();
+  stats.lastMs = performance.now() - began;
+  stats.ms += stats.lastMs;
+  stats.flushes += 1;
+  stats.rows += applied;
+}
+
+function applyPending() {
   if (pendingSnapshot) {
     const snapshot = pendingSnapshot;
     pendingSnapshot = null;
+    stats.snapshots += 1;
     applyDaemon(snapshot.daemon);
     const seen = new Set();
     for (const data of snapshot.processes) {
@@ -181,6 +208,7 @@ function flush() {
     render(row, data);
   }
   updateCounts();
+  return batch.size;
 }
 
 function applyDaemon(daemon) {
@@ -239,20 +267,23 @@ function applyFilter(row) {
   if (visible !== row.visible) {
     row.visible = visible;
     row.tr.hidden = !visible;
+    const delta = visible ? 1 : -1;
+    row.group.shown += delta;
+    row.group.dirty = true;
+    shownTotal += delta;
   }
 }
 
 function updateCounts() {
-  let shown = 0;
-  for (const row of rows.values()) if (row.visible) shown += 1;
   for (const [name, group] of groups) {
-    const shownRows = [...group.body.querySelectorAll("tr.proc")].filter((tr) => !tr.hidden);
+    if (!group.dirty) continue;
+    group.dirty = false;
     // A group of one process named like it (a plain [program:x]) needs no header row.
-    const solo = group.count === 1 && shownRows.length === 1 && shownRows[0].dataset.namespec === name;
-    group.header.hidden = shownRows.length === 0 || solo;
+    const solo = group.count === 1 && group.body.lastElementChild.dataset.namespec === name;
+    group.header.hidden = group.shown === 0 || solo;
   }
-  setText(document.getElementById("counts"), `${shown} of ${rows.size} shown`);
-  document.getElementById("empty").hidden = shown > 0 || rows.size === 0;
+  setText(document.getElementById("counts"), `${shownTotal} of ${rows.size} shown`);
+  document.getElementById("empty").hidden = shownTotal > 0 || rows.size === 0;
 }
 
 filterBox.addEventListener("input", () => {
@@ -384,7 +415,8 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "/" && document.activeElement !== filterBox) { event.preventDefault(); filterBox.focus(); }
 });
 
-// Uptimes tick in the browser; the server sends nothing for them.
+// Uptimes tick in the browser; the server sends nothing for them. Rows off screen are
+// skipped by the renderer (content-visibility), so this costs little even with 2,000.
 setInterval(() => {
   for (const row of rows.values()) {
     if (row.visible && row.data.state === "RUNNING") setText(row.cells.uptime, uptimeText(row.data));
