@@ -318,3 +318,28 @@ class SupervisorControl:
         if not group.all_stopped():
             raise StillRunning(name)
         self.supervisor.remove_group(name)
+
+    async def update(self, model: ConfigModel, only: set[str] | None = None) -> ConfigDiff:
+        """Apply ``model`` as supervisorctl's ``update`` would: removed groups stopped and
+        dropped, changed ones restarted, added ones started, the rest never touched.
+
+        :param only: act on these group names alone (a cluster revision's groups).
+        """
+        active = {name: group.config for name, group in self.supervisor.groups.items()}
+        changes = diff(active, model)
+        if only is not None:
+            changes = ConfigDiff(
+                tuple(g for g in changes.added if g.name in only),
+                tuple(g for g in changes.changed if g.name in only),
+                tuple(n for n in changes.removed if n in only),
+            )
+        for name in [*changes.removed, *(g.name for g in changes.changed)]:
+            group = self.supervisor.groups.get(name)
+            if group is not None:
+                await group.stop_all()
+                self.supervisor.remove_group(name)
+        for config in [*changes.changed, *changes.added]:
+            self.supervisor.add_group(config)
+        self.supervisor.model = model
+        self.pending = None
+        return changes

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from attrs import define, field
 
 from supervise import config as config_module
+from supervise.config.ini import RawConfig
 from supervise.config.model import ConfigModel
 
 
@@ -21,6 +22,6 @@ class DaemonOptions:
     environ: Mapping[str, str] = field(factory=lambda: dict(os.environ))
     handoff: str | None = None
 
-    def load(self) -> ConfigModel:
-        """Read the configuration (raises ConfigError)."""
-        return config_module.load(self.config_path, self.environ, self.overrides)
+    def load(self, extra: Callable[[RawConfig], None] | None = None) -> ConfigModel:
+        """Read the configuration (raises ConfigError); ``extra`` adds cluster sections."""
+        return config_module.load(self.config_path, self.environ, self.overrides, extra)

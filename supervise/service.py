@@ -21,6 +21,10 @@ from twisted.logger import Logger, globalLogPublisher
 from twisted.web import resource
 
 from supervise import __version__
+from supervise.cluster.agent import ClusterAgent
+from supervise.cluster.cache import Applied, load_applied
+from supervise.cluster.definitions import extra_sections
+from supervise.config.errors import ConfigError
 from supervise.config.model import ConfigModel, GroupConfig, SocketConfig
 from supervise.config.values import import_spec
 from supervise.control import SupervisorControl
@@ -79,7 +83,13 @@ def server_url(model: ConfigModel) -> str | None:
 class SupervisorService(RestartMixin, Service):
     """The daemon as a Twisted service (``twistd supervise`` and ``supervise``)."""
 
-    def __init__(self, options: DaemonOptions, model: ConfigModel, reactor: Any) -> None:
+    def __init__(
+        self,
+        options: DaemonOptions,
+        model: ConfigModel,
+        reactor: Any,
+        applied: Applied | None = None,
+    ) -> None:
         self.options = options
         self.model = model
         self.reactor = reactor
@@ -93,6 +103,8 @@ class SupervisorService(RestartMixin, Service):
         self.control: SupervisorControl | None = None
         self.ports: list[IListeningPort] = []
         self.console: ISubscription | None = None
+        self.cluster: ClusterAgent | None = None
+        self.applied = applied or Applied()
         self.observer: MainLogObserver | None = None
         self.ticker = Ticker(reactor, time.time, self.bus)
         self.fcgi_socks: dict[str, socket.socket] = {}
@@ -146,7 +158,11 @@ class SupervisorService(RestartMixin, Service):
             self._context(model),
             fcgi_sockets=self._fcgi_socket,
         )
-        self.control = SupervisorControl(self.supervisor, self.options.load)
+        self.control = SupervisorControl(self.supervisor, self._read_config)
+        if model.cluster is not None:
+            self.cluster = ClusterAgent(
+                model.cluster, self.control, self.reactor, self.options.load, self.applied
+            )
         self._load_plugins(model)
         try:
             self._start_servers(model)
@@ -170,7 +186,14 @@ class SupervisorService(RestartMixin, Service):
         )
         self._write_state()
         self.ticker.start()
+        if self.cluster is not None:
+            self.bus.subscribe(self.cluster)
+            self.cluster.start()
         self._notify_ready()
+
+    def _read_config(self) -> ConfigModel:
+        """The local files, plus the cluster revision this node runs."""
+        return self.options.load(self.cluster.hook() if self.cluster is not None else None)
 
     def stopService(self) -> Deferred[None]:  # noqa: N802 - Twisted's name
         super().stopService()
@@ -178,6 +201,10 @@ class SupervisorService(RestartMixin, Service):
 
     async def _stop(self) -> None:
         self.ticker.stop()
+        if self.cluster is not None:
+            self.cluster.stop()
+            self.applied = self.cluster.applied
+            self.cluster = None
         if self.supervisor is not None:
             await self.supervisor.shutdown()
             self._forget_state()
@@ -403,6 +430,7 @@ class SupervisorService(RestartMixin, Service):
             "version": __version__,
             "state": self.supervisor.state.name,
             "pid": os.getpid(),
+            "cluster": self.cluster.status() if self.cluster is not None else None,
         }
 
     def _start_servers(self, model: ConfigModel) -> None:
@@ -546,7 +574,7 @@ class SupervisorService(RestartMixin, Service):
         if self.supervisor.state is not SupervisorState.RUNNING:
             return
         try:
-            model = self.options.load()
+            model = self._read_config()
         except ValueError as problem:
             log.error(
                 "restart refused, keeping the running configuration: {problem}",
@@ -588,8 +616,28 @@ def make_service(options: DaemonOptions, reactor: Any = None) -> SupervisorServi
 
         reactor = global_reactor
     model = options.load()
+    applied = Applied()
+    if model.cluster is not None:
+        model, applied = with_cached_revision(options, model)
     use_monotonic_clock(reactor)
-    return SupervisorService(options, model, reactor)
+    return SupervisorService(options, model, reactor, applied)
+
+
+def with_cached_revision(options: DaemonOptions, model: ConfigModel) -> tuple[ConfigModel, Applied]:
+    """Add the cluster revision this node ran last (from its cache), if it still applies."""
+    assert model.cluster is not None
+    applied = load_applied(model.cluster.cache)
+    if not applied.number:
+        return model, applied
+    try:
+        return options.load(extra_sections(applied.number, applied.sections)), applied
+    except ConfigError as problem:
+        log.error(
+            "cluster: the cached revision {n} no longer applies ({problem}); starting without it",
+            n=applied.number,
+            problem=problem,
+        )
+        return model, Applied()
 
 
 def use_monotonic_clock(reactor: Any) -> bool:

@@ -97,8 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-p", "--password")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--colour", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--node", help="send the command to this cluster node through Redis")
+    parser.add_argument("--redis", help="the cluster's Redis URL (default: [cluster] redis)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
+    if options.command[:1] == ["cluster"] or options.node:
+        return cluster_command(options)
     try:
         config = ctl_config(options.configuration)
     except ConfigError as problem:
@@ -123,6 +127,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print()
     return 0
+
+
+def cluster_command(options: argparse.Namespace) -> int:
+    """``cluster …`` and ``--node N …``: through Redis, not the local daemon."""
+    from supervise.config import find_config
+    from supervise.ctl import cluster
+
+    config = None
+    try:
+        config = load(options.configuration or find_config(), environ=dict(os.environ)).cluster
+    except ConfigError as problem:
+        if not options.redis:
+            print(f"Error: {problem}", file=sys.stderr)
+            return 2
+    return cluster.run(config, options.redis, list(options.command), options.node, options.json)
 
 
 if __name__ == "__main__":
