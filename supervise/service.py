@@ -23,6 +23,7 @@ from twisted.web import resource
 from supervise import __version__
 from supervise.cluster.agent import ClusterAgent
 from supervise.cluster.cache import Applied, load_applied
+from supervise.cluster.console import ConsoleMount, cluster_users
 from supervise.cluster.definitions import extra_sections
 from supervise.config.errors import ConfigError
 from supervise.config.model import ConfigModel, GroupConfig, SocketConfig
@@ -104,6 +105,7 @@ class SupervisorService(RestartMixin, Service):
         self.ports: list[IListeningPort] = []
         self.console: ISubscription | None = None
         self.cluster: ClusterAgent | None = None
+        self.cluster_console: ConsoleMount | None = None
         self.applied = applied or Applied()
         self.observer: MainLogObserver | None = None
         self.ticker = Ticker(reactor, time.time, self.bus)
@@ -205,6 +207,9 @@ class SupervisorService(RestartMixin, Service):
             self.cluster.stop()
             self.applied = self.cluster.applied
             self.cluster = None
+        if self.cluster_console is not None:
+            self.cluster_console.stop()
+            self.cluster_console = None
         if self.supervisor is not None:
             await self.supervisor.shutdown()
             self._forget_state()
@@ -434,9 +439,23 @@ class SupervisorService(RestartMixin, Service):
         }
 
     def _start_servers(self, model: ConfigModel) -> None:
+        if model.cluster is not None and model.cluster.console and self.cluster_console is None:
+            self.cluster_console = ConsoleMount(model.cluster, self.reactor)
         root = self._root()
+        mount = self.cluster_console
+        guests = cluster_users(mount.config) if mount is not None else {}
+
+        def guest_tree(avatar: str) -> resource.IResource:
+            # A console user on a server with its own credentials: the console, nothing else.
+            assert mount is not None
+            tree = resource.Resource()
+            tree.putChild(b"cluster", mount.for_role(*avatar.split(":", 1)))
+            return tree
+
         for server_config in model.servers:
-            self.ports.append(listen(self.reactor, server_config, root))
+            self.ports.append(listen(self.reactor, server_config, root, guests, guest_tree))
+        if self.cluster_console is not None:
+            self.cluster_console.start()
 
     async def _stop_servers(self) -> None:
         ports, self.ports = self.ports, []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -107,7 +108,7 @@ class ClusterAgent:
 
     def start(self) -> None:
         """Connect to Redis (and keep reconnecting)."""
-        self.down_since = self.reactor.seconds()
+        self.down_since = time.time()
         self.link.start()
 
     def stop(self) -> None:
@@ -143,7 +144,7 @@ class ClusterAgent:
         await self._check_head()
 
     def _disconnected(self, reason: str) -> None:
-        self.down_since = self.reactor.seconds()
+        self.down_since = time.time()
         if self._heartbeat.running:
             self._heartbeat.stop()
 

@@ -95,7 +95,7 @@ class ProcessConfig:
     stdout: ChannelConfig = ChannelConfig()
     stderr: ChannelConfig = ChannelConfig()
     kind: GroupKind = GroupKind.PROGRAM
-    source: str = ""
+    source: str = field(default="", eq=False)  # where it was written; moving it is no change
     extras: ProcessExtras = field(factory=lambda: ProcessExtras())
 
     @property

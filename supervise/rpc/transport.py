@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import os
 import socket
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from twisted.cred import credentials, error, portal
@@ -34,47 +35,78 @@ class ServerStartError(Exception):
     """An HTTP server could not be started."""
 
 
+def password_matches(given: str, stored: str) -> bool:
+    """Compare a clear password with a stored clear or ``{SHA}hex`` one, in constant time."""
+    if stored.startswith("{SHA}"):
+        return hmac.compare_digest(hashlib.sha1(given.encode()).hexdigest(), stored[5:])
+    return hmac.compare_digest(given, stored)
+
+
 @implementer(ICredentialsChecker)
-class PasswordChecker:
-    """Checks one username and a clear or ``{SHA}`` password."""
+class UsersChecker:
+    """Checks a username and password against a table; the avatar id is ``role:name``."""
 
     credentialInterfaces = (credentials.IUsernamePassword,)  # noqa: N815 - Twisted's name
 
-    def __init__(self, username: str, password: str) -> None:
-        self.username = username.encode()
-        self.password = password
+    def __init__(self, users: Mapping[str, tuple[str, str]]) -> None:
+        self.users = dict(users)
 
     def requestAvatarId(self, creds: Any) -> defer.Deferred[bytes | tuple[()]]:  # noqa: N802 - Twisted's name
-        given = creds.password.decode("utf-8", "replace")
-        if self.password.startswith("{SHA}"):
-            ok = hmac.compare_digest(hashlib.sha1(given.encode()).hexdigest(), self.password[5:])
-        else:
-            ok = hmac.compare_digest(given, self.password)
-        if creds.username == self.username and ok:
-            return defer.succeed(creds.username)
+        name = creds.username.decode("utf-8", "replace")
+        found = self.users.get(name)
+        if found is not None and password_matches(
+            creds.password.decode("utf-8", "replace"), found[0]
+        ):
+            return defer.succeed(f"{found[1]}:{name}".encode())
         return defer.fail(error.UnauthorizedLogin())
 
 
 @implementer(portal.IRealm)
-class RootRealm:
-    """Every authenticated user gets the same root resource."""
+class RoleRealm:
+    """Gives each authenticated user the resource tree of their role."""
 
-    def __init__(self, root: resource.IResource) -> None:
-        self.root = root
+    def __init__(self, tree_for: Callable[[str], resource.IResource]) -> None:
+        self.tree_for = tree_for
 
     def requestAvatar(self, avatar_id: Any, mind: Any, *interfaces: Any) -> Any:  # noqa: N802
         if resource.IResource in interfaces:
-            return resource.IResource, self.root, lambda: None
+            avatar = avatar_id.decode("utf-8", "replace")
+            return resource.IResource, self.tree_for(avatar), lambda: None
         raise NotImplementedError()
 
 
-def protect(root: resource.IResource, config: ServerConfig) -> resource.IResource:
-    """Wrap ``root`` in basic auth when the server has credentials."""
+def guarded(
+    users: Mapping[str, tuple[str, str]], tree_for: Callable[[str], resource.IResource]
+) -> resource.IResource:
+    """Basic auth (realm ``default``) over ``users``; ``tree_for("role:name")`` gives
+    each user the resource tree of their role."""
+    auth_portal = portal.Portal(RoleRealm(tree_for), [UsersChecker(users)])
+    return guard.HTTPAuthSessionWrapper(auth_portal, [guard.BasicCredentialFactory(b"default")])
+
+
+def protect(
+    root: resource.IResource,
+    config: ServerConfig,
+    guests: Mapping[str, tuple[str, str]] | None = None,
+    guest_tree: Callable[[str], resource.IResource] | None = None,
+) -> resource.IResource:
+    """Wrap ``root`` in basic auth when the server has credentials.
+
+    :param guests: more users (cluster console users: name → (password, role)); they
+        get ``guest_tree("role:name")`` instead of the whole root.
+    """
     if config.username is None or config.password is None:
         return root
-    checker = PasswordChecker(config.username, config.password)
-    auth_portal = portal.Portal(RootRealm(root), [checker])
-    return guard.HTTPAuthSessionWrapper(auth_portal, [guard.BasicCredentialFactory(b"default")])
+    users = {config.username: (config.password, "admin")}
+    for name, entry in (guests or {}).items():
+        users.setdefault(name, entry)
+
+    def tree_for(avatar: str) -> resource.IResource:
+        if avatar.startswith("admin:") or guest_tree is None:
+            return root
+        return guest_tree(avatar)
+
+    return guarded(users, tree_for)
 
 
 class QuietSite(server.Site):
@@ -98,9 +130,15 @@ def _unix_in_use(path: str) -> bool:
         probe.close()
 
 
-def listen(reactor: Any, config: ServerConfig, root: resource.IResource) -> IListeningPort:
+def listen(
+    reactor: Any,
+    config: ServerConfig,
+    root: resource.IResource,
+    guests: Mapping[str, tuple[str, str]] | None = None,
+    guest_tree: Callable[[str], resource.IResource] | None = None,
+) -> IListeningPort:
     """Start one server; raise ServerStartError with supervisord's wording."""
-    site = QuietSite(protect(root, config))
+    site = QuietSite(protect(root, config, guests, guest_tree))
     site.displayTracebacks = False
     if config.username is None:
         log.critical(

@@ -20,7 +20,7 @@ from supervise.web.guard import refusal
 MAX_BODY = 1024 * 1024
 
 
-def _json(request: IRequest, code: int, payload: object) -> bytes:
+def json_answer(request: IRequest, code: int, payload: object) -> bytes:
     request.setResponseCode(code)
     request.setHeader(b"content-type", b"application/json")
     request.setHeader(b"cache-control", b"no-store")
@@ -50,29 +50,29 @@ class ConsoleActions(resource.Resource):
 
     def render_GET(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name
         request.setHeader(b"allow", b"POST")
-        return _json(request, 405, {"error": "actions are POSTs"})
+        return json_answer(request, 405, {"error": "actions are POSTs"})
 
     def render_POST(self, request: server.Request) -> bytes | int:  # noqa: N802 - Twisted's name
         why = refusal(request, self.token)
         if why is not None:
-            return _json(request, 403, {"error": why})
+            return json_answer(request, 403, {"error": why})
         kind = (request.getHeader(b"content-type") or b"").split(b";")[0].strip()
         if kind != b"application/json":
-            return _json(request, 415, {"error": "the body must be application/json"})
+            return json_answer(request, 415, {"error": "the body must be application/json"})
         assert request.content is not None
         body = request.content.read(MAX_BODY + 1)
         if len(body) > MAX_BODY:
-            return _json(request, 413, {"error": "the body is too large"})
+            return json_answer(request, 413, {"error": "the body is too large"})
         try:
             action, names, sig = parse(body)
         except BadAction as problem:
-            return _json(request, 400, {"error": str(problem)})
+            return json_answer(request, 400, {"error": str(problem)})
         finished = [False]
         request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))
 
         def answer(results: list[dict[str, Any]]) -> None:
             if not finished[0]:
-                request.write(_json(request, 200, {"action": action, "results": results}))
+                request.write(json_answer(request, 200, {"action": action, "results": results}))
                 request.finish()
 
         perform(self.control, action, names, sig).addCallback(answer)

@@ -66,6 +66,48 @@ class FeedClient:
         self.paused = True
 
 
+class Fanout:
+    """Every connected browser of one feed: open streams, broadcast, bounded per client."""
+
+    def __init__(self, snapshot: Callable[[], bytes]) -> None:
+        self.snapshot = snapshot
+        self.clients: list[FeedClient] = []
+
+    def open(self, request: server.Request) -> int:
+        """Start a stream: the snapshot now, broadcasts after."""
+        request.setHeader(b"content-type", b"text/event-stream; charset=utf-8")
+        request.setHeader(b"cache-control", b"no-cache")
+        request.setHeader(b"x-accel-buffering", b"no")
+        client = FeedClient(request, self._resumed)
+        request.registerProducer(client, True)
+        request.write(f"retry: {RETRY_MS}\n\n".encode() + self.snapshot())
+        self.clients.append(client)
+
+        def gone(_: object) -> None:
+            if client in self.clients:
+                self.clients.remove(client)
+
+        request.notifyFinish().addBoth(gone)
+        return server.NOT_DONE_YET
+
+    def broadcast(self, message: bytes) -> None:
+        """Send ``message`` to every browser that keeps up (a fresh snapshot to the others)."""
+        for client in list(self.clients):
+            self._send(client, message)
+
+    def _resumed(self, client: FeedClient) -> None:
+        if client in self.clients:
+            self._send(client, b"")
+
+    def _send(self, client: FeedClient, message: bytes) -> None:
+        if client.paused:
+            return
+        if client.stale:
+            client.stale = False
+            message = self.snapshot()
+        client.request.write(message)
+
+
 @implementer(IEventListener)
 class ConsoleFeed(resource.Resource):
     """The SSE resource and the bus listener behind it."""
@@ -94,16 +136,14 @@ class ConsoleFeed(resource.Resource):
         self.daemon_info = daemon_info
         self.clock = clock
         self.wall_clock = wall_clock
-        self.clients: list[FeedClient] = []
+        self.fanout = Fanout(self.snapshot)
         self.dirty: set[tuple[str, str]] = set()
         self.resync = False
         self._flush_call: IDelayedCall | None = None
 
-    # -- the bus side -------------------------------------------------------------
-
     def notify(self, event: Event) -> None:
         """Mark what ``event`` changed; flush on the next reactor turn."""
-        if not self.clients:
+        if not self.fanout.clients:
             return
         if isinstance(event, ProcessGroupEvent | SupervisorStateChangeEvent):
             self.resync = True
@@ -117,24 +157,18 @@ class ConsoleFeed(resource.Resource):
         self._flush_call = None
         dirty, self.dirty = self.dirty, set()
         resync, self.resync = self.resync, False
+        rows = []
+        for group, process in sorted(dirty):
+            try:
+                program = self.control.group(group).processes[process]
+            except (BadName, KeyError):
+                resync = True
+                continue
+            rows.append(process_row(program))
         if resync:
-            message = self.snapshot()
+            self.fanout.broadcast(self.snapshot())
         else:
-            rows = []
-            for group, process in sorted(dirty):
-                try:
-                    program = self.control.group(group).processes[process]
-                except (BadName, KeyError):
-                    resync = True
-                    continue
-                rows.append(process_row(program))
-            message = (
-                self.snapshot()
-                if resync
-                else sse("update", {"now": self.wall_clock(), "processes": rows})
-            )
-        for client in list(self.clients):
-            self._send(client, message)
+            self.fanout.broadcast(sse("update", {"now": self.wall_clock(), "processes": rows}))
 
     def snapshot(self) -> bytes:
         """The whole picture: the daemon and every process."""
@@ -147,33 +181,6 @@ class ConsoleFeed(resource.Resource):
             },
         )
 
-    def _resumed(self, client: FeedClient) -> None:
-        if client in self.clients:
-            self._send(client, b"")
-
-    def _send(self, client: FeedClient, message: bytes) -> None:
-        if client.paused:
-            return
-        if client.stale:
-            client.stale = False
-            message = self.snapshot()
-        client.request.write(message)
-
-    # -- the browser side ----------------------------------------------------------
-
     def render_GET(self, request: server.Request) -> int:  # noqa: N802 - Twisted's name
         """Open a stream: the snapshot now, deltas after."""
-        request.setHeader(b"content-type", b"text/event-stream; charset=utf-8")
-        request.setHeader(b"cache-control", b"no-cache")
-        request.setHeader(b"x-accel-buffering", b"no")
-        client = FeedClient(request, self._resumed)
-        request.registerProducer(client, True)
-        request.write(f"retry: {RETRY_MS}\n\n".encode() + self.snapshot())
-        self.clients.append(client)
-
-        def gone(_: object) -> None:
-            if client in self.clients:
-                self.clients.remove(client)
-
-        request.notifyFinish().addBoth(gone)
-        return server.NOT_DONE_YET
+        return self.fanout.open(request)

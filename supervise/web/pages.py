@@ -49,10 +49,18 @@ class ConsolePage(resource.Resource):
 
     isLeaf = True
 
-    def __init__(self, token: str, daemon_info: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        token: str,
+        daemon_info: Callable[[], dict[str, Any]],
+        mode: str = "node",
+        role: str = "operator",
+    ) -> None:
         super().__init__()
         self.token = token
         self.daemon_info = daemon_info
+        self.mode = mode
+        self.role = role
         self.template = (ASSETS / "index.html").read_text("utf-8")
 
     def render_GET(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name
@@ -67,6 +75,8 @@ class ConsolePage(resource.Resource):
             self.template.replace("{{token}}", html.escape(self.token))
             .replace("{{identification}}", html.escape(str(info["identification"])))
             .replace("{{notice}}", html.escape(notice))
+            .replace("{{mode}}", self.mode)
+            .replace("{{role}}", self.role)
         )
         return _html(request, page)
 

@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
 ]
 
 if not os.path.exists(CHROMIUM):
-    if os.environ.get("SUPERVISE_REQUIRE_BROWSER"):
+    if os.environ.get("SUPERVISE_CI"):
         raise RuntimeError(f"Chromium not found at {CHROMIUM} (install Debian's chromium)")
     pytest.skip("Chromium is not installed", allow_module_level=True)
 

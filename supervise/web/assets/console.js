@@ -2,6 +2,9 @@
 "use strict";
 
 const TOKEN = document.querySelector('meta[name="supervise-token"]').content;
+// "node": one daemon's processes; "cluster": every node's, sectioned by node.
+const CLUSTER = document.body.dataset.mode === "cluster";
+const VIEWER = document.body.dataset.role === "viewer";
 const LOG_LIMIT = 256 * 1024; // characters the log panel keeps
 const STARTABLE = new Set(["STOPPED", "EXITED", "FATAL"]);
 const STOPPABLE = new Set(["STARTING", "RUNNING", "BACKOFF"]);
@@ -11,9 +14,12 @@ const LABELS = ["Name", "State", "PID", "Uptime", "Restarts", "Last exit", "Chec
 
 const table = document.getElementById("processes");
 const filterBox = document.getElementById("filter");
-const rows = new Map(); // namespec -> {data, tr, cells, buttons, visible}
+const rows = new Map(); // key (namespec, or node/namespec) -> {data, tr, cells, buttons, visible}
+const nodes = new Map(); // node name -> its latest health (cluster mode)
 const groups = new Map(); // group -> {body, header, count}
-let pending = new Map(); // namespec -> row data waiting for the next frame
+let pending = new Map(); // key -> row data waiting for the next frame
+let pendingNodes = [];
+let pendingRemoved = [];
 let pendingSnapshot = null;
 let frame = 0;
 let shownTotal = 0; // rows the filter shows, kept as rows change (no scan per update)
@@ -41,6 +47,8 @@ function duration(seconds) {
 }
 
 function serverNow() { return Date.now() / 1000 + clockOffset; }
+function keyOf(data) { return data.key || data.namespec; }
+function sectionOf(data) { return CLUSTER ? data.node : data.group; }
 
 // -- the table ------------------------------------------------------------------
 
@@ -50,12 +58,14 @@ function groupSection(name) {
   const body = el("div", { className: "groupbody" });
   body.setAttribute("role", "rowgroup");
   body.dataset.group = name;
-  const title = el("div", { className: "groupcell" }, `Group ${name}`);
+  const title = el("div", { className: "groupcell" }, CLUSTER ? `Node ${name}` : `Group ${name}`);
   title.setAttribute("role", "rowheader");
-  for (const action of ["start", "stop", "restart"]) {
+  const health = el("span", { className: "health" });
+  if (CLUSTER) title.append(health);
+  for (const action of CLUSTER ? [] : ["start", "stop", "restart"]) {
     const button = el("button", { type: "button", textContent: `${action[0].toUpperCase()}${action.slice(1)} group` });
     button.dataset.action = action;
-    button.dataset.name = `${name}:*`;
+    button.dataset.key = `${name}:*`;
     button.setAttribute("aria-label", `${action} every process of group ${name}`);
     title.append(button);
   }
@@ -65,7 +75,8 @@ function groupSection(name) {
   // Keep groups sorted by name.
   const after = [...groups.keys()].sort().find((other) => other > name);
   table.insertBefore(body, after ? groups.get(after).body : null);
-  group = { body, header, count: 0, shown: 0, dirty: true };
+  group = { body, header, health, count: 0, shown: 0, dirty: true };
+  if (CLUSTER && nodes.has(name)) showNode(nodes.get(name));
   groups.set(name, group);
   return group;
 }
@@ -74,6 +85,8 @@ function makeRow(data) {
   const tr = el("div", { className: "row proc" });
   tr.setAttribute("role", "row");
   tr.dataset.namespec = data.namespec;
+  tr.dataset.key = keyOf(data);
+  if (CLUSTER) tr.dataset.node = data.node;
   const cells = {};
   COLUMNS.forEach((column, i) => {
     const td = el("div");
@@ -92,20 +105,20 @@ function makeRow(data) {
   for (const [action, label] of actions) {
     const button = el("button", { type: "button", textContent: label });
     button.dataset.action = action;
-    button.dataset.name = data.namespec;
-    button.setAttribute("aria-label", `${label} ${data.namespec}`);
+    button.dataset.key = keyOf(data);
+    button.setAttribute("aria-label", `${label} ${CLUSTER ? `${data.namespec} on ${data.node}` : data.namespec}`);
     buttons[action] = button;
     cells.actions.append(button);
   }
   cells.actions.classList.add("actions");
   const row = { data: null, tr, cells, buttons, visible: true };
-  rows.set(data.namespec, row);
-  const group = groupSection(data.group);
+  rows.set(keyOf(data), row);
+  const group = groupSection(sectionOf(data));
   // Keep rows sorted by name inside their group (snapshots arrive sorted: append).
   const last = group.body.lastElementChild;
   let later = null;
-  if (last !== group.header && last.dataset.namespec > data.namespec) {
-    later = [...group.body.querySelectorAll(".proc")].find((other) => other.dataset.namespec > data.namespec);
+  if (last !== group.header && last.dataset.key > keyOf(data)) {
+    later = [...group.body.querySelectorAll(".proc")].find((other) => other.dataset.key > keyOf(data));
   }
   group.body.insertBefore(tr, later);
   group.count += 1;
@@ -124,7 +137,7 @@ function render(row, data) {
   row.data = data;
   const { cells, buttons } = row;
   if (old.name !== data.name || old.adopted !== data.adopted) {
-    cells.name.textContent = data.name;
+    cells.name.textContent = CLUSTER ? data.namespec : data.name;
     if (data.adopted) cells.name.append(el("span", { className: "tag", title: "found running, not started by supervise" }, "adopted"));
   }
   if (old.state !== data.state) {
@@ -157,17 +170,17 @@ function uptimeText(data) {
   return data.state === "RUNNING" && data.start ? duration(serverNow() - data.start) : "";
 }
 
-function removeRow(namespec) {
-  const row = rows.get(namespec);
+function removeRow(key) {
+  const row = rows.get(key);
   if (!row) return;
   const group = row.group;
   row.tr.remove();
-  rows.delete(namespec);
+  rows.delete(key);
   if (row.visible) { group.shown -= 1; shownTotal -= 1; }
   group.dirty = true;
   if (--group.count === 0) {
     group.body.remove();
-    groups.delete(row.data.group);
+    groups.delete(sectionOf(row.data));
   }
 }
 
@@ -195,20 +208,37 @@ function applyPending() {
     applyDaemon(snapshot.daemon);
     const seen = new Set();
     for (const data of snapshot.processes) {
-      seen.add(data.namespec);
-      if (!pending.has(data.namespec)) pending.set(data.namespec, data);
+      seen.add(keyOf(data));
+      if (!pending.has(keyOf(data))) pending.set(keyOf(data), data);
     }
-    for (const namespec of [...rows.keys()]) if (!seen.has(namespec)) removeRow(namespec);
+    for (const key of [...rows.keys()]) if (!seen.has(key)) removeRow(key);
+    if (snapshot.nodes) { nodes.clear(); pendingNodes = snapshot.nodes.concat(pendingNodes); }
   }
+  for (const key of pendingRemoved) removeRow(key);
+  pendingRemoved = [];
   const batch = pending;
   pending = new Map();
-  for (const [namespec, data] of batch) {
-    const row = rows.get(namespec) || makeRow(data);
-    if (row.data && row.data.group !== data.group) { removeRow(namespec); render(makeRow(data), data); continue; }
+  for (const [key, data] of batch) {
+    const row = rows.get(key) || makeRow(data);
+    if (row.data && sectionOf(row.data) !== sectionOf(data)) { removeRow(key); render(makeRow(data), data); continue; }
     render(row, data);
   }
+  const changedNodes = pendingNodes;
+  pendingNodes = [];
+  for (const node of changedNodes) { nodes.set(node.name, node); showNode(node); }
   updateCounts();
   return batch.size;
+}
+
+function showNode(node) {
+  const group = groups.get(node.name);
+  if (!group) return;
+  let text = node.reachable ? `up · revision ${node.applied}` : `UNREACHABLE, silent for ${Math.round(node.age)} s`;
+  if (node.labels && node.labels.length) text += ` · labels ${node.labels.join(", ")}`;
+  if (node.refused) text += ` · refused: ${node.refused}`;
+  setText(group.health, text);
+  group.health.className = `health ${node.reachable ? "health-up" : "health-down"}${node.refused ? " health-refused" : ""}`;
+  group.body.classList.toggle("unreachable", !node.reachable);
 }
 
 function applyDaemon(daemon) {
@@ -216,6 +246,13 @@ function applyDaemon(daemon) {
   document.getElementById("version").textContent = `supervise ${daemon.version}`;
   document.getElementById("daemon-state").textContent = daemon.state;
   document.getElementById("daemon-pid").textContent = String(daemon.pid);
+  const cluster = daemon.cluster;
+  if (cluster) {
+    const parts = [`node ${cluster.node}`, `revision ${cluster.applied}`];
+    if (cluster.redis !== "up") parts.push(`Redis unreachable since ${new Date(cluster.down_since * 1000).toLocaleTimeString()}: the cluster view and central changes wait; programs run on`);
+    if (cluster.refused) parts.push(`refused: ${cluster.refused}`);
+    setText(document.getElementById("cluster-status"), `cluster: ${parts.join(" · ")}`);
+  }
   document.title = `${daemon.identification} · supervise`;
 }
 
@@ -225,7 +262,9 @@ function receive(kind, message) {
     pendingSnapshot = message;
     pending = new Map();
   } else {
-    for (const data of message.processes) pending.set(data.namespec, data);
+    for (const data of message.processes) pending.set(keyOf(data), data);
+    if (message.nodes) pendingNodes = pendingNodes.concat(message.nodes);
+    if (message.removed) pendingRemoved = pendingRemoved.concat(message.removed);
   }
   schedule();
 }
@@ -262,7 +301,9 @@ function terms() {
 let filterTerms = [];
 
 function applyFilter(row) {
-  const text = `${row.data.namespec} ${row.data.group} ${row.data.state}`.toLowerCase();
+  const node = CLUSTER ? nodes.get(row.data.node) : null;
+  const where = node ? `${node.name} ${(node.labels || []).join(" ")} ${node.reachable ? "" : "unreachable"}` : (row.data.node || "");
+  const text = `${row.data.namespec} ${row.data.group} ${row.data.state} ${where}`.toLowerCase();
   const visible = filterTerms.every((term) => text.includes(term));
   if (visible !== row.visible) {
     row.visible = visible;
@@ -279,7 +320,7 @@ function updateCounts() {
     if (!group.dirty) continue;
     group.dirty = false;
     // A group of one process named like it (a plain [program:x]) needs no header row.
-    const solo = group.count === 1 && group.body.lastElementChild.dataset.namespec === name;
+    const solo = !CLUSTER && group.count === 1 && group.body.lastElementChild.dataset.namespec === name;
     group.header.hidden = group.shown === 0 || solo;
   }
   setText(document.getElementById("counts"), `${shownTotal} of ${rows.size} shown`);
@@ -297,9 +338,25 @@ filterBox.addEventListener("input", () => {
 const PAST = { start: "started", stop: "stopped", restart: "restarted", signal: "signalled", clearlog: "log cleared" };
 const DOING = { start: "Starting", stop: "Stopping", restart: "Restarting", signal: "Signalling", clearlog: "Clearing the log of" };
 
-async function act(action, names, buttons) {
+// ``keys`` are row keys (namespec, or node/namespec in cluster mode) or ``group:*``.
+function actionBody(action, keys, signal) {
+  if (!CLUSTER) return { action, names: keys, signal };
+  const byNode = new Map();
+  for (const key of keys) {
+    const row = rows.get(key);
+    if (!row) continue;
+    if (!byNode.has(row.data.node)) byNode.set(row.data.node, []);
+    byNode.get(row.data.node).push(row.data.namespec);
+  }
+  return { action, signal, targets: [...byNode].map(([node, names]) => ({ node, names })) };
+}
+
+function resultName(result) { return result.node ? `${result.name} on ${result.node}` : result.name; }
+
+async function act(action, keys, buttons) {
   const signal = document.getElementById("signal").value;
-  const who = names.length === 1 ? names[0] : `${names.length} processes`;
+  const first = rows.get(keys[0]);
+  const who = keys.length === 1 ? (first && CLUSTER ? `${first.data.namespec} on ${first.data.node}` : keys[0]) : `${keys.length} processes`;
   say(`${DOING[action]} ${who}…`);
   warn("");
   for (const button of buttons) { button.disabled = true; button.setAttribute("aria-busy", "true"); }
@@ -307,7 +364,7 @@ async function act(action, names, buttons) {
     const response = await fetch("api/action", {
       method: "POST",
       headers: { "content-type": "application/json", "x-supervise-token": TOKEN },
-      body: JSON.stringify({ action, names, signal }),
+      body: JSON.stringify(actionBody(action, keys, signal)),
       credentials: "same-origin",
     });
     const answer = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
@@ -318,15 +375,15 @@ async function act(action, names, buttons) {
     }
     const failed = answer.results.filter((result) => !result.ok);
     const done = answer.results.length - failed.length;
-    say(done ? `${done === 1 && answer.results.length === 1 ? answer.results[0].name : `${done} processes`} ${PAST[action]}` : "");
-    warn(failed.map((result) => `${result.name}: ${result.error}`).join("\n"));
+    say(done ? `${done === 1 && answer.results.length === 1 ? resultName(answer.results[0]) : `${done} processes`} ${PAST[action]}` : "");
+    warn(failed.map((result) => `${resultName(result)}: ${result.error}`).join("\n"));
   } catch (error) {
     warn(`Could not ${action} ${who}: ${error.message}`);
     say("");
   } finally {
     for (const button of buttons) {
       button.removeAttribute("aria-busy");
-      const row = rows.get(button.dataset.name);
+      const row = rows.get(button.dataset.key);
       if (row) render(row, row.data); else button.disabled = false;
     }
   }
@@ -335,12 +392,19 @@ async function act(action, names, buttons) {
 table.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-action]");
   if (!button) return;
-  const { action, name } = button.dataset;
+  const { action, key } = button.dataset;
   if (action === "stdout" || action === "stderr") {
-    openLog(`${name} ${action}`, `logtail/${encodeURIComponent(name)}/${action}`, `download/${encodeURIComponent(name)}/${action}`);
+    const row = rows.get(key);
+    if (CLUSTER) {
+      const path = [row.data.node, row.data.namespec, action].map(encodeURIComponent).join("/");
+      openLog(`${row.data.namespec} on ${row.data.node}: ${action}`, `logtail/${path}`, null);
+    } else {
+      const name = encodeURIComponent(key);
+      openLog(`${key} ${action}`, `logtail/${name}/${action}`, `download/${name}/${action}`);
+    }
     return;
   }
-  act(action, [name], [button]);
+  act(action, [key], [button]);
 });
 
 document.querySelector(".toolbar").addEventListener("click", (event) => {
@@ -348,11 +412,11 @@ document.querySelector(".toolbar").addEventListener("click", (event) => {
   if (!button) return;
   const action = button.dataset.bulk;
   const wanted = { start: STARTABLE, stop: STOPPABLE, signal: SIGNALLABLE }[action];
-  const names = [...rows.values()]
-    .filter((row) => row.visible && (!wanted || wanted.has(row.data.state)))
-    .map((row) => row.data.namespec);
-  if (!names.length) { say(`Nothing shown to ${action}.`); return; }
-  act(action, names, [button]);
+  const keys = [...rows.entries()]
+    .filter(([, row]) => row.visible && (!wanted || wanted.has(row.data.state)))
+    .map(([key]) => key);
+  if (!keys.length) { say(`Nothing shown to ${action}.`); return; }
+  act(action, keys, [button]);
 });
 
 // -- logs -----------------------------------------------------------------------------
@@ -381,7 +445,9 @@ async function openLog(title, url, download) {
   logAbort = controller;
   logText = "";
   document.getElementById("logtitle").textContent = title;
-  document.getElementById("logdownload").href = download;
+  const link = document.getElementById("logdownload");
+  link.hidden = !download;
+  if (download) link.href = download;
   const panel = document.getElementById("logpanel");
   panel.hidden = false;
   showLog();

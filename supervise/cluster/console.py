@@ -1,0 +1,233 @@
+"""``/cluster/``: one page for every process of every node.
+
+The same page and script as a node's own console, in cluster mode: rows are keyed by
+node, actions travel to the owning node through its command stream, log tails are
+fetched from the owning node on demand. Two roles: ``viewer`` (state and logs; every
+action answers 403) and ``operator``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from typing import Any
+
+from twisted.internet.defer import Deferred, DeferredList, ensureDeferred
+from twisted.logger import Logger
+from twisted.web import resource, server
+from twisted.web.iweb import IRequest
+
+from supervise.actions import BadAction, check
+from supervise.cluster import admin
+from supervise.cluster.link import RedisDown
+from supervise.cluster.view import ClusterView
+from supervise.config.model import ClusterConfig
+from supervise.web.actions import MAX_BODY, json_answer
+from supervise.web.guard import new_token, refusal
+from supervise.web.pages import ConsolePage, assets
+
+log = Logger()
+
+TAIL_RENEW = 15.0
+
+
+class ClusterActions(resource.Resource):
+    """``POST /cluster/api/action``: ``{"action", "targets": [{"node", "names"}], "signal"}``."""
+
+    isLeaf = True
+
+    def __init__(self, view: ClusterView, token: str, role: str, user: str) -> None:
+        super().__init__()
+        self.view = view
+        self.token = token
+        self.role = role
+        self.user = user
+
+    def render_GET(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name
+        request.setHeader(b"allow", b"POST")
+        return json_answer(request, 405, {"error": "actions are POSTs"})
+
+    def render_POST(self, request: server.Request) -> bytes | int:  # noqa: N802 - Twisted's name
+        why = refusal(request, self.token)
+        if why is not None:
+            return json_answer(request, 403, {"error": why})
+        if self.role != "operator":
+            return json_answer(
+                request, 403, {"error": f"read-only: you are logged in as a {self.role}"}
+            )
+        assert request.content is not None
+        body = request.content.read(MAX_BODY + 1)
+        try:
+            data = json.loads(body)
+            targets = data["targets"]
+            if not isinstance(targets, list) or not targets:
+                raise BadAction("targets must be a non-empty list of {node, names}")
+            for target in targets:
+                check(data.get("action"), target.get("names"), data.get("signal"))
+                if target.get("node") not in self.view.nodes:
+                    raise BadAction(f"no node named {target.get('node')!r}")
+        except (ValueError, KeyError, TypeError, AttributeError) as problem:
+            return json_answer(request, 400, {"error": f"bad request: {problem}"})
+        finished = [False]
+        request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))
+
+        def answer(results: list[dict[str, Any]]) -> None:
+            if not finished[0]:
+                request.write(json_answer(request, 200, {"results": results}))
+                request.finish()
+
+        work = [ensureDeferred(self._one(data, target)) for target in targets]
+        DeferredList(work, consumeErrors=True).addCallback(
+            lambda outcomes: [r for ok, rs in outcomes if ok for r in rs]
+        ).addCallback(answer)
+        return server.NOT_DONE_YET
+
+    async def _one(self, data: dict[str, Any], target: dict[str, Any]) -> list[dict[str, Any]]:
+        node = target["node"]
+        body = {"action": data["action"], "names": target["names"], "signal": data.get("signal")}
+        try:
+            reply = await admin.send(
+                self.view.redis, self.view.link.dedicated, self.view.link.forget,
+                self.view.keys, node, "action", body, self.user,
+                self.view.config.command_timeout,
+            )  # fmt: skip
+        except (admin.NodeSilent, RedisDown) as problem:
+            reply = {"error": str(problem)}
+        except Exception as problem:
+            reply = {"error": f"the command could not be sent: {problem}"}
+        if "error" in reply:
+            return [
+                {"node": node, "name": name, "ok": False, "error": reply["error"]}
+                for name in target["names"]
+            ]
+        return [dict(result, node=node) for result in reply["results"]]
+
+
+class ClusterLogTail(resource.Resource):
+    """``/cluster/logtail/NODE/NAME/CHANNEL``: asks the owning node to copy its log into
+    Redis while this request lasts, and streams what arrives."""
+
+    isLeaf = True
+
+    def __init__(self, view: ClusterView, user: str) -> None:
+        super().__init__()
+        self.view = view
+        self.user = user
+
+    def render_GET(self, request: server.Request) -> bytes | int:  # noqa: N802 - Twisted's name
+        parts = [p.decode("utf-8", "replace") for p in request.postpath or [] if p]
+        if (
+            len(parts) != 3
+            or parts[2] not in ("stdout", "stderr")
+            or parts[0] not in self.view.nodes
+        ):
+            request.setResponseCode(404)
+            return b"No such log"
+        request.setHeader(b"content-type", b"text/plain;charset=utf-8")
+        request.setHeader(b"x-accel-buffering", b"no")
+        request.setHeader(b"cache-control", b"no-cache")
+        gone = [False]
+        request.notifyFinish().addBoth(lambda _: gone.__setitem__(0, True))
+        ensureDeferred(self._stream(request, parts[0], parts[1], parts[2], gone))
+        return server.NOT_DONE_YET
+
+    async def _ask(self, node: str, name: str, channel: str) -> dict[str, Any]:
+        return await admin.send(
+            self.view.redis, self.view.link.dedicated, self.view.link.forget, self.view.keys,
+            node, "tail", {"name": name, "channel": channel}, self.user,
+            self.view.config.command_timeout,
+        )  # fmt: skip
+
+    async def _stream(
+        self, request: server.Request, node: str, name: str, channel: str, gone: list[bool]
+    ) -> None:
+        connection = None
+        try:
+            answer = await self._ask(node, name, channel)
+            if "error" in answer:
+                request.write(f"({answer['error']})\n".encode())
+                return
+            key, last_id, renewed = answer["stream"], "0-0", self.view.reactor.seconds()
+            connection = await self.view.link.dedicated()
+            while not gone[0]:
+                reply = await connection.execute_command(
+                    "XREAD", "COUNT", 100, "BLOCK", int(TAIL_RENEW * 1000), "STREAMS", key, last_id
+                )
+                for _stream, entries in reply or []:
+                    for entry_id, flat in entries:
+                        last_id = str(entry_id)
+                        if not gone[0]:
+                            request.write(
+                                dict(zip(flat[::2], flat[1::2], strict=False))
+                                .get("data", "")
+                                .encode()
+                            )
+                if self.view.reactor.seconds() - renewed >= TAIL_RENEW:
+                    renewed = self.view.reactor.seconds()
+                    await self._ask(node, name, channel)
+        except (admin.NodeSilent, RedisDown) as problem:
+            if not gone[0]:
+                request.write(f"\n({problem})\n".encode())
+        except Exception as problem:
+            if not gone[0]:
+                request.write(f"\n(the log stream failed: {problem})\n".encode())
+        finally:
+            if connection is not None:
+                self.view.link.forget(connection)
+            if not gone[0]:
+                request.finish()
+
+
+class ClusterConsole(resource.Resource):
+    """``/cluster/`` for one logged-in user: the page, the feed, actions and tails."""
+
+    def __init__(self, view: ClusterView, token: str, role: str, user: str) -> None:
+        super().__init__()
+        page = ConsolePage(token, view.daemon, mode="cluster", role=role)
+        self.putChild(b"", page)
+        self.putChild(b"index.html", page)
+        self.putChild(b"static", assets())
+        self.putChild(b"logtail", ClusterLogTail(view, user))
+        api = resource.Resource()
+        api.putChild(b"events", ClusterFeed(view))
+        api.putChild(b"action", ClusterActions(view, token, role, user))
+        self.putChild(b"api", api)
+
+
+class ClusterFeed(resource.Resource):
+    """``/cluster/api/events``: the view's Server-Sent Events."""
+
+    isLeaf = True
+
+    def __init__(self, view: ClusterView) -> None:
+        super().__init__()
+        self.view = view
+
+    def render_GET(self, request: server.Request) -> int:  # noqa: N802 - Twisted's name
+        return self.view.fanout.open(request)
+
+
+def cluster_users(config: ClusterConfig) -> dict[str, tuple[str, str]]:
+    """The console's users: name → (password, role)."""
+    return {user.name: (user.password, user.role) for user in config.users}
+
+
+class ConsoleMount:
+    """Builds the ``/cluster`` resource for each role (users log in per request)."""
+
+    def __init__(self, config: ClusterConfig, reactor: Any) -> None:
+        self.config = config
+        self.view = ClusterView(config, reactor)
+        self.token = new_token()
+
+    def for_role(self, role: str, user: str = "") -> resource.Resource:
+        """The console as ``role`` sees it (admins of the node's own server operate)."""
+        shown = "operator" if role in ("admin", "operator") else "viewer"
+        return ClusterConsole(self.view, self.token, shown, user or getpass.getuser())
+
+    def start(self) -> Deferred[None] | None:
+        self.view.start()
+        return None
+
+    def stop(self) -> None:
+        self.view.stop()

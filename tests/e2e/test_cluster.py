@@ -1,0 +1,255 @@
+"""Cluster mode with real parts: Debian's redis-server, nodes as real daemons, supervisectl."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from supervise.testing import wait_until
+from tests.e2e.conftest import ROOT, Daemon, tool
+from tests.e2e.redis_server import RedisServer, require_redis
+
+pytestmark = pytest.mark.e2e
+
+
+class Node(Daemon):
+    """A daemon that is a cluster node."""
+
+    def __init__(self, folder: Path, name: str, redis: RedisServer, extra: str = "") -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        super().__init__(folder)
+        self.name = name
+        self.redis = redis
+        self.extra = extra
+
+    def begin(self, labels: str = "", local: str = "") -> Node:
+        self.start(
+            textwrap.dedent(
+                f"""
+            [cluster]
+            redis = {self.redis.url}
+            node = {self.name}
+            labels = {labels}
+            allow_users = root
+            heartbeat = 0.5
+            unreachable_after = 3
+            command_timeout = 3
+            {self.extra}
+            """
+            )
+            + textwrap.dedent(local)
+        )
+        return self
+
+    def info(self, name: str) -> dict[str, object]:
+        return dict(self.rpc().supervisor.getProcessInfo(name))
+
+    def names(self) -> set[str]:
+        return {i["name"] for i in self.rpc().supervisor.getAllProcessInfo()}
+
+
+def supervisectl(node: Node, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [tool("supervisectl"), "-c", str(node.conf), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    require_redis()
+    (tmp_path / "redis").mkdir()
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop(save=False)
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, redis: RedisServer) -> Iterator[list[Node]]:
+    made = [Node(tmp_path / name, name, redis) for name in ("n1", "n2", "n3")]
+    yield made
+    for node in made:
+        node.close()
+
+
+def definitions(folder: Path, text: str) -> Path:
+    path = folder / "defs.conf"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+DEFS = """
+[program:api]
+command = sleep 3600
+startsecs = 0
+placement = web
+[program:batch]
+command = sleep 3601
+startsecs = 0
+placement = n3
+[program:everywhere]
+command = sleep 3602
+startsecs = 0
+placement = *
+"""
+
+
+def test_push_places_programs_by_node_name_and_label(tmp_path: Path, nodes: list[Node]) -> None:
+    n1, n2, n3 = nodes
+    n1.begin(labels="web")
+    n2.begin(labels="web, eu")
+    n3.begin(local="[program:own]\ncommand = sleep 3603\nstartsecs = 0\n")
+    pushed = supervisectl(n1, "cluster", "push", str(definitions(tmp_path, DEFS)), "-m", "first")
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    assert "revision 1: 3 sections pushed" in pushed.stdout
+    wait_until(lambda: n1.names() == {"api", "everywhere"})
+    wait_until(lambda: n2.names() == {"api", "everywhere"})
+    wait_until(lambda: n3.names() == {"own", "batch", "everywhere"})
+    wait_until(lambda: n3.info("batch")["statename"] == "RUNNING")
+    listed = supervisectl(n1, "cluster", "nodes")
+    for name in ("n1", "n2", "n3"):
+        assert f"{name} " in listed.stdout and "revision 1" in listed.stdout
+    log = supervisectl(n1, "cluster", "log")
+    assert "revision 1" in log.stdout and "first" in log.stdout
+    status = supervisectl(n1, "cluster", "status")
+    assert "n3               batch" in status.stdout and "RUNNING" in status.stdout
+    # A second revision: api changes (restarted), batch goes, the rest is not touched.
+    everywhere_pid = n1.info("everywhere")["pid"]
+    api_pid = n1.info("api")["pid"]
+    changed = DEFS.replace("sleep 3600", "sleep 3700").split("[program:batch]")[0] + (
+        "[program:everywhere]\ncommand = sleep 3602\nstartsecs = 0\nplacement = *\n"
+    )
+    assert supervisectl(n1, "cluster", "push", str(definitions(tmp_path, changed))).returncode == 0
+    wait_until(lambda: n3.names() == {"own", "everywhere"})
+    wait_until(lambda: n1.info("api")["pid"] not in (0, api_pid))
+    assert n1.info("everywhere")["pid"] == everywhere_pid
+    diff = supervisectl(n1, "cluster", "diff")
+    assert "-command = sleep 3600" in diff.stdout and "+command = sleep 3700" in diff.stdout
+    # Roll back to revision 1: batch comes back on n3.
+    assert supervisectl(n1, "cluster", "rollback", "1").returncode == 0
+    wait_until(lambda: n3.names() == {"own", "batch", "everywhere"})
+
+
+def test_bad_revisions_are_refused_whole_and_the_old_set_kept(
+    tmp_path: Path, nodes: list[Node], redis: RedisServer
+) -> None:
+    n1 = nodes[0].begin(labels="web")
+    good = definitions(tmp_path, DEFS)
+    assert supervisectl(n1, "cluster", "push", str(good)).returncode == 0
+    wait_until(lambda: n1.names() == {"api", "everywhere"})
+    # The pusher's own check: same errors as a local config, with file and line.
+    bad = definitions(
+        tmp_path, DEFS + "[program:broken]\ncommand = true\nstartsecs = ten\nplacement = *\n"
+    )
+    refused = supervisectl(n1, "cluster", "push", str(bad))
+    assert refused.returncode == 2
+    assert "startsecs" in refused.stdout and "defs.conf" in refused.stdout
+    # A revision that parses but breaks this node's allow-list is refused by the node.
+    hostile = DEFS + "[program:evil]\ncommand = sleep 1\nuser = nobody\nplacement = *\n"
+    assert supervisectl(n1, "cluster", "push", str(definitions(tmp_path, hostile))).returncode == 0
+    wait_until(lambda: "refused" in supervisectl(n1, "cluster", "nodes").stdout)
+    listed = supervisectl(n1, "cluster", "nodes").stdout
+    assert (
+        "revision 2, [program:evil] option user: 'nobody' is not in this node's allow_users"
+        in listed
+    )
+    assert n1.names() == {"api", "everywhere"}
+    main_log = (n1.tmp / "main.log").read_text()
+    assert "cluster: refused revision 2" in main_log
+    # A head older than the revision a node runs (a failover lost writes) is refused too.
+    redis.cli("SET", "{sv}:head", "1")
+    assert supervisectl(n1, "cluster", "push", str(good)).returncode == 0  # now head 2 again
+    redis.cli("SET", "{sv}:head", "0")
+    n1.stop()
+    n1.start(None)
+    wait_until(lambda: "older than revision" in supervisectl(n1, "cluster", "nodes").stdout)
+    assert n1.names() == {"api", "everywhere"}
+
+
+def test_node_restarted_while_redis_is_down_runs_its_cached_programs(
+    tmp_path: Path, nodes: list[Node], redis: RedisServer
+) -> None:
+    n1 = nodes[0].begin(labels="web")
+    assert supervisectl(n1, "cluster", "push", str(definitions(tmp_path, DEFS))).returncode == 0
+    wait_until(lambda: n1.names() == {"api", "everywhere"})
+    redis.stop(save=False)
+    n1.stop()
+    n1.start(None)
+    wait_until(lambda: n1.info("api")["statename"] == "RUNNING")
+    assert n1.names() == {"api", "everywhere"}
+
+
+def test_redis_outage_costs_no_program_and_the_node_resynchronises(
+    tmp_path: Path, nodes: list[Node], redis: RedisServer
+) -> None:
+    n1 = nodes[0].begin(labels="web")
+    assert supervisectl(n1, "cluster", "push", str(definitions(tmp_path, DEFS))).returncode == 0
+    wait_until(lambda: n1.names() == {"api", "everywhere"})
+    wait_until(lambda: n1.info("api")["statename"] == "RUNNING")
+    pids = {name: n1.info(name)["pid"] for name in ("api", "everywhere")}
+    redis.stop(save=True)
+    wait_until(lambda: "is unreachable" in (n1.tmp / "main.log").read_text())
+    # Meanwhile something happens on the node: Redis will learn it on return.
+    n1.rpc().supervisor.stopProcess("everywhere")
+    redis.start()
+    wait_until(lambda: "Redis is back" in (n1.tmp / "main.log").read_text())
+    wait_until(lambda: '"state":"STOPPED"' in redis.cli("HGET", "sv:state:n1", "everywhere"))
+    assert n1.info("api")["pid"] == pids["api"]
+    assert (n1.tmp / "main.log").read_text().count("is unreachable") == 1
+
+
+def test_commands_through_redis_and_a_silent_node(
+    tmp_path: Path, nodes: list[Node], redis: RedisServer
+) -> None:
+    n1 = nodes[0].begin(labels="web")
+    n2 = nodes[1].begin(labels="web")
+    assert supervisectl(n1, "cluster", "push", str(definitions(tmp_path, DEFS))).returncode == 0
+    wait_until(lambda: n2.names() == {"api", "everywhere"})
+    wait_until(lambda: n2.info("api")["statename"] == "RUNNING")
+    before = n2.info("api")["pid"]
+    restarted = supervisectl(n1, "--node", "n2", "restart", "api")
+    assert restarted.returncode == 0, restarted.stdout
+    assert "n2: api: restarted" in restarted.stdout
+    assert n2.info("api")["pid"] not in (0, before)
+    missing = supervisectl(n1, "--node", "n2", "stop", "nosuch")
+    assert missing.returncode == 1 and "nosuch: ERROR (no such process or group)" in missing.stdout
+    # A node that dies: shown unreachable within its bound; commands to it fail clearly.
+    assert n2.process is not None
+    n2.process.send_signal(signal.SIGKILL)
+    n2.process.wait(10)
+    wait_until(lambda: "UNREACHABLE" in supervisectl(n1, "cluster", "nodes").stdout, timeout=15)
+    silent = supervisectl(n1, "--node", "n2", "stop", "api")
+    assert silent.returncode == 1
+    assert "node n2 did not answer within 3 s" in silent.stdout
+    # The command is past its deadline by the time n2 returns: dropped, never run late.
+    n2.start(None)
+    wait_until(lambda: "dropped command action" in (n2.tmp / "main.log").read_text())
+    assert n2.info("api")["statename"] == "RUNNING"
+
+
+def test_a_node_requiring_signatures_runs_only_signed_revisions(
+    tmp_path: Path, redis: RedisServer
+) -> None:
+    key = tmp_path / "key"
+    key.write_text("s3cret-signing-key\n")
+    node = Node(tmp_path / "signed", "signed", redis, extra=f"signing_key_file = {key}")
+    try:
+        node.begin()
+        defs = definitions(tmp_path, DEFS)
+        assert supervisectl(node, "cluster", "push", str(defs)).returncode == 0
+        wait_until(lambda: "not signed" in supervisectl(node, "cluster", "nodes").stdout)
+        assert "everywhere" not in node.names()
+        signed = supervisectl(node, "cluster", "push", str(defs), "--sign-key", str(key))
+        assert signed.returncode == 0
+        wait_until(lambda: "everywhere" in node.names())
+    finally:
+        node.close()
