@@ -16,6 +16,7 @@ from twisted.internet.defer import Deferred, DeferredList, ensureDeferred
 from twisted.logger import Logger
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
+from twisted.web.util import redirectTo
 
 from supervise.actions import BadAction, check
 from supervise.cluster import admin
@@ -192,6 +193,10 @@ class ClusterConsole(resource.Resource):
         api.putChild(b"events", ClusterFeed(view))
         api.putChild(b"action", ClusterActions(view, token, role, user))
         self.putChild(b"api", api)
+
+    def render_GET(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name
+        """``/cluster`` without its slash: the page's relative links need it."""
+        return redirectTo(request.path + b"/", request)
 
 
 class ClusterFeed(resource.Resource):

@@ -81,7 +81,10 @@ def guarded(
     """Basic auth (realm ``default``) over ``users``; ``tree_for("role:name")`` gives
     each user the resource tree of their role."""
     auth_portal = portal.Portal(RoleRealm(tree_for), [UsersChecker(users)])
-    return guard.HTTPAuthSessionWrapper(auth_portal, [guard.BasicCredentialFactory(b"default")])
+    wrapper: resource.IResource = guard.HTTPAuthSessionWrapper(
+        auth_portal, [guard.BasicCredentialFactory(b"default")]
+    )
+    return wrapper
 
 
 def protect(

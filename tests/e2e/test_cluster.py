@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from supervise.testing import wait_until
+from supervise.testing import free_port, wait_until
 from tests.e2e.conftest import ROOT, Daemon, tool
 from tests.e2e.redis_server import RedisServer, require_redis
 
@@ -29,22 +29,18 @@ class Node(Daemon):
         self.extra = extra
 
     def begin(self, labels: str = "", local: str = "") -> Node:
-        self.start(
-            textwrap.dedent(
-                f"""
-            [cluster]
-            redis = {self.redis.url}
-            node = {self.name}
-            labels = {labels}
-            allow_users = root
-            heartbeat = 0.5
-            unreachable_after = 3
-            command_timeout = 3
-            {self.extra}
-            """
-            )
-            + textwrap.dedent(local)
-        )
+        lines = [
+            "[cluster]",
+            f"redis = {self.redis.url}",
+            f"node = {self.name}",
+            f"labels = {labels}",
+            "allow_users = root",
+            "heartbeat = 0.5",
+            "unreachable_after = 3",
+            "command_timeout = 3",
+            self.extra,
+        ]
+        self.start("\n".join(lines) + "\n" + textwrap.dedent(local))
         return self
 
     def info(self, name: str) -> dict[str, object]:
@@ -253,3 +249,127 @@ def test_a_node_requiring_signatures_runs_only_signed_revisions(
         wait_until(lambda: "everywhere" in node.names())
     finally:
         node.close()
+
+
+# -- the cluster console in a real browser ---------------------------------------------------
+
+
+def test_cluster_console_shows_every_node_and_acts_on_remote_processes(
+    tmp_path: Path, nodes: list[Node], redis: RedisServer
+) -> None:
+    from tests.e2e.test_console import CHROMIUM, CHROMIUM_ARGS, IMAGES, sync_api
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed")
+    port = free_port()
+    n1 = Node(
+        tmp_path / "c1",
+        "n1",
+        redis,
+        extra="console = true\nviewers = vera:look\noperators = otto:act",
+    )
+    n1.begin(labels="web", local=f"[inet_http_server]\nport = 127.0.0.1:{port}\n")
+    n2, n3 = nodes[1].begin(labels="web"), nodes[2].begin()
+    workers = DEFS + "[program:worker]\ncommand = sleep 3604\nstartsecs = 0\nnumprocs = 3\n"
+    workers += "process_name = worker_%(process_num)s\nplacement = *\n"
+    workers += "[program:talker]\ncommand = sh -c 'while true; do echo tick; sleep 0.2; done'\n"
+    workers += "startsecs = 0\nplacement = n2\n"
+    assert supervisectl(n1, "cluster", "push", str(definitions(tmp_path, workers))).returncode == 0
+    wait_until(lambda: len(n3.names()) == 5 and len(n2.names()) == 6)
+    url = f"http://127.0.0.1:{port}/cluster/"
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            operator = browser.new_context(
+                http_credentials={"username": "otto", "password": "act"}, bypass_csp=True,
+                viewport={"width": 1280, "height": 900},
+            )  # fmt: skip
+            page = operator.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.goto(url)
+            page.wait_for_function("document.querySelectorAll('.proc').length === 16")
+            for node in ("n1", "n2", "n3"):
+                page.wait_for_selector(f".groupbody[data-group='{node}'] .health-up")
+            # Restart a process on another node by clicking; its new pid shows.
+            row = page.locator(".proc[data-key='n2/api']")
+            before = row.locator(".col-pid").inner_text()
+            row.get_by_role("button", name="Restart api on n2", exact=True).click()
+            page.wait_for_function(
+                "pid => { const c = document.querySelector(\".proc[data-key='n2/api'] .col-pid\");"
+                " return c.textContent !== '' && c.textContent !== pid; }",
+                arg=before,
+            )
+            assert page.locator(".proc[data-key='n2/api'] .col-pid").inner_text() == str(
+                n2.info("api")["pid"]
+            )
+            # A process killed on a node comes back on the page without a reload.
+            page.evaluate("window.loadedOnce = true")
+            victim = int(n3.info("batch")["pid"])
+            os.kill(victim, signal.SIGKILL)
+            page.wait_for_function(
+                "pid => { const c = document.querySelector(\".proc[data-key='n3/batch'] .col-pid\");"
+                " return c.textContent !== '' && c.textContent !== String(pid); }",
+                arg=victim,
+            )
+            assert page.evaluate("window.loadedOnce") is True
+            # A remote log, fetched from its node on demand.
+            page.get_by_role("button", name="Stdout talker on n2", exact=True).click()
+            page.wait_for_function(
+                "document.querySelector('#logtext').textContent.split('tick').length > 3"
+            )
+            assert page.locator("#logdownload").is_hidden()
+            page.keyboard.press("Escape")
+            # The filter narrows to one node.
+            page.fill("#filter", "n3 worker")
+            page.wait_for_function(
+                "document.querySelector('#counts').textContent === '3 of 16 shown'"
+            )
+            page.fill("#filter", "")
+            page.screenshot(path=str(IMAGES / "cluster.png"))
+            # A node that dies is shown unreachable, its processes kept (never "stopped").
+            assert n3.process is not None
+            n3.process.send_signal(signal.SIGKILL)
+            n3.process.wait(10)
+            page.wait_for_selector(".groupbody[data-group='n3'] .health-down", timeout=15000)
+            assert "UNREACHABLE" in page.locator(".groupbody[data-group='n3'] .health").inner_text()
+            assert page.locator("#daemon-state").inner_text() == "2 of 3 nodes up"
+            assert page.locator(".groupbody[data-group='n3'] .proc").count() == 5
+            page.locator(".groupbody[data-group='n3']").scroll_into_view_if_needed()
+            page.screenshot(path=str(IMAGES / "cluster-unreachable.png"))
+            assert problems == []
+            # A viewer sees everything and can act on nothing.
+            viewer = browser.new_context(
+                http_credentials={"username": "vera", "password": "look"}, bypass_csp=True
+            )
+            seen = viewer.new_page()
+            seen.goto(url)
+            seen.wait_for_function("document.querySelectorAll('.proc').length === 16")
+            assert seen.get_by_role("button", name="Restart api on n2", exact=True).is_hidden()
+            assert seen.get_by_role("button", name="Stdout api on n2", exact=True).is_visible()
+            token = seen.evaluate("document.querySelector('meta[name=supervise-token]').content")
+            answer = seen.evaluate(
+                """token => fetch('api/action', {method: 'POST', headers: {'content-type':
+                'application/json', 'x-supervise-token': token}, body: JSON.stringify({action:
+                'stop', targets: [{node: 'n2', names: ['api']}]})}).then(r => r.status)""",
+                token,
+            )
+            assert answer == 403
+            assert n2.info("api")["statename"] == "RUNNING"
+            browser.close()
+    finally:
+        n1.close()
+    status, _ = _get(port, "/cluster/")
+    assert status in (401, 0)
+
+
+def _get(port: int, path: str) -> tuple[int, bytes]:
+    import http.client
+
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    except OSError:
+        return 0, b""

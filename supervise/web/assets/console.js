@@ -226,6 +226,10 @@ function applyPending() {
   const changedNodes = pendingNodes;
   pendingNodes = [];
   for (const node of changedNodes) { nodes.set(node.name, node); showNode(node); }
+  if (CLUSTER && changedNodes.length) {
+    const up = [...nodes.values()].filter((node) => node.reachable).length;
+    setText(document.getElementById("daemon-state"), `${up} of ${nodes.size} nodes up`);
+  }
   updateCounts();
   return batch.size;
 }
@@ -233,7 +237,8 @@ function applyPending() {
 function showNode(node) {
   const group = groups.get(node.name);
   if (!group) return;
-  let text = node.reachable ? `up · revision ${node.applied}` : `UNREACHABLE, silent for ${Math.round(node.age)} s`;
+  const since = new Date(node.heartbeat * 1000).toLocaleTimeString();
+  let text = node.reachable ? `up · revision ${node.applied}` : `UNREACHABLE since ${since} (silent for ${Math.round(node.age)} s)`;
   if (node.labels && node.labels.length) text += ` · labels ${node.labels.join(", ")}`;
   if (node.refused) text += ` · refused: ${node.refused}`;
   setText(group.health, text);
@@ -245,6 +250,7 @@ function applyDaemon(daemon) {
   document.getElementById("identification").textContent = daemon.identification;
   document.getElementById("version").textContent = `supervise ${daemon.version}`;
   document.getElementById("daemon-state").textContent = daemon.state;
+  document.getElementById("daemon-pid-part").hidden = CLUSTER;
   document.getElementById("daemon-pid").textContent = String(daemon.pid);
   const cluster = daemon.cluster;
   if (cluster) {
