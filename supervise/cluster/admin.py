@@ -118,7 +118,9 @@ async def push(
     )  # fmt: skip
     try:
         # Wait for one replica where there is one, so a failover does not lose the push.
-        await conn.execute_command("WAIT", 1, 2000)
+        role = await conn.execute_command("ROLE")
+        if role and len(role) > 2 and role[2]:
+            await conn.execute_command("WAIT", 1, 2000)
     except Exception:
         pass
     return number

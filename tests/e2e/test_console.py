@@ -301,3 +301,12 @@ def test_download_gives_the_whole_log_file(console: tuple[Daemon, str]) -> None:
     status, body = _request(url, "GET", "/download/api/stdout", Authorization=_auth())
     assert status == 200
     assert body == path.read_bytes()[: len(body)] and len(body) > 0
+
+
+def test_uptime_ticks_in_the_browser(page: Page) -> None:
+    first = page.row("api").locator(".col-uptime").inner_text()
+    assert first.count(":") == 2
+    page.page.wait_for_function(
+        "t => document.querySelector(\".proc[data-namespec='api'] .col-uptime\").textContent !== t",
+        arg=first,
+    )
