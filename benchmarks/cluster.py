@@ -241,7 +241,7 @@ def main() -> None:
         f"{percentile(pushes, 50):.0f} ms, p95 {percentile(pushes, 95):.0f} ms"
         " (includes supervisectl's own start-up, about 0.3 s of Python)",
         f"an idle node costs Redis {idle:.2f} commands/s (a heartbeat script every 2 s: EVAL, with its TIME and ZADD)",
-        f"console over {nodes} simulated nodes × {processes} processes: every row shown "
+        f"console over {nodes} simulated nodes x {processes} processes: every row shown "
         f"{console['first_paint'] * 1000:.0f} ms after navigation; {console['updates']:.0f} "
         f"process updates absorbed in {console['absorbed']:.1f} s ({console['rate']:.0f}/s, "
         f"{console['frames']:.0f} frames, {console['script_ms']:.0f} ms of script)",
