@@ -250,6 +250,15 @@ class ClusterAgent:
     async def _check_head_locked(self) -> None:
         head = int(await self.link.execute("GET", self.keys.head) or 0)
         if head == self.applied.number:
+            if head and self.applied.digest:
+                stored = await self.link.execute("HGET", self.keys.revision(head), "_digest")
+                if stored and stored != self.applied.digest:
+                    await self._refuse(
+                        head,
+                        f"revision {head} in Redis is not the revision {head} this node runs "
+                        "(Redis lost writes and reused the number): keeping the running one; "
+                        "push again to move on",
+                    )
             return
         if head < self.applied.number:
             await self._refuse(

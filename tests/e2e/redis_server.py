@@ -78,3 +78,48 @@ class RedisServer:
     def restart_with_data(self) -> None:
         self.stop(save=True)
         self.start()
+
+
+class SentinelSetup:
+    """A primary, a replica and one Sentinel watching them (service ``mymaster``)."""
+
+    def __init__(self, folder: Path) -> None:
+        for name in ("primary", "replica", "sentinel"):
+            (folder / name).mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.primary = RedisServer(folder / "primary")
+        self.replica = RedisServer(folder / "replica")
+        self.sentinel_port = free_port()
+        self.sentinel: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> SentinelSetup:
+        self.primary.start("--repl-diskless-sync-delay", "0")
+        self.replica.start("--replicaof", "127.0.0.1", str(self.primary.port))
+        wait_until(lambda: "master_link_status:up" in self.replica.cli("INFO", "replication"))
+        config = self.folder / "sentinel" / "sentinel.conf"
+        config.write_text(
+            f"port {self.sentinel_port}\nbind 127.0.0.1\ndir {self.folder / 'sentinel'}\n"
+            f"sentinel monitor mymaster 127.0.0.1 {self.primary.port} 1\n"
+            "sentinel down-after-milliseconds mymaster 1000\n"
+            "sentinel failover-timeout mymaster 5000\n"
+        )
+        self.sentinel = subprocess.Popen(
+            [REDIS, str(config), "--sentinel"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_until(lambda: ping(self.sentinel_port), timeout=10)
+        wait_until(lambda: "connected_slaves:1" in self.primary.cli("INFO", "replication"))
+        return self
+
+    def current_primary(self) -> int:
+        answer = subprocess.run(
+            ["redis-cli", "-p", str(self.sentinel_port), "SENTINEL", "get-master-addr-by-name", "mymaster"],
+            capture_output=True, text=True, timeout=10,
+        ).stdout.split()  # fmt: skip
+        return int(answer[1]) if len(answer) == 2 else 0
+
+    def stop(self) -> None:
+        if self.sentinel is not None and self.sentinel.poll() is None:
+            self.sentinel.terminate()
+            self.sentinel.wait(10)
+        self.primary.stop(save=False)
+        self.replica.stop(save=False)

@@ -13,7 +13,7 @@ import pytest
 
 from supervise.testing import free_port, wait_until
 from tests.e2e.conftest import ROOT, Daemon, tool
-from tests.e2e.redis_server import RedisServer, require_redis
+from tests.e2e.redis_server import RedisServer, SentinelSetup, require_redis
 
 pytestmark = pytest.mark.e2e
 
@@ -27,11 +27,12 @@ class Node(Daemon):
         self.name = name
         self.redis = redis
         self.extra = extra
+        self.redis_line = f"redis = {redis.url}"
 
     def begin(self, labels: str = "", local: str = "") -> Node:
         lines = [
             "[cluster]",
-            f"redis = {self.redis.url}",
+            self.redis_line,
             f"node = {self.name}",
             f"labels = {labels}",
             "allow_users = root",
@@ -373,3 +374,34 @@ def _get(port: int, path: str) -> tuple[int, bytes]:
         return response.status, response.read()
     except OSError:
         return 0, b""
+
+
+def test_a_sentinel_failover_is_survived(tmp_path: Path) -> None:
+    require_redis()
+    setup = SentinelSetup(tmp_path / "redis").start()
+    node = Node(tmp_path / "n1", "n1", setup.primary)
+    node.redis_line = f"sentinels = 127.0.0.1:{setup.sentinel_port}\nsentinel_service = mymaster"
+    try:
+        node.begin(labels="web")
+        defs = definitions(tmp_path, DEFS)
+        assert supervisectl(node, "cluster", "push", str(defs)).returncode == 0
+        wait_until(lambda: node.names() == {"api", "everywhere"})
+        wait_until(lambda: node.info("api")["statename"] == "RUNNING")
+        pid = node.info("api")["pid"]
+        # The push waited for the replica (WAIT 1): the revision is already there.
+        assert setup.replica.cli("GET", "{sv}:head") == "1"
+        # The primary dies; the Sentinel promotes the replica; the node follows.
+        assert setup.primary.process is not None
+        setup.primary.process.kill()
+        setup.primary.process.wait(10)
+        wait_until(lambda: setup.current_primary() == setup.replica.port, timeout=30)
+        wait_until(lambda: "Redis is back" in (node.tmp / "main.log").read_text(), timeout=30)
+        more = DEFS + "[program:late]\ncommand = sleep 3605\nstartsecs = 0\nplacement = n1\n"
+        pushed = supervisectl(node, "cluster", "push", str(definitions(tmp_path, more)))
+        assert pushed.returncode == 0, pushed.stdout
+        assert "revision 2" in pushed.stdout
+        wait_until(lambda: "late" in node.names())
+        assert node.info("api")["pid"] == pid
+    finally:
+        node.close()
+        setup.stop()
