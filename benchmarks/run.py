@@ -332,6 +332,11 @@ def main() -> None:
 
 
 EXPLANATION = """\
+The web console and cluster mode have no supervisord counterpart to compare with: their
+figures are in [performance-console.md](performance-console.md) (`python
+benchmarks/console.py`) and [performance-cluster.md](performance-cluster.md) (`python
+benchmarks/cluster.py`).
+
 ## Why supervise is faster where it is
 
 - **Restarts (M2)** — every deadline is a timer and every exit is seen at once (pidfd):

@@ -405,3 +405,27 @@ def test_a_sentinel_failover_is_survived(tmp_path: Path) -> None:
     finally:
         node.close()
         setup.stop()
+
+
+def test_watch_mode_definitions_work_through_the_cluster(
+    tmp_path: Path, nodes: list[Node], redis: RedisServer
+) -> None:
+    """A pushed `watch = match` program adopts the copy a deploy started; no duplicate."""
+    from tests.e2e.test_handoff import pids_with
+
+    tag = f"sleep {60000 + os.getpid() % 10000}"
+    outside = subprocess.Popen(tag.split(), start_new_session=True)
+    n1 = nodes[0].begin(labels="web")
+    try:
+        text = f"[program:deployed]\ncommand = {tag}\nwatch = match\nabsent_grace = 1\n"
+        text += "startsecs = 0\nplacement = web\n"
+        assert supervisectl(n1, "cluster", "push", str(definitions(tmp_path, text))).returncode == 0
+        wait_until(lambda: "deployed" in n1.names())
+        wait_until(lambda: n1.info("deployed")["pid"] == outside.pid)
+        assert pids_with(tag) == {outside.pid}
+        rows = supervisectl(n1, "--json", "cluster", "status").stdout
+        assert '"adopted": true' in rows
+    finally:
+        for pid in pids_with(tag):
+            os.kill(pid, signal.SIGKILL)
+        outside.wait(10)
