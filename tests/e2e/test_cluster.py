@@ -429,3 +429,42 @@ def test_watch_mode_definitions_work_through_the_cluster(
         for pid in pids_with(tag):
             os.kill(pid, signal.SIGKILL)
         outside.wait(10)
+
+
+def test_redis_credentials_never_reach_a_page_or_a_log(tmp_path: Path) -> None:
+    require_redis()
+    (tmp_path / "redis").mkdir()
+    server = RedisServer(tmp_path / "redis").start("--requirepass", "pa55-w0rd-xyz")
+    port = free_port()
+    node = Node(tmp_path / "n1", "n1", server, extra="console = true")
+    node.redis_line = f"redis = redis://:pa55-w0rd-xyz@127.0.0.1:{server.port}"
+    wrong = Node(tmp_path / "n2", "n2", server)
+    wrong.redis_line = f"redis = redis://:not-the-pa55-w0rd@127.0.0.1:{server.port}"
+    try:
+        node.begin(local=f"[inet_http_server]\nport = 127.0.0.1:{port}\n")
+        wrong.begin()
+        assert (
+            supervisectl(node, "cluster", "push", str(definitions(tmp_path, DEFS))).returncode == 0
+        )
+        wait_until(lambda: "everywhere" in node.names())
+        status, page = _get(port, "/cluster/")
+        assert status == 200
+        connection = __import__("http.client").client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", "/cluster/api/events")
+        snapshot = connection.getresponse().read1(65536)
+        assert b'"redis":"redis://127.0.0.1:' in snapshot
+        wait_until(lambda: "is unreachable" in (wrong.tmp / "main.log").read_text())
+        for text in (
+            page,
+            snapshot,
+            (node.tmp / "main.log").read_bytes(),
+            (wrong.tmp / "main.log").read_bytes(),
+            (node.tmp / "twistd.out").read_bytes(),
+            (wrong.tmp / "twistd.out").read_bytes(),
+        ):
+            assert b"pa55-w0rd" not in text
+        assert "everywhere" not in wrong.names()  # it never got in, and says so
+    finally:
+        node.close()
+        wrong.close()
+        server.stop(save=False)
