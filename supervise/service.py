@@ -23,7 +23,7 @@ from twisted.web import resource
 from supervise import __version__
 from supervise.cluster.agent import ClusterAgent
 from supervise.cluster.cache import Applied, load_applied
-from supervise.cluster.console import ConsoleMount, cluster_users
+from supervise.cluster.console import ConsoleMount, cluster_gate, cluster_users
 from supervise.cluster.definitions import extra_sections
 from supervise.config.errors import ConfigError
 from supervise.config.model import ConfigModel, GroupConfig, SocketConfig
@@ -49,7 +49,7 @@ from supervise.rpc.resource import XMLRPCResource
 from supervise.rpc.supervise_ns import SuperviseNamespace
 from supervise.rpc.supervisor_ns import SupervisorNamespace
 from supervise.rpc.system_ns import SystemNamespace
-from supervise.rpc.transport import ServerStartError, guarded, listen
+from supervise.rpc.transport import ServerStartError, listen
 from supervise.sockets import inherited_sockets, open_listening
 from supervise.states import SupervisorState
 from supervise.supervisor import Supervisor
@@ -426,19 +426,8 @@ class SupervisorService(RestartMixin, Service):
             time.time,
         )
         if self.cluster_console is not None:
-            root.putChild(b"cluster", self._cluster_gate(self.cluster_console))
+            root.putChild(b"cluster", cluster_gate(self.cluster_console, self.model.servers))
         return root
-
-    def _cluster_gate(self, mount: ConsoleMount) -> resource.IResource:
-        """``/cluster``: its own login when console users are configured (the node's own
-        server users operate), open like the rest of the site otherwise."""
-        users = cluster_users(mount.config)
-        if not users:
-            return mount.for_role("operator")
-        for server in self.model.servers:
-            if server.username is not None and server.password is not None:
-                users.setdefault(server.username, (server.password, "operator"))
-        return guarded(users, lambda avatar: mount.for_role(*avatar.split(":", 1)))
 
     def daemon_info(self) -> dict[str, Any]:
         """Who this daemon is, for the console's header."""

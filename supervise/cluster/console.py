@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from twisted.internet.defer import Deferred, DeferredList, ensureDeferred
@@ -22,7 +23,8 @@ from supervise.actions import BadAction, check
 from supervise.cluster import admin
 from supervise.cluster.link import RedisDown
 from supervise.cluster.view import ClusterView
-from supervise.config.model import ClusterConfig
+from supervise.config.model import ClusterConfig, ServerConfig
+from supervise.rpc.transport import guarded
 from supervise.web.actions import MAX_BODY, json_answer
 from supervise.web.guard import new_token, refusal
 from supervise.web.pages import ConsolePage, assets
@@ -236,3 +238,15 @@ class ConsoleMount:
 
     def stop(self) -> None:
         self.view.stop()
+
+
+def cluster_gate(mount: ConsoleMount, servers: Iterable[ServerConfig]) -> resource.IResource:
+    """``/cluster``: its own login when console users are configured (the users of the
+    node's own HTTP servers operate), open like the rest of the site otherwise."""
+    users = cluster_users(mount.config)
+    if not users:
+        return mount.for_role("operator")
+    for http_server in servers:
+        if http_server.username is not None and http_server.password is not None:
+            users.setdefault(http_server.username, (http_server.password, "operator"))
+    return guarded(users, lambda avatar: mount.for_role(*avatar.split(":", 1)))

@@ -468,3 +468,40 @@ def test_redis_credentials_never_reach_a_page_or_a_log(tmp_path: Path) -> None:
         node.close()
         wrong.close()
         server.stop(save=False)
+
+
+def test_standalone_console_runs_no_programs_and_shows_the_nodes(
+    tmp_path: Path, nodes: list[Node], redis: RedisServer
+) -> None:
+    n1 = nodes[0].begin(labels="web")
+    assert supervisectl(n1, "cluster", "push", str(definitions(tmp_path, DEFS))).returncode == 0
+    wait_until(lambda: "api" in n1.names())
+    port = free_port()
+    conf = tmp_path / "console.conf"
+    conf.write_text(
+        f"[supervisord]\n[inet_http_server]\nport = 127.0.0.1:{port}\n"
+        f"[cluster]\nredis = {redis.url}\nnode = console\noperators = otto:act\n"
+    )
+    console = subprocess.Popen(
+        [tool("twistd"), "-n", "--pidfile=", "supervise-console", "-c", str(conf)],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: _get(port, "/cluster/")[0] == 401)
+        import base64
+        import http.client
+
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        auth = "Basic " + base64.b64encode(b"otto:act").decode()
+        connection.request("GET", "/cluster/api/events", headers={"Authorization": auth})
+        response = connection.getresponse()
+        assert response.status == 200
+        seen = b""
+        while b'"key":"n1/api"' not in seen:
+            seen += response.read1(65536)
+        assert b'"name":"console"' not in seen  # the console is not a node
+        assert _get(port, "/")[0] in (301, 302, 401)
+    finally:
+        console.terminate()
+        console.wait(10)

@@ -310,3 +310,39 @@ def test_uptime_ticks_in_the_browser(page: Page) -> None:
         "t => document.querySelector(\".proc[data-namespec='api'] .col-uptime\").textContent !== t",
         arg=first,
     )
+
+
+def test_page_reconnects_after_the_daemon_restarts_and_catches_up(
+    browser: Any, tmp_path: Path
+) -> None:
+    """A dropped feed is retried; the new stream's snapshot replaces what the page showed."""
+    port = free_port()
+    daemon = Daemon(tmp_path)
+    body = f"""
+    [inet_http_server]
+    port = 127.0.0.1:{port}
+    [program:lone]
+    command = sleep 3600
+    startsecs = 0
+    """
+    daemon.start(body)
+    try:
+        context = browser.new_context(bypass_csp=True)
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector(".proc[data-namespec='lone'] .state:text-is('RUNNING')")
+        page.evaluate("window.loadedOnce = true")
+        before = page.locator(".proc[data-namespec='lone'] .col-pid").inner_text()
+        daemon.stop()
+        page.wait_for_selector("#link.link-down")
+        daemon.start(None)
+        page.wait_for_selector("#link.link-up", timeout=20000)
+        page.wait_for_function(
+            "pid => { const c = document.querySelector(\".proc[data-namespec='lone'] .col-pid\");"
+            " return c.textContent !== '' && c.textContent !== pid; }",
+            arg=before,
+        )
+        assert page.evaluate("window.loadedOnce") is True
+        context.close()
+    finally:
+        daemon.close()

@@ -27,3 +27,25 @@ class SuperviseServiceMaker:
 
 
 serviceMaker = SuperviseServiceMaker()
+
+
+@implementer(IServiceMaker, IPlugin)
+class ConsoleServiceMaker:
+    """Makes the standalone cluster console (``twistd supervise-console``)."""
+
+    tapname = "supervise-console"
+    description = "The supervise cluster console alone: every node's processes, no programs."
+
+    @property
+    def options(self) -> type:
+        from supervise.console_tap import Options
+
+        return Options
+
+    def makeService(self, options: object) -> object:  # noqa: N802 - Twisted's name
+        from supervise.console_tap import make_service
+
+        return make_service(options)  # type: ignore[arg-type]
+
+
+consoleServiceMaker = ConsoleServiceMaker()

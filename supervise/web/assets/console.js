@@ -245,6 +245,7 @@ function showNode(node) {
   const since = new Date(node.heartbeat * 1000).toLocaleTimeString();
   let text = node.reachable ? `up · revision ${node.applied}` : `UNREACHABLE since ${since} (silent for ${Math.round(node.age)} s)`;
   if (node.labels && node.labels.length) text += ` · labels ${node.labels.join(", ")}`;
+  if (node.version) text += ` · supervise ${node.version}`;
   if (node.refused) text += ` · refused: ${node.refused}`;
   setText(group.health, text);
   group.health.className = `health ${node.reachable ? "health-up" : "health-down"}${node.refused ? " health-refused" : ""}`;
