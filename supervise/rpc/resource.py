@@ -10,6 +10,7 @@ unexpected error is logged and answered as a FAILED fault.
 from __future__ import annotations
 
 import inspect
+import reprlib
 import xmlrpc.client
 from collections.abc import Callable
 from typing import Any
@@ -82,6 +83,10 @@ class XMLRPCResource(resource.Resource):
         if method is None:
             request.setResponseCode(400)
             return b"invalid XML-RPC request: no method name"
+        if _deeper_than(params, MAX_DEPTH):
+            log.error("XML-RPC request refused: values nested more than {n} deep", n=MAX_DEPTH)
+            request.setResponseCode(400)
+            return f"XML-RPC values may not be nested more than {MAX_DEPTH} deep".encode()
         finished = [False]
         request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))
         result = ensureDeferred(self._call(method, list(params)))
@@ -136,7 +141,8 @@ class XMLRPCResource(resource.Resource):
             try:
                 coerced[index] = _coerce(value, kind)
             except (TypeError, ValueError):
-                raise RPCError(faults.INCORRECT_PARAMETERS, f"{value!r} is not a {kind}") from None
+                shown = reprlib.repr(value)  # bounded: a 4 MiB string is not echoed back
+                raise RPCError(faults.INCORRECT_PARAMETERS, f"{shown} is not a {kind}") from None
         return coerced
 
     def _respond(self, value: Any, request: server.Request, finished: list[bool]) -> None:
@@ -162,6 +168,23 @@ class XMLRPCResource(resource.Resource):
 
 
 _SIGNATURES: dict[Any, inspect.Signature] = {}
+
+
+MAX_DEPTH = 64
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """True when arrays and structs nest deeper than ``limit`` (checked without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, list | tuple):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+    return False
 
 
 def _signature(target: Callable[..., Any]) -> inspect.Signature:

@@ -112,13 +112,64 @@ def protect(
     return guarded(users, tree_for)
 
 
+# Bounds every HTTP server keeps, whatever its clients do (docs/reliability.md).
+MAX_CONNECTIONS = int(os.environ.get("SUPERVISE_HTTP_MAX_CONNECTIONS", "1024"))
+IDLE_TIMEOUT = float(os.environ.get("SUPERVISE_HTTP_IDLE_TIMEOUT", "60"))
+
+
 class QuietSite(server.Site):
-    """A site that keeps no access log (the main log is for lifecycle lines)."""
+    """A site that keeps no access log (the main log is for lifecycle lines), closes
+    connections idle for IDLE_TIMEOUT seconds (a request being answered, such as a log
+    stream, is not idle), and holds at most MAX_CONNECTIONS open: past the bound, the
+    oldest connection with no request in progress is closed to make room, so a pile of
+    idle clients never locks others out."""
 
     noisy = False
 
+    def __init__(self, root: resource.IResource, name: str = "") -> None:
+        super().__init__(root, timeout=IDLE_TIMEOUT)
+        self.name = name
+        self.channels: dict[int, Any] = {}  # insertion order: oldest first
+        self._said_full = False
+
     def log(self, request: Any) -> None:
         """Drop access-log lines."""
+
+    def buildProtocol(self, addr: Any) -> Any:  # noqa: N802 - Twisted's name
+        """A channel; past the bound, make room by closing the oldest idle one."""
+        if len(self.channels) >= MAX_CONNECTIONS and not self._make_room():
+            return None
+        channel = super().buildProtocol(addr)
+        if channel is None:
+            return None
+        key = id(channel)
+        self.channels[key] = channel
+        lost = channel.connectionLost
+
+        def connection_lost(reason: Any) -> None:
+            self.channels.pop(key, None)
+            lost(reason)
+
+        channel.connectionLost = connection_lost
+        return channel
+
+    def _make_room(self) -> bool:
+        if not self._said_full:
+            self._said_full = True
+            log.warn(
+                "HTTP server {name}: {n} connections open; closing the oldest idle ones to "
+                "serve new clients",
+                name=self.name,
+                n=len(self.channels),
+            )
+        for key, channel in list(self.channels.items()):
+            http_channel = getattr(channel, "_channel", channel)  # behind Twisted's wrapper
+            transport = getattr(http_channel, "transport", None)
+            if not http_channel.requests and transport is not None:
+                del self.channels[key]
+                transport.abortConnection()
+                return True
+        return False  # every connection is busy answering: refuse the newcomer
 
 
 def _unix_in_use(path: str) -> bool:
@@ -141,7 +192,7 @@ def listen(
     guest_tree: Callable[[str], resource.IResource] | None = None,
 ) -> IListeningPort:
     """Start one server; raise ServerStartError with supervisord's wording."""
-    site = QuietSite(protect(root, config, guests, guest_tree))
+    site = QuietSite(protect(root, config, guests, guest_tree), config.section)
     site.displayTracebacks = False
     if config.username is None:
         log.critical(

@@ -1,0 +1,113 @@
+"""SIGKILL the daemon at random moments, start it again: no duplicate, no orphan.
+
+Each trial starts the daemon on the same configuration (steady programs, crash-looping
+ones), waits a random moment (seeded, so a failure replays), sometimes in the middle of a
+reload, a start with wait or a log reopen, kills it with SIGKILL, and starts it again.
+Every steady program must then run exactly once (survivors adopted, never duplicated),
+and after the last trial nothing of it may be left behind.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from supervise.testing import RunningDaemon, wait_until
+from tests.e2e.conftest import ROOT
+from tests.e2e.test_handoff import pids_with
+from tests.reliability.conftest import CASES, scale
+
+pytestmark = pytest.mark.e2e
+
+STEADY = [f"sleep {47000 + i}" for i in range(8)]
+CRASHERS = [f"crashloop{i}" for i in range(3)]
+CONFIG = "".join(
+    f"[program:steady{i}]\ncommand = {tag}\nstartsecs = 0\nstdout_logfile_maxbytes = 1KB\n"
+    for i, tag in enumerate(STEADY)
+) + "".join(
+    f"[program:crash{i}]\ncommand = sh -c 'echo going; sleep 0.{i + 1}; exit 3' {tag}\n"
+    "startsecs = 0\nautorestart = true\n"
+    for i, tag in enumerate(CRASHERS)
+)
+
+
+@pytest.fixture
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
+    started = RunningDaemon(tmp_path_factory.mktemp("killed"), {"PYTHONPATH": str(ROOT)})
+    started.write(CONFIG)
+    yield started
+    started.close()
+    for tag in STEADY + CRASHERS:
+        for pid in pids_with(tag):
+            try:
+                import os
+
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def disturb(daemon: RunningDaemon, action: str) -> None:
+    """Start something long on the daemon, without waiting for it."""
+
+    def call() -> None:
+        try:
+            rpc = daemon.rpc()
+            if action == "reload":
+                rpc.supervisor.restart()
+            elif action == "start-wait":
+                rpc.supervisor.stopProcess("steady0")
+                rpc.supervisor.startProcess("steady0", True)
+            elif action == "reopen":
+                rpc.supervisor.clearAllProcessLogs()
+        except Exception:
+            pass  # the daemon is killed under it: that is the point
+
+    threading.Thread(target=call, daemon=True).start()
+
+
+def settled(daemon: RunningDaemon) -> bool:
+    try:
+        infos = {i["name"]: i for i in daemon.rpc().supervisor.getAllProcessInfo()}
+    except Exception:
+        return False
+    return all(infos[f"steady{i}"]["statename"] == "RUNNING" for i in range(len(STEADY)))
+
+
+def test_sigkill_at_random_moments_leaves_no_duplicate_and_no_orphan(daemon: RunningDaemon) -> None:
+    rng = random.Random(20261124)
+    for trial in range(scale(5, 100)):
+        daemon.start(None)
+        action = rng.choice(["none", "reload", "start-wait", "reopen"])
+        if action != "none":
+            disturb(daemon, action)
+        time.sleep(rng.uniform(0, 1.0))  # the random moment of the crash (not a synchronisation)
+        assert daemon.process is not None
+        daemon.process.send_signal(signal.SIGKILL)
+        daemon.process.wait(10)
+        CASES["daemon SIGKILL trials"] += 1
+        daemon.start(None)
+        wait_until(lambda: settled(daemon), timeout=30)
+        infos = {i["name"]: i for i in daemon.rpc().supervisor.getAllProcessInfo()}
+        for i, tag in enumerate(STEADY):
+            running = pids_with(tag)
+            assert running == {infos[f"steady{i}"]["pid"]}, (
+                f"trial {trial} ({action}): steady{i} runs as {running}, "
+                f"supervise says {infos[f'steady{i}']['pid']}"
+            )
+        for tag in CRASHERS:
+            assert len(pids_with(tag)) <= 1, f"trial {trial}: {tag} runs twice"
+        assert daemon.process is not None
+        daemon.process.send_signal(signal.SIGKILL)
+        daemon.process.wait(10)
+    # The last start stops everything cleanly: nothing may be left.
+    daemon.start(None)
+    wait_until(lambda: settled(daemon), timeout=30)
+    assert daemon.stop() == 0
+    for tag in STEADY + CRASHERS:
+        wait_until(lambda tag=tag: not pids_with(tag), timeout=15)
