@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 import xmlrpc.client
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -253,7 +254,6 @@ class RunningDaemon:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         listener.bind(str(notify))
         os.chmod(notify, 0o777)  # a daemon that drops privileges must still reach it
-        listener.settimeout(timeout)
         env = self.env()
         env["NOTIFY_SOCKET"] = str(notify)
         with open(self.tmp / "twistd.out", "wb") as out:
@@ -264,12 +264,19 @@ class RunningDaemon:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+        listener.settimeout(0.2)
+        deadline = time.monotonic() + timeout
+        message = b""
         try:
-            message = listener.recv(1024)
-        except TimeoutError:
-            self.kill()
-            output = (self.tmp / "twistd.out").read_text()
-            raise AssertionError(f"daemon did not report READY=1:\n{output}") from None
+            while not message:
+                try:
+                    message = listener.recv(1024)
+                except TimeoutError:
+                    # Bounded wait on the daemon's own word; give up early if it died.
+                    if self.process.poll() is not None or time.monotonic() > deadline:
+                        self.kill()
+                        output = (self.tmp / "twistd.out").read_text()
+                        raise AssertionError(f"daemon did not report READY=1:\n{output}") from None
         finally:
             listener.close()
         assert message.startswith(b"READY=1")
