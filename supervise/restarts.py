@@ -6,7 +6,9 @@ A mixin of SupervisorService; the mechanics live in ``process/handoff.py``.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import ensureDeferred
@@ -16,6 +18,7 @@ from supervise.config.model import ConfigModel
 from supervise.process.handoff import (
     HANDOFF_ENV,
     SavedProcess,
+    owned_survivors,
     read_state,
     reexec_argv,
     write_state,
@@ -79,15 +82,14 @@ class RestartMixin:
                 )
                 return handed[1], True
         previous = read_state(self.state_path)
-        if previous is None:
-            return [], False
-        daemon_pid, processes = previous
-        if daemon_pid != os.getpid() and alive(daemon_pid):
+        daemon_pid, processes = previous if previous is not None else (0, [])
+        if daemon_pid and daemon_pid != os.getpid() and alive(daemon_pid):
             log.warn(
                 "the state file names a live daemon (pid {pid}): not adopting its processes",
                 pid=daemon_pid,
             )
             return [], False
+        processes = self._with_unrecorded(processes)
         survivors = [p for p in processes if p.same_process_alive()]
         if survivors:
             log.warn(
@@ -96,6 +98,43 @@ class RestartMixin:
                 names=", ".join(p.namespec for p in survivors),
             )
         return processes, False
+
+    def _with_unrecorded(self, processes: list[SavedProcess]) -> list[SavedProcess]:
+        """Add the survivors the state file missed (started after its last write), found
+        by the owner mark in their environment; a second copy of one program is stopped."""
+        found = owned_survivors(os.path.abspath(self.state_path))
+        by_name = {p.namespec: p for p in processes}
+        result = list(processes)
+        for namespec, copies in found.items():
+            saved = by_name.get(namespec)
+            known = saved is not None and saved.same_process_alive()
+            keep = [
+                (pid, ticks)
+                for pid, ticks in copies
+                if known and saved is not None and pid == saved.pid
+            ]
+            extra = [c for c in copies if c not in keep]
+            if not known and extra:
+                pid, ticks = extra.pop(0)
+                log.warn(
+                    "{name} (pid {pid}) was started just before the previous daemon died and "
+                    "is not in its state file: adopting it",
+                    name=namespec,
+                    pid=pid,
+                )
+                entry = SavedProcess(
+                    namespec, "RUNNING", pid, ticks, time.time(), 0.0,
+                    saved.spawns + 1 if saved else 1, 0,
+                    saved.stdout if saved else None, saved.stderr if saved else None,
+                )  # fmt: skip
+                result = [p for p in result if p.namespec != namespec] + [entry]
+            for pid, _ in extra:
+                log.warn("{name}: stopping a second copy (pid {pid})", name=namespec, pid=pid)
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except OSError:
+                    pass
+        return result
 
     def _state_changed(self, event: object) -> None:
         if not self._state_write_pending:

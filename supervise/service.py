@@ -268,6 +268,7 @@ class SupervisorService(RestartMixin, Service):
             log_output=model.supervisord.loglevel in DEBUG_LEVELS,
             cgroups=self._cgroup_tree(model),
             sockets={name: sock.fileno() for name, sock in self.listen_sockets.items()},
+            owner=os.path.abspath(self.state_path),
         )
 
     def _cgroup_tree(self, model: ConfigModel) -> CgroupTree | None:

@@ -9,12 +9,15 @@ import tempfile
 from collections.abc import Callable
 
 from attrs import define, field
+from twisted.logger import Logger
 
 from supervise.config.model import ChannelConfig
 from supervise.config.values import LogTarget
 from supervise.logs.rotating import RotatingFile
 
 _ANSI = re.compile(rb"\x1b\[[\d;]*[HfABCDRsuJKhlpm]")
+
+log = Logger()
 
 
 def strip_ansi(data: bytes) -> bytes:
@@ -69,6 +72,8 @@ class OutputChannel:
     strip: bool = False
     _file: RotatingFile | None = None
     followers: list[Callable[[bytes], None]] = field(factory=list)
+    dropped: int = 0  # bytes lost since the log last could be written
+    dropped_total: int = 0
 
     @classmethod
     def create(
@@ -107,16 +112,40 @@ class OutputChannel:
         if self.strip:
             data = strip_ansi(data)
         if self._file is not None:
-            try:
-                self._file.write(data)
-            except OSError:
-                pass
+            self._write_file(self._file, data)
         if self.config.syslog:
             for line in data.decode("utf-8", "replace").splitlines():
                 syslog.syslog(f"{self.process} {line}")
         for follower in tuple(self.followers):
             follower(data)
         return data
+
+    def _write_file(self, file: RotatingFile, data: bytes) -> None:
+        try:
+            file.write(data)
+        except OSError as problem:
+            if not self.dropped:
+                log.error(
+                    "{process} {name} log {path}: cannot write ({problem}); the program runs "
+                    "on, and its output is counted and dropped until the log can be written",
+                    process=self.process,
+                    name=self.name,
+                    path=self.path,
+                    problem=problem.strerror or problem,
+                )
+            self.dropped += len(data) - getattr(problem, "written", 0)
+            self.dropped_total += len(data) - getattr(problem, "written", 0)
+            return
+        if self.dropped:
+            log.warn(
+                "{process} {name} log {path}: writing again; {dropped} bytes of output were "
+                "dropped while it could not be written",
+                process=self.process,
+                name=self.name,
+                path=self.path,
+                dropped=self.dropped,
+            )
+            self.dropped = 0
 
     def close(self) -> None:
         """Close the log file (at reap)."""

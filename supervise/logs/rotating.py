@@ -8,6 +8,7 @@ such as ``/dev/stdout`` must be written to without ever rotating (supervisor #10
 
 from __future__ import annotations
 
+import errno
 import os
 from typing import BinaryIO
 
@@ -40,11 +41,25 @@ class RotatingFile:
         self._size = handle.tell() if self._seekable else 0
 
     def write(self, data: bytes) -> None:
-        """Append ``data`` now (no buffering), then rotate if the size is reached."""
+        """Append ``data`` now (no buffering), then rotate if the size is reached.
+
+        Raises OSError when not all of it could be written (a full disk), with the count
+        that was written in its ``written`` attribute.
+        """
         if self._handle is None:
             self.open()
         assert self._handle is not None
-        self._handle.write(data)
+        view, done = memoryview(data), 0
+        try:
+            while done < len(data):
+                count = self._handle.write(view[done:])
+                if not count:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                done += count
+        except OSError as problem:
+            self._size += done
+            problem.written = done  # type: ignore[attr-defined]
+            raise
         self._size += len(data)
         if self.maxbytes and self._seekable and self._size >= self.maxbytes:
             self.rotate()

@@ -76,6 +76,7 @@ class SpawnContext:
     log_output: bool = False
     cgroups: CgroupTree | None = None
     sockets: Mapping[str, int] = field(factory=dict)
+    owner: str = ""  # SUPERVISE_OWNER in each child's environment: finds survivors of a crash
 
 
 @frozen

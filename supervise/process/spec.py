@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from supervise.process.program import SpawnContext
 
 
+OWNER_ENV = "SUPERVISE_OWNER"
+
+
 def build_spawn_spec(
     config: ProcessConfig, context: SpawnContext, stdin_fd: int | None
 ) -> SpawnSpec:
@@ -31,6 +34,8 @@ def build_spawn_spec(
         env["SUPERVISOR_SERVER_URL"] = server_url
     env["SUPERVISOR_PROCESS_NAME"] = config.name
     env["SUPERVISOR_GROUP_NAME"] = config.group
+    if context.owner:
+        env[OWNER_ENV] = context.owner
     env.update(config.environment)
     listen_fds: tuple[int, ...] = ()
     names = config.extras.sockets

@@ -56,7 +56,8 @@ class SuperviseNamespace:
     def get_all_process_info(self) -> list[dict[str, Any]]:
         """Like supervisor.getAllProcessInfo, plus supervise's own keys: ``namespec``,
         ``spawns`` (starts so far), ``ready``, ``healthcheck``, ``health_failures``,
-        ``notify_status`` (the last sd_notify STATUS=), ``depends_on``, ``pidfile``, ``cgroup``.
+        ``notify_status`` (the last sd_notify STATUS=), ``depends_on``, ``pidfile``, ``cgroup``,
+        ``adopted``, ``log_dropped`` (output bytes lost while the log could not be written).
 
         @return array result  An array of process structs
         """
@@ -76,6 +77,7 @@ class SuperviseNamespace:
                 pidfile=extras.pidfile or "",
                 cgroup=program.cgroup or "",
                 adopted=program.external,
+                log_dropped=program.stdout.dropped_total + program.stderr.dropped_total,
             )
             infos.append(info)
         return infos

@@ -72,11 +72,14 @@ def disturb(daemon: RunningDaemon, action: str) -> None:
 
 
 def settled(daemon: RunningDaemon) -> bool:
+    """Every steady program running, or stopped (an operator's stop survives a crash)."""
     try:
         infos = {i["name"]: i for i in daemon.rpc().supervisor.getAllProcessInfo()}
     except Exception:
         return False
-    return all(infos[f"steady{i}"]["statename"] == "RUNNING" for i in range(len(STEADY)))
+    return all(
+        infos[f"steady{i}"]["statename"] in ("RUNNING", "STOPPED") for i in range(len(STEADY))
+    )
 
 
 def test_sigkill_at_random_moments_leaves_no_duplicate_and_no_orphan(daemon: RunningDaemon) -> None:
@@ -96,10 +99,13 @@ def test_sigkill_at_random_moments_leaves_no_duplicate_and_no_orphan(daemon: Run
         infos = {i["name"]: i for i in daemon.rpc().supervisor.getAllProcessInfo()}
         for i, tag in enumerate(STEADY):
             running = pids_with(tag)
-            assert running == {infos[f"steady{i}"]["pid"]}, (
+            expected = {infos[f"steady{i}"]["pid"]} - {0}
+            assert running == expected, (
                 f"trial {trial} ({action}): steady{i} runs as {running}, "
-                f"supervise says {infos[f'steady{i}']['pid']}"
+                f"supervise says {infos[f'steady{i}']['statename']} {expected}"
             )
+            if not expected:
+                daemon.rpc().supervisor.startProcess(f"steady{i}")
         for tag in CRASHERS:
             assert len(pids_with(tag)) <= 1, f"trial {trial}: {tag} runs twice"
         assert daemon.process is not None
@@ -108,6 +114,28 @@ def test_sigkill_at_random_moments_leaves_no_duplicate_and_no_orphan(daemon: Run
     # The last start stops everything cleanly: nothing may be left.
     daemon.start(None)
     wait_until(lambda: settled(daemon), timeout=30)
+    for i in range(len(STEADY)):
+        if daemon.rpc().supervisor.getProcessInfo(f"steady{i}")["statename"] == "STOPPED":
+            daemon.rpc().supervisor.startProcess(f"steady{i}")
     assert daemon.stop() == 0
     for tag in STEADY + CRASHERS:
         wait_until(lambda tag=tag: not pids_with(tag), timeout=15)
+
+
+def test_survivors_the_state_file_missed_are_found_and_adopted(daemon: RunningDaemon) -> None:
+    """A crash right after a spawn, before the state file is written: the owner mark in
+    the children's environment still finds them; none is started twice."""
+    daemon.start(None)
+    wait_until(lambda: settled(daemon), timeout=30)
+    before = {tag: pids_with(tag) for tag in STEADY}
+    assert daemon.process is not None
+    daemon.process.send_signal(signal.SIGKILL)
+    daemon.process.wait(10)
+    (daemon.tmp / "supervisord.pid.state").unlink()
+    daemon.start(None)
+    wait_until(lambda: settled(daemon), timeout=30)
+    CASES["daemon SIGKILL trials"] += 1
+    for i, tag in enumerate(STEADY):
+        assert pids_with(tag) == before[tag], f"steady{i} was started again"
+        assert daemon.rpc().supervisor.getProcessInfo(f"steady{i}")["pid"] in before[tag]
+    assert "is not in its state file: adopting it" in (daemon.tmp / "main.log").read_text()
