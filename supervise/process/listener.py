@@ -19,6 +19,9 @@ log = Logger()
 
 READY_TOKEN = b"READY\n"
 RESULT_TOKEN = b"RESULT "
+# Bounds on what a listener can make the daemon hold (a broken one is UNKNOWN instead).
+MAX_RESULT_LINE = 1024
+MAX_RESULT = 1024 * 1024
 
 
 class RejectEvent(Exception):
@@ -118,12 +121,20 @@ class ListenerChannel:
         if self._result_length is None:
             end = self._buffer.find(b"\n")
             if end < 0:
+                if len(self._buffer) > MAX_RESULT_LINE:
+                    self._unknown("a result line longer than 1 KiB")
                 return False
             line, self._buffer = self._buffer[:end], self._buffer[end + 1 :]
             try:
                 self._result_length = int(line[len(RESULT_TOKEN) :])
                 if not line.startswith(RESULT_TOKEN) or self._result_length < 0:
                     raise ValueError(line)
+                if self._result_length > MAX_RESULT:
+                    self._result_length = None
+                    self._unknown(
+                        f"a result of {int(line[len(RESULT_TOKEN) :])} bytes (over 1 MiB)"
+                    )
+                    return False
             except ValueError:
                 self._result_length = None
                 self._unknown(f"bad result line: {line.decode('utf-8', 'replace')!r}")

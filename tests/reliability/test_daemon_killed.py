@@ -52,7 +52,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
                 pass
 
 
-def disturb(daemon: RunningDaemon, action: str) -> None:
+def disturb(daemon: RunningDaemon, action: str) -> threading.Thread:
     """Start something long on the daemon, without waiting for it."""
 
     def call() -> None:
@@ -68,7 +68,9 @@ def disturb(daemon: RunningDaemon, action: str) -> None:
         except Exception:
             pass  # the daemon is killed under it: that is the point
 
-    threading.Thread(target=call, daemon=True).start()
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    return thread
 
 
 def settled(daemon: RunningDaemon) -> bool:
@@ -87,12 +89,13 @@ def test_sigkill_at_random_moments_leaves_no_duplicate_and_no_orphan(daemon: Run
     for trial in range(scale(5, 100)):
         daemon.start(None)
         action = rng.choice(["none", "reload", "start-wait", "reopen"])
-        if action != "none":
-            disturb(daemon, action)
+        thread = disturb(daemon, action) if action != "none" else None
         time.sleep(rng.uniform(0, 1.0))  # the random moment of the crash (not a synchronisation)
         assert daemon.process is not None
         daemon.process.send_signal(signal.SIGKILL)
         daemon.process.wait(10)
+        if thread is not None:
+            thread.join(30)  # its call must not reach the next daemon
         CASES["daemon SIGKILL trials"] += 1
         daemon.start(None)
         wait_until(lambda: settled(daemon), timeout=30)
