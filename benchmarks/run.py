@@ -263,6 +263,85 @@ def m5_rpc(count: int, calls: int) -> dict[str, dict[str, float]]:
     return out
 
 
+def m6_bus(events: int) -> dict[str, dict[int, float]]:
+    """In-process event delivery: events handed to each of 1, 10, 100 listeners per second."""
+    from supervisor import events as sd_events
+
+    from supervise.events.bus import CallbackListener, EventBus
+    from supervise.events.types import ProcessStateEvent, ProcessStateRunning
+    from supervise.states import ProcessState
+
+    out: dict[str, dict[int, float]] = {"supervise": {}, "supervisord": {}}
+    for listeners in (1, 10, 100):
+        got = [0]
+
+        def count(_: object) -> None:
+            got[0] += 1
+
+        bus = EventBus(time.time)
+        for n in range(listeners):
+            bus.subscribe(CallbackListener(f"l{n}", (ProcessStateEvent,), count, 10**9))
+        began = time.perf_counter()
+        for _ in range(events):
+            bus.publish(ProcessStateRunning("g", "p", ProcessState.STARTING, pid=1))
+        out["supervise"][listeners] = got[0] / (time.perf_counter() - began)
+
+        sd_events.clear()
+        got[0] = 0
+        for _ in range(listeners):
+            sd_events.subscribe(sd_events.ProcessStateEvent, count)
+        process = type(
+            "P", (), {"pid": 1, "config": type("C", (), {"name": "p"})(), "group": None}
+        )()
+        began = time.perf_counter()
+        for _ in range(events):
+            sd_events.notify(sd_events.ProcessStateRunningEvent(process, 10))
+        out["supervisord"][listeners] = got[0] / (time.perf_counter() - began)
+        sd_events.clear()
+    return out
+
+
+def m6_exit_to_listener(kills: int) -> dict[str, list[float]]:
+    """Seconds from SIGKILL of a child to a supervisord-protocol listener's receipt of EXITED."""
+    results: dict[str, list[float]] = {t: [] for t in TARGETS}
+    listener = Path(__file__).parent / "exit_listener.py"
+    daemons = {}
+    for kind in TARGETS:
+        record = Path(tempfile.mkdtemp(prefix="bench-m6-")) / "events.log"
+        config = sleepers(1) + (
+            f"[eventlistener:timer]\ncommand = {sys.executable} {listener} {record}\n"
+            "events = PROCESS_STATE_EXITED\n"
+        )
+        daemons[kind] = (Daemon(kind, config), record)
+    try:
+        for daemon, _ in daemons.values():
+            daemon.start(expect_running=False)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                infos = daemon.rpc().supervisor.getAllProcessInfo()
+                if infos and all(i["statename"] == "RUNNING" for i in infos):
+                    break
+                time.sleep(0.05)
+        for _ in range(kills):
+            for kind, (daemon, record) in daemons.items():
+                pid = daemon.rpc().supervisor.getProcessInfo("p0000")["pid"]
+                time.sleep(1.2)  # idle daemons, as in M2
+                seen = record.read_text().count("\n") if record.exists() else 0
+                killed = time.time()
+                os.kill(pid, signal.SIGKILL)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    lines = record.read_text().splitlines() if record.exists() else []
+                    if len(lines) > seen:
+                        results[kind].append(max(0.0, float(lines[seen].split()[0]) - killed))
+                        break
+                    time.sleep(0.001)
+    finally:
+        for daemon, _ in daemons.values():
+            daemon.stop()
+    return results
+
+
 # -- report -----------------------------------------------------------------------------
 
 
@@ -316,6 +395,15 @@ def main() -> None:
             say(
                 f"| M5 {name} {key[4:]}, ms | {count} | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |"
             )
+    m6 = m6_bus(2_000 if options.quick else 20_000)
+    for listeners in (1, 10, 100):
+        ours, theirs = m6["supervise"][listeners], m6["supervisord"][listeners]
+        say(f"| M6 bus deliveries/s, {listeners} in-process listeners (higher is better) | {listeners} | "
+            f"{ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |")  # fmt: skip
+    m6x = m6_exit_to_listener(3 if options.quick else 20)
+    for label, p in (("p50", 0.5), ("p95", 0.95)):
+        ours, theirs = percentile(m6x["supervise"], p), percentile(m6x["supervisord"], p)
+        say(f"| M6 exit → protocol listener {label}, s | 1 | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |")  # fmt: skip
     if options.quick:
         return
     command = "python benchmarks/run.py" + (" --full" if options.full else "")

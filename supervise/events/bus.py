@@ -32,6 +32,7 @@ class Subscription:
     busy: bool = False
     cancelled: bool = False
     overflowing: bool = False
+    call: Callable[[Event], object] = field(init=False, default=None)
 
     @property
     def pending(self) -> int:
@@ -68,9 +69,17 @@ class Subscription:
             return
         self._deliver(event)
 
+    def __attrs_post_init__(self) -> None:
+        # What delivering one event calls: a callback listener's function directly.
+        self.call = (
+            self.listener.callback
+            if isinstance(self.listener, CallbackListener)
+            else self.listener.notify
+        )
+
     def _deliver(self, event: Event) -> None:
         try:
-            result = self.listener.notify(event)
+            result = self.call(event)
         except Exception:
             self._failed(Failure(), event)  # type: ignore[no-untyped-call]
             return
@@ -115,13 +124,21 @@ class EventBus:
     _serial: int = 0
 
     def publish(self, event: Event) -> Event:
-        """Stamp and deliver ``event``; return the stamped copy."""
+        """Stamp ``event`` with its serial and time, deliver it, and return it.
+
+        An event is published once, right after it is made; it is stamped in place (it is
+        frozen for its listeners), which costs far less than a copy per event.
+        """
         self._serial += 1
-        stamped = evolve(event, serial=self._serial, when=self.wall_clock())
-        self._queue.append(stamped)
+        if event.serial:  # published before: listeners keep the first copy as it was
+            event = evolve(event, serial=self._serial, when=self.wall_clock())
+        else:
+            object.__setattr__(event, "serial", self._serial)
+            object.__setattr__(event, "when", self.wall_clock())
+        self._queue.append(event)
         if not self._delivering:
             self._drain()
-        return stamped
+        return event
 
     def _drain(self) -> None:
         self._delivering = True
@@ -129,7 +146,21 @@ class EventBus:
             while self._queue:
                 event = self._queue.popleft()
                 for subscription in tuple(self._subscriptions):
-                    subscription.offer(event)
+                    if subscription.busy or subscription.cancelled:
+                        subscription.offer(event)  # queued, or dropped when cancelled
+                    elif isinstance(event, subscription.types):
+                        # The fast path (DESIGN.md §7): one call, no queue, for a listener
+                        # that is keeping up.
+                        try:
+                            result = subscription.call(event)
+                        except Exception:
+                            subscription._failed(Failure(), event)  # type: ignore[no-untyped-call]
+                            continue
+                        if result is not None and isinstance(result, Deferred):
+                            subscription.busy = True
+                            result.addCallbacks(
+                                subscription._done, subscription._failed_async, errbackArgs=(event,)
+                            )
         finally:
             self._delivering = False
 
