@@ -272,12 +272,13 @@ def m6_bus(events: int) -> dict[str, dict[int, float]]:
     from supervise.states import ProcessState
 
     out: dict[str, dict[int, float]] = {"supervise": {}, "supervisord": {}}
+    got = [0]
+
+    def count(_: object) -> None:
+        got[0] += 1
+
     for listeners in (1, 10, 100):
-        got = [0]
-
-        def count(_: object) -> None:
-            got[0] += 1
-
+        got[0] = 0
         bus = EventBus(time.time)
         for n in range(listeners):
             bus.subscribe(CallbackListener(f"l{n}", (ProcessStateEvent,), count, 10**9))
