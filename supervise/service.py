@@ -136,6 +136,10 @@ class SupervisorService(RestartMixin, Service):
     def _start(self) -> None:
         model = self.model
         self._state_forgotten = False
+        if model.supervisord.umask_given:
+            # supervisord applies umask only when it daemonizes; under systemd (-n) a
+            # configured umask would be silently ignored. Here it always holds.
+            os.umask(model.supervisord.umask)
         self._open_listen_sockets(model)
         self._drop_privileges(model)
         self._open_main_log(model)

@@ -131,6 +131,7 @@ def build_supervisord(
             section.parse("pidfile", "supervisord.pid", values.existing_dirpath)
         ),
         umask=section.parse("umask", "022", values.octal),
+        umask_given=section.has("umask"),
         nodaemon=section.parse("nodaemon", "false", values.boolean),
         silent=section.parse("silent", "false", values.boolean),
         minfds=section.parse("minfds", "1024", values.integer),

@@ -140,14 +140,17 @@ class ServerConfig:
     host: str = ""
     port: int = 0
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
+    certfile: str | None = None  # TLS (supervise's own): PEM certificate chain …
+    keyfile: str | None = None  # … and its private key
 
     @property
     def url(self) -> str:
         """The URL children get as ``SUPERVISOR_SERVER_URL``."""
         if self.kind == "unix":
             return f"unix://{self.file}"
-        return f"http://{self.host or 'localhost'}:{self.port}"
+        scheme = "https" if self.certfile else "http"
+        return f"{scheme}://{self.host or 'localhost'}:{self.port}"
 
 
 @frozen
@@ -207,6 +210,9 @@ class SupervisordOptions:
     loglevel: str = "info"
     pidfile: str = "supervisord.pid"
     umask: int = 0o022
+    umask_given: bool = (
+        False  # set in the file or on the command line (applied in the foreground too)
+    )
     nodaemon: bool = False
     silent: bool = False
     minfds: int = 1024

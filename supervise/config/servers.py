@@ -10,7 +10,9 @@ from supervise.config.ini import RawConfig
 from supervise.config.model import CtlConfig, RpcInterfaceConfig, ServerConfig
 from supervise.config.section import SectionReader
 
-INET_SERVER_OPTIONS = frozenset({"port", "username", "password", "allow_unauthenticated"})
+INET_SERVER_OPTIONS = frozenset(
+    {"port", "username", "password", "allow_unauthenticated", "certfile", "keyfile"}
+)
 UNIX_SERVER_OPTIONS = frozenset({"file", "chmod", "chown", "username", "password"})
 LOOPBACK_HOSTS = frozenset({"localhost", "::1", "ip6-localhost"})
 CTL_OPTIONS = frozenset({"serverurl", "username", "password", "prompt", "history_file"})
@@ -38,9 +40,17 @@ def build_servers(raw: RawConfig, env_names: Mapping[str, object]) -> list[Serve
                     "accept the risk",
                     "port",
                 )
+            certfile, keyfile = _tls_files(section)
             servers.append(
                 ServerConfig(
-                    "inet", name, host=host, port=port, username=username, password=password
+                    "inet",
+                    name,
+                    host=host,
+                    port=port,
+                    username=username,
+                    password=password,
+                    certfile=certfile,
+                    keyfile=keyfile,
                 )
             )
         elif name.startswith("unix_http_server"):
@@ -74,6 +84,24 @@ def build_servers(raw: RawConfig, env_names: Mapping[str, object]) -> list[Serve
                 )
             )
     return servers
+
+
+def _tls_files(section: SectionReader) -> tuple[str | None, str | None]:
+    """``certfile`` and ``keyfile``: both or neither, readable PEM files."""
+    certfile = section.text("certfile", None)
+    keyfile = section.text("keyfile", None)
+    if (certfile is None) != (keyfile is None):
+        missing = "keyfile" if keyfile is None else "certfile"
+        raise section.error(f"TLS needs both certfile and keyfile; {missing} is missing", missing)
+    for option, path in (("certfile", certfile), ("keyfile", keyfile)):
+        if path is not None:
+            try:
+                with open(path, "rb") as handle:
+                    if b"-----BEGIN" not in handle.read():
+                        raise section.error(f"{path} is not a PEM file", option)
+            except OSError as problem:
+                raise section.error(f"cannot read {path}: {problem.strerror}", option) from None
+    return certfile, keyfile
 
 
 def _is_loopback(host: str) -> bool:

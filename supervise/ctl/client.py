@@ -1,4 +1,4 @@
-"""Talk to a daemon over ``unix://`` or ``http://`` URLs: XML-RPC calls and log streams."""
+"""Talk to a daemon over ``unix://``, ``http://`` or ``https://`` URLs: XML-RPC calls and log streams."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ class Connection:
 
     def __init__(self, url: str, username: str | None = None, password: str | None = None) -> None:
         parsed = urlparse(url)
-        if parsed.scheme not in ("unix", "http"):
-            raise ValueError(f"url must be http:// or unix://, not {url!r}")
+        if parsed.scheme not in ("unix", "http", "https"):
+            raise ValueError(f"url must be http://, https:// or unix://, not {url!r}")
         self.url = url
         self.parsed = parsed
         self.username = username
@@ -42,6 +42,11 @@ class Connection:
         """A fresh HTTP connection to the server."""
         if self.parsed.scheme == "unix":
             return UnixHTTPConnection(self.parsed.path, timeout)
+        if self.parsed.scheme == "https":
+            # The system's trust store, or SSL_CERT_FILE for a private authority.
+            return http.client.HTTPSConnection(
+                self.parsed.hostname or "localhost", self.parsed.port or 9001, timeout=timeout
+            )
         return http.client.HTTPConnection(
             self.parsed.hostname or "localhost", self.parsed.port or 9001, timeout=timeout
         )

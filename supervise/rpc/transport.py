@@ -15,7 +15,7 @@ from typing import Any
 
 from twisted.cred import credentials, error, portal
 from twisted.cred.checkers import ICredentialsChecker
-from twisted.internet import defer
+from twisted.internet import defer, ssl
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
 from twisted.web import guard, resource, server
@@ -222,6 +222,20 @@ def listen(
                     f"Could not change ownership of socket file: {problem}"
                 ) from None
         return port
+    if config.certfile is not None and config.keyfile is not None:
+        try:
+            with open(config.certfile, "rb") as cert, open(config.keyfile, "rb") as key:
+                identity = ssl.PrivateCertificate.loadPEM(cert.read() + b"\n" + key.read())
+        except Exception as problem:
+            raise ServerStartError(
+                f"Cannot open an HTTPS server: the certificate or key is unusable ({problem})"
+            ) from None
+        try:
+            return reactor.listenSSL(  # type: ignore[no-any-return]
+                config.port, site, identity.options(), backlog=1024, interface=config.host
+            )
+        except Exception:
+            raise ServerStartError(IN_USE) from None
     try:
         return reactor.listenTCP(config.port, site, backlog=1024, interface=config.host)  # type: ignore[no-any-return]
     except Exception:
