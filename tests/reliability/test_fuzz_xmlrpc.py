@@ -9,7 +9,6 @@ the daemon must still answer and its program must still run with the same pid.
 from __future__ import annotations
 
 import base64
-import http.client
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from supervise.ctl.client import UnixHTTPConnection
 from supervise.testing import RunningDaemon
 from tests.e2e.conftest import ROOT
 from tests.reliability.conftest import CASES, scale
@@ -29,17 +29,6 @@ pytestmark = pytest.mark.e2e
 KEEPER = "keepalive_7f3a"
 # Calls that would legitimately change everything: never sent with random arguments.
 DENY = ("All", "shutdown", "restart", "reloadConfig", "clearLog", "reexec")
-
-
-class UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path: str) -> None:
-        super().__init__("localhost", timeout=30)
-        self.path = path
-
-    def connect(self) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(30)
-        self.sock.connect(self.path)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +43,7 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningDa
 def post(
     daemon: RunningDaemon, body: bytes, headers: dict[str, str] | None = None
 ) -> tuple[int, bytes]:
-    connection = UnixHTTP(str(daemon.sock))
+    connection = UnixHTTPConnection(str(daemon.sock), 30)
     try:
         connection.putrequest("POST", "/RPC2")
         sent = {"Content-Type": "text/xml", "Content-Length": str(len(body)), **(headers or {})}

@@ -12,7 +12,6 @@ import base64
 import hashlib
 import http.client
 import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from supervise.ctl.client import UnixHTTPConnection
 from supervise.testing import RunningDaemon, free_port, tool, wait_until
 from tests.e2e.conftest import ROOT
 from tests.reliability.conftest import CASES
@@ -42,17 +42,6 @@ ROUTES = [
     ("GET", "/static/console.js"),
     ("GET", "/ok.html"),
 ]
-
-
-class UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path: str) -> None:
-        super().__init__("localhost", timeout=10)
-        self.unix_path = path
-
-    def connect(self) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(10)
-        self.sock.connect(self.unix_path)
 
 
 def auth(user: str, password: str) -> dict[str, str]:
@@ -107,7 +96,7 @@ def test_every_route_asks_for_credentials(
     def connect() -> http.client.HTTPConnection:
         if transport == "inet":
             return http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        return UnixHTTP(str(daemon.sock))
+        return UnixHTTPConnection(str(daemon.sock), 30)
 
     CASES["security: route x transport x credentials"] += 3
     assert status(connect(), method, path, {}) == 401
