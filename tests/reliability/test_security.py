@@ -14,7 +14,6 @@ import http.client
 import os
 import ssl
 import subprocess
-import sys
 import xmlrpc.client
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,4 +194,3 @@ def test_https_with_a_certificate_in_the_config(tmp_path: Path) -> None:
         CASES["security: tls"] += 4
     finally:
         daemon.close()
-        _ = sys
