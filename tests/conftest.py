@@ -1,6 +1,16 @@
-"""Shared test set-up: a deterministic Hypothesis profile."""
+"""Shared test set-up: a deterministic Hypothesis profile, and the reliability layer's
+count of cases tried per target, summed over pytest-xdist workers."""
+
+import json
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, settings
+
+from tests.reliability.conftest import CASES
 
 settings.register_profile(
     "ci",
@@ -10,3 +20,26 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci")
+
+
+def pytest_configure(config: Any) -> None:
+    # Workers (pytest-xdist) inherit this and leave their counts there for the summary.
+    if "SUPERVISE_CASES_DIR" not in os.environ:
+        os.environ["SUPERVISE_CASES_DIR"] = tempfile.mkdtemp(prefix="supervise-cases-")
+
+
+def pytest_sessionfinish(session: Any) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and CASES:
+        path = Path(os.environ["SUPERVISE_CASES_DIR"]) / f"{worker}.json"
+        path.write_text(json.dumps(CASES))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    total: Counter[str] = Counter(CASES)
+    for path in Path(os.environ.get("SUPERVISE_CASES_DIR", "/nonexistent")).glob("*.json"):
+        total.update(json.loads(path.read_text()))
+    if total:
+        terminalreporter.section("reliability: cases tried per target")
+        for target, count in sorted(total.items()):
+            terminalreporter.write_line(f"{target}: {count}")

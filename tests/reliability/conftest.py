@@ -22,13 +22,6 @@ def scale(quick: int, full: int) -> int:
     return full if FULL else quick
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if CASES:
-        terminalreporter.section("reliability: cases tried per target")
-        for target, count in sorted(CASES.items()):
-            terminalreporter.write_line(f"{target}: {count}")
-
-
 @pytest.fixture
 def count() -> Any:
     def add(target: str, n: int = 1) -> None:
