@@ -120,8 +120,9 @@ class RedisLink:
         self._attempt()
 
     def stop(self) -> None:
-        """Disconnect for good."""
+        """Disconnect for good (quietly: this is no outage)."""
         self.stopped = True
+        self.up = False
         if self._retry is not None and self._retry.active():
             self._retry.cancel()
         self._close()
@@ -176,7 +177,7 @@ class RedisLink:
 
     def lost(self, problem: object) -> None:
         """A command or a blocking read failed for want of Redis: reconnect."""
-        if not self.up:
+        if not self.up or self.stopped:
             return
         self.up = False
         self._close()

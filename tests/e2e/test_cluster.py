@@ -170,6 +170,8 @@ def test_bad_revisions_are_refused_whole_and_the_old_set_kept(
     n1.start(None)
     wait_until(lambda: "older than revision" in supervisectl(n1, "cluster", "nodes").stdout)
     assert n1.names() == {"api", "everywhere"}
+    # A clean stop is no outage: nothing in the log says Redis went away.
+    assert "is unreachable" not in (n1.tmp / "main.log").read_text()
 
 
 def test_node_restarted_while_redis_is_down_runs_its_cached_programs(
