@@ -32,15 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from figures import percentile, write_figures  # noqa: E402
+
 from supervise.testing import RunningDaemon, free_port, tool, wait_until  # noqa: E402
 from tests.e2e.redis_server import RedisServer  # noqa: E402
 
 CHROMIUM = os.environ.get("SUPERVISE_CHROMIUM", "/usr/bin/chromium")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def node(folder: Path, name: str, redis: RedisServer, extra: str = "") -> RunningDaemon:
@@ -235,10 +232,10 @@ def main() -> None:
         redis.stop(save=False)
     lines = [
         f"exit on a node → cluster console's event stream, {kills} kills: p50 "
-        f"{percentile(latencies, 50):.1f} ms, p95 {percentile(latencies, 95):.1f} ms"
+        f"{percentile(latencies, 0.5):.1f} ms, p95 {percentile(latencies, 0.95):.1f} ms"
         f" (mean {statistics.mean(latencies):.1f})",
         f"cluster push → the new program RUNNING on its node, {len(pushes)} pushes: p50 "
-        f"{percentile(pushes, 50):.0f} ms, p95 {percentile(pushes, 95):.0f} ms"
+        f"{percentile(pushes, 0.5):.0f} ms, p95 {percentile(pushes, 0.95):.0f} ms"
         " (includes supervisectl's own start-up, about 0.3 s of Python)",
         f"an idle node costs Redis {idle:.2f} commands/s (a heartbeat script every 2 s: EVAL, with its TIME and ZADD)",
         f"console over {nodes} simulated nodes x {processes} processes: every row shown "
@@ -249,12 +246,13 @@ def main() -> None:
     print("\n".join(lines))
     if options.quick:
         return
-    (ROOT / "docs" / "performance-cluster.md").write_text(
-        "# Cluster performance\n\n"
+    write_figures(
+        ROOT / "docs" / "performance-cluster.md",
+        "Cluster performance",
         f"Measured {datetime.now():%Y-%m-%d} by `python benchmarks/cluster.py` on {platform.node()}"
         f" ({os.cpu_count()} cores, Python {platform.python_version()}, Debian's redis-server"
-        " and Chromium, every node a real daemon on this machine).\n\n"
-        + "".join(f"- {line}\n" for line in lines)
+        " and Chromium, every node a real daemon on this machine).",
+        lines,
     )
 
 

@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from figures import percentile, write_figures
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,11 +46,6 @@ ARM = """namespec => { window.seen = new Promise(resolve => {
   });
   seen.observe(row, {childList: true, characterData: true, subtree: true});
 }); }"""
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def start_daemon(count: int, port: int) -> RunningDaemon:
@@ -127,7 +123,7 @@ def main() -> None:
             browser.close()
     finally:
         daemon.close(120)
-    p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+    p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
     lines = [
         f"exit → page, {kills} kills with {count + 1} processes: p50 {p50:.1f} ms, p95 {p95:.1f} ms,"
         f" max {max(latencies):.1f} ms (mean {statistics.mean(latencies):.1f})",
@@ -140,14 +136,15 @@ def main() -> None:
     print("\n".join(lines))
     if options.quick:
         return
-    (ROOT / "docs" / "performance-console.md").write_text(
-        "# Console performance\n\n"
+    write_figures(
+        ROOT / "docs" / "performance-console.md",
+        "Console performance",
         f"Measured {datetime.now():%Y-%m-%d} by `python benchmarks/console.py` on {platform.node()}"
         f" ({os.cpu_count()} cores, Python {platform.python_version()}, Debian's Chromium, headless)."
-        " supervisord's page is not live, so there is nothing to compare with.\n\n"
-        + "".join(f"- {line}\n" for line in lines)
-        + "\nThe exit → page figure runs from the SIGKILL to the browser's DOM change: the"
-        " kernel's exit, the daemon's reap, the bus, one SSE message, and one animation frame.\n"
+        " supervisord's page is not live, so there is nothing to compare with.",
+        lines,
+        "\nThe exit → page figure runs from the SIGKILL to the browser's DOM change: the"
+        " kernel's exit, the daemon's reap, the bus, one SSE message, and one animation frame.\n",
     )
 
 

@@ -25,6 +25,7 @@ import xmlrpc.client
 from datetime import datetime
 from pathlib import Path
 
+from figures import percentile
 from supervisor.xmlrpc import SupervisorTransport
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,11 +106,6 @@ def sleepers(count: int, extra: str = "") -> str:
 
 def summary(values: list[float]) -> str:
     return f"{statistics.median(values):.3g} [{min(values):.3g}-{max(values):.3g}]"
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
 # -- measures ---------------------------------------------------------------------------

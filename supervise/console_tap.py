@@ -57,16 +57,9 @@ class ConsoleService(Service):
         root = resource.Resource()
         root.putChild(b"", Redirect(b"/cluster/"))
         root.putChild(b"cluster", cluster_gate(self.mount, self.model.servers))
-        users = cluster_users(self.model.cluster) if self.model.cluster else {}
-
-        def guest_tree(avatar: str) -> resource.IResource:
-            tree = resource.Resource()
-            tree.putChild(b"", Redirect(b"/cluster/"))
-            tree.putChild(b"cluster", self.mount.for_role(*avatar.split(":", 1)))
-            return tree
-
+        users = cluster_users(self.mount.config)
         for server in self.model.servers:
-            self.ports.append(listen(self.reactor, server, root, users, guest_tree))
+            self.ports.append(listen(self.reactor, server, root, users, self.mount.guest_tree))
         self.mount.start()
 
     def stopService(self) -> Deferred[Any]:  # noqa: N802 - Twisted's name

@@ -82,6 +82,10 @@ class RestartMixin:
                 )
                 return handed[1], True
         previous = read_state(self.state_path)
+        # A clean stop removes both the state file and the pidfile: if neither is there,
+        # nothing can have survived, and /proc is not searched.
+        if previous is None and not os.path.exists(model.supervisord.pidfile):
+            return [], False
         daemon_pid, processes = previous if previous is not None else (0, [])
         if daemon_pid and daemon_pid != os.getpid() and alive(daemon_pid):
             log.warn(
@@ -107,14 +111,9 @@ class RestartMixin:
         result = list(processes)
         for namespec, copies in found.items():
             saved = by_name.get(namespec)
-            known = saved is not None and saved.same_process_alive()
-            keep = [
-                (pid, ticks)
-                for pid, ticks in copies
-                if known and saved is not None and pid == saved.pid
-            ]
-            extra = [c for c in copies if c not in keep]
-            if not known and extra:
+            known = saved.pid if saved is not None and saved.same_process_alive() else None
+            extra = [(pid, ticks) for pid, ticks in copies if pid != known]
+            if known is None and extra:
                 pid, ticks = extra.pop(0)
                 log.warn(
                     "{name} (pid {pid}) was started just before the previous daemon died and "

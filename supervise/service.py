@@ -54,6 +54,7 @@ from supervise.sockets import inherited_sockets, open_listening
 from supervise.states import SupervisorState
 from supervise.supervisor import Supervisor
 from supervise.web.console import mount_console
+from supervise.web.guard import new_token
 from supervise.web.logtail import MainLogTail, ProcessLogTail
 
 log = Logger()
@@ -104,6 +105,7 @@ class SupervisorService(RestartMixin, Service):
         self.control: SupervisorControl | None = None
         self.ports: list[IListeningPort] = []
         self.console: ISubscription | None = None
+        self.console_token = new_token()
         self.cluster: ClusterAgent | None = None
         self.cluster_console: ConsoleMount | None = None
         self.applied = applied or Applied()
@@ -429,6 +431,7 @@ class SupervisorService(RestartMixin, Service):
             self.main_log_path,
             self.reactor,
             time.time,
+            self.console_token,
         )
         if self.cluster_console is not None:
             root.putChild(b"cluster", cluster_gate(self.cluster_console, self.model.servers))
@@ -451,16 +454,12 @@ class SupervisorService(RestartMixin, Service):
         root = self._root()
         mount = self.cluster_console
         guests = cluster_users(mount.config) if mount is not None else {}
-
-        def guest_tree(avatar: str) -> resource.IResource:
-            # A console user on a server with its own credentials: the console, nothing else.
-            assert mount is not None
-            tree = resource.Resource()
-            tree.putChild(b"cluster", mount.for_role(*avatar.split(":", 1)))
-            return tree
-
         for server_config in model.servers:
-            self.ports.append(listen(self.reactor, server_config, root, guests, guest_tree))
+            self.ports.append(
+                listen(
+                    self.reactor, server_config, root, guests, mount.guest_tree if mount else None
+                )
+            )
         if self.cluster_console is not None:
             self.cluster_console.start()
 

@@ -61,19 +61,26 @@ class NodeInfo:
     fields: Mapping[str, str]
 
     def as_dict(self) -> dict[str, Any]:
-        labels = [x for x in self.fields.get("labels", "").split(",") if x]
         return {
             "name": self.name,
             "heartbeat": self.heartbeat_ms / 1000,
             "age": round(self.age, 1),
             "reachable": self.reachable,
-            "host": self.fields.get("host", ""),
-            "labels": labels,
-            "version": self.fields.get("version", ""),
-            "pid": int(self.fields.get("pid", "0") or 0),
-            "applied": int(self.fields.get("applied", "0") or 0),
-            "refused": self.fields.get("refused", ""),
+            **node_fields(self.fields),
         }
+
+
+def node_fields(fields: Mapping[str, str]) -> dict[str, Any]:
+    """What a node's hash (``sv:node:<name>``) says of it, typed."""
+    return {
+        "host": fields.get("host", ""),
+        "labels": [x for x in fields.get("labels", "").split(",") if x],
+        "version": fields.get("version", ""),
+        "pid": int(fields.get("pid", "0") or 0),
+        "applied": int(fields.get("applied", "0") or 0),
+        "refused": fields.get("refused", ""),
+        "unreachable_after": float(fields.get("unreachable_after", "10") or 10),
+    }
 
 
 async def redis_time_ms(conn: Commands) -> int:
@@ -108,11 +115,12 @@ async def push(
         message=message,
         time=time.time(),
         signature=sign(signing_key, sections) if signing_key else "",
+        digest=digest(sections),
     )
     number = int(
         await conn.execute_command(
             "EVAL", PUSH_SCRIPT, 2, keys.head, keys.revlog,
-            keys.revision_base, REVISIONS_KEPT, draft.author, message, digest(sections),
+            keys.revision_base, REVISIONS_KEPT, draft.author, message, draft.digest,
             *draft.fields(),
         )
     )  # fmt: skip
@@ -165,7 +173,7 @@ async def nodes(conn: Commands, keys: Keys) -> list[NodeInfo]:
     found = []
     for name, score in pairs(flat).items():
         fields = pairs(await conn.execute_command("HGETALL", keys.node(name)))
-        bound = float(fields.get("unreachable_after", "10") or 10)
+        bound = node_fields(fields)["unreachable_after"]
         age = max(0.0, (now - float(score)) / 1000)
         found.append(NodeInfo(name, int(float(score)), age, age <= bound, fields))
     return found

@@ -47,16 +47,9 @@ from supervise.config.ini import RawConfig
 from supervise.config.model import ClusterConfig, ConfigModel
 from supervise.control import SupervisorControl
 from supervise.errors import BadName
-from supervise.events.types import (
-    Event,
-    HealthFailed,
-    HealthRecovered,
-    ProcessAdopted,
-    ProcessGroupEvent,
-    ProcessStateEvent,
-)
+from supervise.events.types import Event, ProcessGroupEvent
 from supervise.interfaces import IEventListener
-from supervise.web.rows import process_row
+from supervise.web.rows import ROW_EVENTS, process_row
 
 log = Logger()
 
@@ -68,13 +61,7 @@ class ClusterAgent:
     """This daemon's side of cluster mode."""
 
     name = "cluster"
-    event_types = (
-        ProcessStateEvent,
-        ProcessGroupEvent,
-        HealthFailed,
-        HealthRecovered,
-        ProcessAdopted,
-    )
+    event_types = (*ROW_EVENTS, ProcessGroupEvent)
     max_pending = 100_000
 
     def __init__(

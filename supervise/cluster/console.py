@@ -9,7 +9,6 @@ action answers 403) and ``operator``.
 from __future__ import annotations
 
 import getpass
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,7 +16,7 @@ from twisted.internet.defer import Deferred, DeferredList, ensureDeferred
 from twisted.logger import Logger
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
-from twisted.web.util import redirectTo
+from twisted.web.util import Redirect, redirectTo
 
 from supervise.actions import BadAction, check
 from supervise.cluster import admin
@@ -25,8 +24,8 @@ from supervise.cluster.link import RedisDown
 from supervise.cluster.view import ClusterView
 from supervise.config.model import ClusterConfig, ServerConfig
 from supervise.rpc.transport import guarded
-from supervise.web.actions import MAX_BODY, json_answer
-from supervise.web.guard import new_token, refusal
+from supervise.web.actions import JsonAction
+from supervise.web.guard import new_token
 from supervise.web.pages import ConsolePage, assets
 
 log = Logger()
@@ -34,56 +33,34 @@ log = Logger()
 TAIL_RENEW = 15.0
 
 
-class ClusterActions(resource.Resource):
+class ClusterActions(JsonAction):
     """``POST /cluster/api/action``: ``{"action", "targets": [{"node", "names"}], "signal"}``."""
 
-    isLeaf = True
-
     def __init__(self, view: ClusterView, token: str, role: str, user: str) -> None:
-        super().__init__()
+        super().__init__(token)
         self.view = view
-        self.token = token
         self.role = role
         self.user = user
 
-    def render_GET(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name
-        request.setHeader(b"allow", b"POST")
-        return json_answer(request, 405, {"error": "actions are POSTs"})
-
-    def render_POST(self, request: server.Request) -> bytes | int:  # noqa: N802 - Twisted's name
-        why = refusal(request, self.token)
-        if why is not None:
-            return json_answer(request, 403, {"error": why})
+    def forbidden(self) -> str | None:
         if self.role != "operator":
-            return json_answer(
-                request, 403, {"error": f"read-only: you are logged in as a {self.role}"}
-            )
-        assert request.content is not None
-        body = request.content.read(MAX_BODY + 1)
-        try:
-            data = json.loads(body)
-            targets = data["targets"]
-            if not isinstance(targets, list) or not targets:
-                raise BadAction("targets must be a non-empty list of {node, names}")
-            for target in targets:
-                check(data.get("action"), target.get("names"), data.get("signal"))
-                if target.get("node") not in self.view.nodes:
-                    raise BadAction(f"no node named {target.get('node')!r}")
-        except (ValueError, KeyError, TypeError, AttributeError) as problem:
-            return json_answer(request, 400, {"error": f"bad request: {problem}"})
-        finished = [False]
-        request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))
+            return f"read-only: you are logged in as a {self.role}"
+        return None
 
-        def answer(results: list[dict[str, Any]]) -> None:
-            if not finished[0]:
-                request.write(json_answer(request, 200, {"results": results}))
-                request.finish()
-
+    def act(self, data: dict[str, Any]) -> Deferred[dict[str, Any]]:
+        targets = data.get("targets")
+        if not isinstance(targets, list) or not targets:
+            raise BadAction("bad request: targets must be a non-empty list of {node, names}")
+        for target in targets:
+            if not isinstance(target, dict):
+                raise BadAction("bad request: each target is {node, names}")
+            check(data.get("action"), target.get("names"), data.get("signal"))
+            if target.get("node") not in self.view.nodes:
+                raise BadAction(f"bad request: no node named {target.get('node')!r}")
         work = [ensureDeferred(self._one(data, target)) for target in targets]
-        DeferredList(work, consumeErrors=True).addCallback(
-            lambda outcomes: [r for ok, rs in outcomes if ok for r in rs]
-        ).addCallback(answer)
-        return server.NOT_DONE_YET
+        return DeferredList(work, consumeErrors=True).addCallback(
+            lambda outcomes: {"results": [r for ok, rs in outcomes if ok for r in rs]}
+        )
 
     async def _one(self, data: dict[str, Any], target: dict[str, Any]) -> list[dict[str, Any]]:
         node = target["node"]
@@ -232,9 +209,16 @@ class ConsoleMount:
         shown = "operator" if role in ("admin", "operator") else "viewer"
         return ClusterConsole(self.view, self.token, shown, user or getpass.getuser())
 
-    def start(self) -> Deferred[None] | None:
+    def guest_tree(self, avatar: str) -> resource.IResource:
+        """What a console user (``role:name``) of a server with its own credentials sees:
+        the console and nothing else (``/`` leads to it)."""
+        tree = resource.Resource()
+        tree.putChild(b"", Redirect(b"/cluster/"))
+        tree.putChild(b"cluster", self.for_role(*avatar.split(":", 1)))
+        return tree
+
+    def start(self) -> None:
         self.view.start()
-        return None
 
     def stop(self) -> None:
         self.view.stop()

@@ -15,7 +15,7 @@ import pwd
 import shlex
 from collections.abc import Callable, Iterable, Mapping
 
-from supervise.cluster.schema import SECTION_KINDS, Revision
+from supervise.cluster.schema import SECTION_KINDS
 from supervise.config.build import build
 from supervise.config.errors import ConfigError
 from supervise.config.ini import RawConfig, add_text, read
@@ -46,20 +46,13 @@ def _options(text: str) -> tuple[str, dict[str, str]]:
     return name, {k: v if v is not None else "" for k, v in parser.items(name)}
 
 
-def placement(text: str) -> tuple[str, ...]:
-    """The placement of one stored section."""
-    _, options = _options(text)
-    return list_of_strings(options.get("placement", ""))
-
-
 def placed_on(sections: Mapping[str, str], node: str, labels: Iterable[str]) -> dict[str, str]:
     """The sections meant for ``node``, without their ``placement`` option."""
     targets = {node, *labels, "*"}
     kept = {}
     for name, text in sections.items():
-        if targets & set(placement(text)):
-            section, options = _options(text)
-            options.pop("placement", None)
+        section, options = _options(text)
+        if targets & set(list_of_strings(options.pop("placement", ""))):
             kept[name] = render(section, options)
     return kept
 
@@ -180,11 +173,3 @@ def check_parses(raw: RawConfig) -> None:
     )
     trial.sections["supervisord"] = {}
     build(trial, dict(os.environ))
-
-
-def check_revision(revision: Revision, local_check: Callable[[dict[str, str]], None]) -> None:
-    """Refused when a stored revision's sections do not parse (pushes by other tools)."""
-    try:
-        local_check(dict(revision.sections))
-    except ConfigError as problem:
-        raise Refused(f"revision {revision.number}: {problem}") from None

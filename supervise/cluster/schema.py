@@ -81,7 +81,7 @@ class Revision:
         flat: list[str] = []
         for name, text in sorted(self.sections.items()):
             flat += [name, text]
-        flat += ["_digest", digest(self.sections), "_signature", self.signature]
+        flat += ["_digest", self.digest or digest(self.sections), "_signature", self.signature]
         flat += ["_author", self.author, "_message", self.message, "_time", repr(self.time)]
         return flat
 

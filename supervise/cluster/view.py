@@ -103,15 +103,7 @@ class ClusterView:
         entry = self.nodes.setdefault(
             name, {"name": name, "heartbeat": 0, "age": 0.0, "reachable": True}
         )
-        entry.update(
-            host=fields.get("host", ""),
-            labels=[x for x in fields.get("labels", "").split(",") if x],
-            version=fields.get("version", ""),
-            pid=int(fields.get("pid", "0") or 0),
-            applied=int(fields.get("applied", "0") or 0),
-            refused=fields.get("refused", ""),
-            unreachable_after=float(fields.get("unreachable_after", "10") or 10),
-        )
+        entry.update(admin.node_fields(fields))
         self.dirty_nodes.add(name)
 
     async def _follow(self, last_id: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from twisted.internet.defer import Deferred
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
@@ -27,33 +28,32 @@ def json_answer(request: IRequest, code: int, payload: object) -> bytes:
     return json.dumps(payload).encode()
 
 
-def parse(body: bytes) -> tuple[str, list[str], int | None]:
-    """Check the request body; BadAction names what is wrong."""
-    try:
-        data = json.loads(body)
-    except ValueError as problem:
-        raise BadAction(f"the body is not JSON: {problem}") from None
-    if not isinstance(data, dict):
-        raise BadAction("the body must be a JSON object")
-    return check(data.get("action"), data.get("names"), data.get("signal"))
+class JsonAction(resource.Resource):
+    """A POST endpoint taking a JSON object, behind the cross-site guard.
 
-
-class ConsoleActions(resource.Resource):
-    """The action endpoint."""
+    Subclasses say who may act (``forbidden``) and do the work (``act``: raise
+    BadAction for a bad request, else return a Deferred of the JSON answer).
+    """
 
     isLeaf = True
 
-    def __init__(self, control: SupervisorControl, token: str) -> None:
+    def __init__(self, token: str) -> None:
         super().__init__()
-        self.control = control
         self.token = token
+
+    def forbidden(self) -> str | None:
+        """Why this user may not act at all, or None."""
+        return None
+
+    def act(self, data: dict[str, Any]) -> Deferred[dict[str, Any]]:
+        raise NotImplementedError
 
     def render_GET(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name
         request.setHeader(b"allow", b"POST")
         return json_answer(request, 405, {"error": "actions are POSTs"})
 
     def render_POST(self, request: server.Request) -> bytes | int:  # noqa: N802 - Twisted's name
-        why = refusal(request, self.token)
+        why = refusal(request, self.token) or self.forbidden()
         if why is not None:
             return json_answer(request, 403, {"error": why})
         kind = (request.getHeader(b"content-type") or b"").split(b";")[0].strip()
@@ -64,16 +64,36 @@ class ConsoleActions(resource.Resource):
         if len(body) > MAX_BODY:
             return json_answer(request, 413, {"error": "the body is too large"})
         try:
-            action, names, sig = parse(body)
+            data = json.loads(body)
+        except ValueError as problem:
+            return json_answer(request, 400, {"error": f"the body is not JSON: {problem}"})
+        try:
+            if not isinstance(data, dict):
+                raise BadAction("the body must be a JSON object")
+            work = self.act(data)
         except BadAction as problem:
             return json_answer(request, 400, {"error": str(problem)})
         finished = [False]
         request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))
 
-        def answer(results: list[dict[str, Any]]) -> None:
+        def answer(payload: dict[str, Any]) -> None:
             if not finished[0]:
-                request.write(json_answer(request, 200, {"action": action, "results": results}))
+                request.write(json_answer(request, 200, payload))
                 request.finish()
 
-        perform(self.control, action, names, sig).addCallback(answer)
+        work.addCallback(answer)
         return server.NOT_DONE_YET
+
+
+class ConsoleActions(JsonAction):
+    """``POST /api/action`` on this daemon's processes."""
+
+    def __init__(self, control: SupervisorControl, token: str) -> None:
+        super().__init__(token)
+        self.control = control
+
+    def act(self, data: dict[str, Any]) -> Deferred[dict[str, Any]]:
+        action, names, sig = check(data.get("action"), data.get("names"), data.get("signal"))
+        return perform(self.control, action, names, sig).addCallback(
+            lambda results: {"action": action, "results": results}
+        )

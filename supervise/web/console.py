@@ -12,7 +12,6 @@ from supervise.control import SupervisorControl
 from supervise.interfaces import IEventBus, ISubscription
 from supervise.web.actions import ConsoleActions
 from supervise.web.feed import ConsoleFeed
-from supervise.web.guard import new_token
 from supervise.web.pages import ConsolePage, Download, OkPage, TailPage, assets
 
 
@@ -24,9 +23,12 @@ def mount_console(
     main_log: Callable[[], str | None],
     clock: IReactorTime,
     wall_clock: Callable[[], float],
+    token: str,
 ) -> ISubscription:
-    """Add the console's pages and API under ``root``; return the feed's bus subscription."""
-    token = new_token()
+    """Add the console's pages and API under ``root``; return the feed's bus subscription.
+
+    :param token: the cross-site token, one per daemon run (pages stay usable across a reload).
+    """
     page = ConsolePage(token, daemon_info)
     root.putChild(b"", page)
     root.putChild(b"index.html", page)

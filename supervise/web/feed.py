@@ -19,17 +19,9 @@ from zope.interface import implementer
 
 from supervise.control import SupervisorControl
 from supervise.errors import BadName
-from supervise.events.types import (
-    Event,
-    HealthFailed,
-    HealthRecovered,
-    ProcessAdopted,
-    ProcessGroupEvent,
-    ProcessStateEvent,
-    SupervisorStateChangeEvent,
-)
+from supervise.events.types import Event, ProcessGroupEvent, SupervisorStateChangeEvent
 from supervise.interfaces import IEventListener
-from supervise.web.rows import process_row
+from supervise.web.rows import ROW_EVENTS, process_row
 
 # The browser reconnects this many milliseconds after a dropped connection.
 RETRY_MS = 1000
@@ -114,14 +106,7 @@ class ConsoleFeed(resource.Resource):
 
     isLeaf = True
     name = "console"
-    event_types = (
-        ProcessStateEvent,
-        ProcessGroupEvent,
-        SupervisorStateChangeEvent,
-        HealthFailed,
-        HealthRecovered,
-        ProcessAdopted,
-    )
+    event_types = (*ROW_EVENTS, ProcessGroupEvent, SupervisorStateChangeEvent)
     max_pending = 100_000
 
     def __init__(

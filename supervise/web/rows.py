@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from supervise.events.types import (
+    HealthFailed,
+    HealthRecovered,
+    ProcessAdopted,
+    ProcessStateEvent,
+)
 from supervise.process.program import Program
+
+# The events that change what a process's row shows.
+ROW_EVENTS = (ProcessStateEvent, HealthFailed, HealthRecovered, ProcessAdopted)
 
 
 def process_row(program: Program) -> dict[str, Any]:
