@@ -29,6 +29,7 @@ from figures import percentile
 from supervisor.xmlrpc import SupervisorTransport
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # in-process measures (M6) use this checkout, as the daemons do
 BIN = Path(sys.executable).parent
 TARGETS = ("supervise", "supervisord")
 LOG_STAMP = re.compile(
