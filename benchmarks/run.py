@@ -12,16 +12,22 @@ Nothing here asserts: the numbers are for people.
 from __future__ import annotations
 
 import argparse
+import compileall
+import fcntl
 import os
 import platform
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xmlrpc.client
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -32,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # in-process measures (M6) use this checkout, as the daemons do
 BIN = Path(sys.executable).parent
 TARGETS = ("supervise", "supervisord")
+F_SETPIPE_SZ = 1031
+SUPERVISE_MAIN = "import sys; from supervise.cli import main; sys.exit(main())"
 LOG_STAMP = re.compile(
     r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ success: (\S+) entered RUNNING"
 )
@@ -59,8 +67,10 @@ class Daemon:
         """Start; return seconds until every program is RUNNING (or, without
         ``expect_running``, until the daemon answers)."""
         env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # both run from compiled bytecode
         if self.kind == "supervise":
-            argv = [str(BIN / "twistd"), "-n", "--pidfile=", "supervise", "-c", str(self.conf)]
+            # The command users run (`supervise -n -c FILE`), from this checkout.
+            argv = [sys.executable, "-c", SUPERVISE_MAIN, "-n", "-c", str(self.conf)]
         else:
             argv = [str(BIN / "supervisord"), "-n", "-c", str(self.conf)]
         began = time.perf_counter()
@@ -80,8 +90,12 @@ class Daemon:
             time.sleep(0.02)
         raise RuntimeError(f"{self.kind} did not start")
 
+    @property
+    def socket(self) -> Path:
+        return self.folder / "d.sock"
+
     def rpc(self) -> xmlrpc.client.ServerProxy:
-        transport = SupervisorTransport(None, None, f"unix://{self.folder}/d.sock")
+        transport = SupervisorTransport(None, None, f"unix://{self.socket}")
         return xmlrpc.client.ServerProxy("http://localhost", transport=transport)
 
     @property
@@ -135,20 +149,48 @@ def _running_at(log: Path, name: str, after: float) -> float | None:
     return None
 
 
-def m2_restart(count: int, kills: int) -> dict[str, list[float]]:
-    """Seconds from SIGKILL of a child to its replacement's RUNNING line (no client traffic)."""
-    results: dict[str, list[float]] = {t: [] for t in TARGETS}
+@contextmanager
+def both_running(count: int) -> Iterator[dict[str, Daemon]]:
+    """Both daemons on the same N ``sleep`` programs, all RUNNING; stopped afterwards."""
     daemons = {
         kind: Daemon(kind, sleepers(count), minfds=max(4096, count * 4 + 100)) for kind in TARGETS
     }
     try:
         for daemon in daemons.values():
             daemon.start()
+        yield daemons
+    finally:
+        for daemon in daemons.values():
+            daemon.stop()
+
+
+class Poller(threading.Thread):
+    """A client asking one process's info every 10 ms, as a dashboard would."""
+
+    def __init__(self, daemon: Daemon, name: str) -> None:
+        super().__init__(daemon=True)
+        self.target, self.name, self.done = daemon, name, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.01):
+            raw_call(self.target.socket, "supervisor.getProcessInfo", self.name)
+
+
+def m2_restart(count: int, kills: int, polled: bool = False) -> dict[str, list[float]]:
+    """Seconds from SIGKILL of a child to its replacement's RUNNING line: with no client
+    traffic, or (``polled``) while a client polls the daemon every 10 ms."""
+    results: dict[str, list[float]] = {t: [] for t in TARGETS}
+    with both_running(count) as daemons:
         for n in range(kills):
             for kind, daemon in daemons.items():
                 name = f"p{n % count:04d}"
                 pid = daemon.rpc().supervisor.getProcessInfo(name)["pid"]
-                time.sleep(1.2)  # both daemons idle: no client traffic while measuring
+                poller = Poller(daemon, "p0000" if count == 1 else f"p{(n + 1) % count:04d}")
+                if polled:
+                    poller.start()
+                # Idle: let supervisord's one-second loop settle so that no client
+                # request wakes it; polled: let the poller run a while.
+                time.sleep(0.3 if polled else 1.2)
                 killed = time.time()
                 os.kill(pid, signal.SIGKILL)
                 deadline = time.monotonic() + 10
@@ -156,11 +198,25 @@ def m2_restart(count: int, kills: int) -> dict[str, list[float]]:
                 while stamp is None and time.monotonic() < deadline:
                     time.sleep(0.05)
                     stamp = _running_at(daemon.folder / "main.log", name, killed)
+                poller.done.set()
+                if polled:
+                    poller.join()
                 if stamp is not None:
                     results[kind].append(max(0.0, stamp - killed))
-    finally:
-        for daemon in daemons.values():
-            daemon.stop()
+    return results
+
+
+def m2_round_trip(count: int, trips: int) -> dict[str, dict[str, list[float]]]:
+    """Seconds for stopProcess(wait) and for startProcess(wait), through xmlrpc.client."""
+    results: dict[str, dict[str, list[float]]] = {t: {"stop": [], "start": []} for t in TARGETS}
+    with both_running(count) as daemons:
+        for n in range(trips):
+            for kind, daemon in daemons.items():
+                proxy, name = daemon.rpc(), f"p{n % count:04d}"
+                for call, key in ((proxy.supervisor.stopProcess, "stop"), (proxy.supervisor.startProcess, "start")):  # fmt: skip
+                    began = time.perf_counter()
+                    call(name, True)
+                    results[kind][key].append(time.perf_counter() - began)
     return results
 
 
@@ -175,12 +231,7 @@ def _proc(pid: int) -> tuple[float, int, int]:
 
 def m3_idle(count: int, seconds: float) -> dict[str, dict[str, float]]:
     """CPU seconds over an idle period, RSS (KiB) and open descriptors."""
-    daemons = {
-        kind: Daemon(kind, sleepers(count), minfds=max(4096, count * 4 + 100)) for kind in TARGETS
-    }
-    try:
-        for daemon in daemons.values():
-            daemon.start()
+    with both_running(count) as daemons:
         time.sleep(2)
         before = {kind: _proc(d.pid)[0] for kind, d in daemons.items()}
         time.sleep(seconds)
@@ -189,12 +240,28 @@ def m3_idle(count: int, seconds: float) -> dict[str, dict[str, float]]:
             cpu, rss, fds = _proc(daemon.pid)
             out[kind] = {"cpu": cpu - before[kind], "rss": rss, "fds": fds}
         return out
-    finally:
-        for daemon in daemons.values():
-            daemon.stop()
 
 
 WRITER = "import sys\nblock = b'x' * 65535 + b'\\n'\nfor _ in range({n}):\n    sys.stdout.buffer.write(block)\n"
+
+
+def pipe_to_file(writer: Path, target: Path, mebibytes: int) -> float:
+    """MiB/s of the same writer through a 1 MiB pipe into a file, copied by the
+    plainest reader there is (1 MiB reads, each written straight out): the limit."""
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, F_SETPIPE_SZ, 1 << 20)
+    out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    began = time.perf_counter()
+    child = subprocess.Popen([sys.executable, str(writer)], stdout=write_end)
+    os.close(write_end)
+    while data := os.read(read_end, 1 << 20):
+        os.write(out, data)
+    child.wait()
+    elapsed = time.perf_counter() - began
+    os.close(read_end)
+    os.close(out)
+    target.unlink()
+    return mebibytes / elapsed
 
 
 def m4_logs(mebibytes: int, runs: int) -> dict[str, list[float]]:
@@ -204,9 +271,7 @@ def m4_logs(mebibytes: int, runs: int) -> dict[str, list[float]]:
     for _ in range(runs):
         folder = Path(tempfile.mkdtemp(prefix="bench-pipe-"))
         (folder / "w.py").write_text(WRITER.format(n=blocks))
-        began = time.perf_counter()
-        subprocess.run(f"{sys.executable} {folder}/w.py > {folder}/out", shell=True, check=True)
-        results["pipe to file"].append(mebibytes / (time.perf_counter() - began))
+        results["pipe to file"].append(pipe_to_file(folder / "w.py", folder / "out", mebibytes))
         for kind in TARGETS:
             daemon = Daemon(
                 kind,
@@ -229,34 +294,61 @@ def m4_logs(mebibytes: int, runs: int) -> dict[str, list[float]]:
     return results
 
 
+M5_ROWS = (
+    ("all p50", "getAllProcessInfo p50"),
+    ("all p95", "getAllProcessInfo p95"),
+    ("one p50", "getProcessInfo p50"),
+    ("one p95", "getProcessInfo p95"),
+    ("all parsed p50", "getAllProcessInfo via xmlrpc.client p50"),
+)
+
+
+def raw_call(socket_path: Path, method: str, *params: object) -> bytes:
+    """One XML-RPC call as a raw HTTP/1.0 request; the whole answer, not parsed.
+
+    What a daemon costs to answer, without the client's own unmarshalling (Python's
+    xmlrpc.client takes ~22 ms to parse 500 process structs, the same for both daemons).
+    """
+    body = xmlrpc.client.dumps(params, method).encode()
+    request = (
+        b"POST /RPC2 HTTP/1.0\r\nHost: localhost\r\nContent-Type: text/xml\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.connect(str(socket_path))
+        client.sendall(request)
+        chunks = []
+        while chunk := client.recv(1 << 20):
+            chunks.append(chunk)
+    answer = b"".join(chunks)
+    if not answer.startswith(b"HTTP/1.") or b" 200 " not in answer[:16]:
+        raise RuntimeError(f"{method}: {answer[:200]!r}")
+    return answer
+
+
 def m5_rpc(count: int, calls: int) -> dict[str, dict[str, float]]:
-    """getAllProcessInfo and getProcessInfo latency (ms) p50/p95 through the unix socket."""
-    daemons = {
-        kind: Daemon(kind, sleepers(count), minfds=max(4096, count * 4 + 100)) for kind in TARGETS
-    }
+    """getAllProcessInfo and getProcessInfo latency (ms) p50/p95 through the unix socket:
+    the raw answer time, and the round trip through xmlrpc.client (parsing included)."""
     out: dict[str, dict[str, float]] = {}
-    try:
-        for daemon in daemons.values():
-            daemon.start()
+    with both_running(count) as daemons:
         for kind, daemon in daemons.items():
             proxy = daemon.rpc()
-            timings: dict[str, list[float]] = {"all": [], "one": []}
+            timings: dict[str, list[float]] = {"all": [], "one": [], "all parsed": []}
             for n in range(calls):
-                began = time.perf_counter()
-                proxy.supervisor.getAllProcessInfo()
-                timings["all"].append((time.perf_counter() - began) * 1000)
-                began = time.perf_counter()
-                proxy.supervisor.getProcessInfo(f"p{n % count:04d}")
-                timings["one"].append((time.perf_counter() - began) * 1000)
+                requests: dict[str, tuple[Callable[..., object], tuple[object, ...]]] = {
+                    "all": (raw_call, (daemon.socket, "supervisor.getAllProcessInfo")),
+                    "one": (raw_call, (daemon.socket, "supervisor.getProcessInfo", f"p{n % count:04d}")),
+                    "all parsed": (proxy.supervisor.getAllProcessInfo, ()),
+                }  # fmt: skip
+                for key, (call, args) in requests.items():
+                    began = time.perf_counter()
+                    call(*args)
+                    timings[key].append((time.perf_counter() - began) * 1000)
             out[kind] = {
-                "all p50": percentile(timings["all"], 0.5),
-                "all p95": percentile(timings["all"], 0.95),
-                "one p50": percentile(timings["one"], 0.5),
-                "one p95": percentile(timings["one"], 0.95),
+                f"{key} {label}": percentile(values, fraction)
+                for key, values in timings.items()
+                for label, fraction in (("p50", 0.5), ("p95", 0.95))
             }
-    finally:
-        for daemon in daemons.values():
-            daemon.stop()
     return out
 
 
@@ -352,13 +444,21 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--full", action="store_true")
     options = parser.parse_args()
+    compileall.compile_dir(ROOT / "supervise", quiet=1)  # as an installed copy would be
     sizes = [50] if options.quick else [50, 500] + ([2000] if options.full else [])
+    growth = [100, 500, 2000] if options.full else []
     runs = 1 if options.quick else 3
     lines: list[str] = []
+    grown: dict[tuple[str, int], tuple[float, float]] = {}  # (measure, N) -> (ours, theirs)
 
     def say(text: str = "") -> None:
         print(text, flush=True)
         lines.append(text)
+
+    def row(measure: str, count: int, ours: float, theirs: float) -> None:
+        say(f"| {measure} | {count} | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |")
+        if count in growth:
+            grown[(measure, count)] = (ours, theirs)
 
     say("| measure | N | supervise | supervisord | ratio |")
     say("|---|---|---|---|---|")
@@ -366,18 +466,25 @@ def main() -> None:
         m1 = m1_startup(count, runs)
         say(f"| M1 start-up, s | {count} | {summary(m1['supervise'])} | {summary(m1['supervisord'])} | "
             f"{ratio(statistics.median(m1['supervise']), statistics.median(m1['supervisord']))} |")  # fmt: skip
-    for count in [1, 50] if options.quick else [1, 500]:
-        m2 = m2_restart(count, 3 if options.quick else 10)
+    for count in [1, 50] if options.quick else sorted({1, 500, *growth}):
+        m2 = m2_restart(count, 3 if options.quick else 50 if count in (1, 500) else 20)
         for label, p in (("p50", 0.5), ("p95", 0.95)):
             ours, theirs = percentile(m2["supervise"], p), percentile(m2["supervisord"], p)
-            say(
-                f"| M2 restart after SIGKILL {label}, s | {count} | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |"
-            )
-    for count in sizes:
+            row(f"M2 restart after SIGKILL {label}, s", count, ours, theirs)
+    for count in [50] if options.quick else [1, 500]:
+        m2 = m2_restart(count, 3 if options.quick else 50, polled=True)
+        for label, p in (("p50", 0.5), ("p95", 0.95)):
+            ours, theirs = percentile(m2["supervise"], p), percentile(m2["supervisord"], p)
+            row(f"M2 restart after SIGKILL, a client polling, {label}, s", count, ours, theirs)
+        trips = m2_round_trip(count, 5 if options.quick else 30)
+        for key in ("stop", "start"):
+            ours = statistics.median(trips["supervise"][key])
+            theirs = statistics.median(trips["supervisord"][key])
+            row(f"M2 {key}Process(wait) p50, s", count, ours, theirs)
+    for count in sorted({*sizes, *growth}):
         m3 = m3_idle(count, 5 if options.quick else 30)
         for key, unit in (("cpu", "CPU s"), ("rss", "RSS KiB"), ("fds", "open fds")):
-            ours, theirs = m3["supervise"][key], m3["supervisord"][key]
-            say(f"| M3 idle {unit} | {count} | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |")
+            row(f"M3 idle {unit}", count, m3["supervise"][key], m3["supervisord"][key])
     m4 = m4_logs(16 if options.quick else 256, runs)
     limit = statistics.median(m4["pipe to file"])
     for kind in TARGETS:
@@ -385,14 +492,10 @@ def main() -> None:
             f"{statistics.median(m4[kind]) / limit:.2f} of the limit |")  # fmt: skip
     say(f"| M4 ratio supervise/supervisord (higher is better) | 1 | | | "
         f"{ratio(statistics.median(m4['supervise']), statistics.median(m4['supervisord']))} |")  # fmt: skip
-    for count in sizes:
-        m5 = m5_rpc(count, 20 if options.quick else 200)
-        for key in ("all p50", "all p95", "one p50", "one p95"):
-            ours, theirs = m5["supervise"][key], m5["supervisord"][key]
-            name = "getAllProcessInfo" if key.startswith("all") else "getProcessInfo"
-            say(
-                f"| M5 {name} {key[4:]}, ms | {count} | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |"
-            )
+    for count in sorted({*sizes, *growth}):
+        m5 = m5_rpc(count, 20 if options.quick else 200 if count <= 500 else 10)
+        for key, name in M5_ROWS:
+            row(f"M5 {name}, ms", count, m5["supervise"][key], m5["supervisord"][key])
     m6 = m6_bus(2_000 if options.quick else 20_000)
     for listeners in (1, 10, 100):
         ours, theirs = m6["supervise"][listeners], m6["supervisord"][listeners]
@@ -404,6 +507,20 @@ def main() -> None:
         say(f"| M6 exit → protocol listener {label}, s | 1 | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |")  # fmt: skip
     if options.quick:
         return
+    if growth:
+        say("")
+        say("### Cost growth")
+        say("")
+        say(f"Each figure at N = {', '.join(map(str, growth))}; the last column is the growth "
+            f"from {growth[-2]} to {growth[-1]} programs ({growth[-1] // growth[-2]} = linear).")  # fmt: skip
+        say("")
+        say("| measure | daemon | " + " | ".join(f"N={n}" for n in growth) + " | growth |")
+        say("|---|---|" + "---|" * (len(growth) + 1))
+        for measure in dict.fromkeys(m for m, _ in grown):
+            for index, kind in enumerate(TARGETS):
+                values = [grown[(measure, n)][index] for n in growth]
+                say(f"| {measure} | {kind} | " + " | ".join(f"{v:.3g}" for v in values)
+                    + f" | {ratio(values[-1], values[-2])} |")  # fmt: skip
     command = "python benchmarks/run.py" + (" --full" if options.full else "")
     facts = (
         f"{platform.node()}: {os.cpu_count()} CPUs, Linux {platform.release()}, Python "

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 log = Logger(namespace="supervise.service")
 
+#: Seconds between two writes of the state file (the first change after a quiet spell
+#: is written at once).
+STATE_WRITE_INTERVAL = 0.5
+
 
 def alive(pid: int) -> bool:
     try:
@@ -58,6 +62,7 @@ class RestartMixin:
     _stopping: bool
     _state_forgotten: bool = False
     _state_write_pending: bool
+    _state_written_at: float
 
     async def _stop_servers(self) -> None:
         raise NotImplementedError
@@ -136,9 +141,14 @@ class RestartMixin:
         return result
 
     def _state_changed(self, event: object) -> None:
+        # The file lists every program, so it is written at most once per
+        # STATE_WRITE_INTERVAL: a crash-looping fleet would otherwise rewrite it on every
+        # restart. A program spawned in the gap is still found after a crash, by its
+        # SUPERVISE_OWNER mark (owned_survivors).
         if not self._state_write_pending:
             self._state_write_pending = True
-            self.reactor.callLater(0, self._write_state)
+            due = self._state_written_at + STATE_WRITE_INTERVAL - self.reactor.seconds()
+            self.reactor.callLater(max(0.0, due), self._write_state)
 
     def _forget_state(self) -> None:
         """A clean shutdown leaves nothing to adopt: the next start autostarts afresh."""
@@ -150,6 +160,7 @@ class RestartMixin:
 
     def _write_state(self) -> None:
         self._state_write_pending = False
+        self._state_written_at = self.reactor.seconds()
         if self.supervisor is None or self._state_forgotten:
             return
         try:
