@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 
-from tests.reliability.conftest import CASES
+from tests.reliability.conftest import CASES, FIGURES
 
 settings.register_profile(
     "ci",
@@ -30,16 +30,26 @@ def pytest_configure(config: Any) -> None:
 
 def pytest_sessionfinish(session: Any) -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker and CASES:
+    if worker and (CASES or FIGURES):
         path = Path(os.environ["SUPERVISE_CASES_DIR"]) / f"{worker}.json"
-        path.write_text(json.dumps(CASES))
+        path.write_text(json.dumps({"cases": CASES, "figures": FIGURES}))
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
     total: Counter[str] = Counter(CASES)
+    figures = dict(FIGURES)
     for path in Path(os.environ.get("SUPERVISE_CASES_DIR", "/nonexistent")).glob("*.json"):
-        total.update(json.loads(path.read_text()))
+        found = json.loads(path.read_text())
+        total.update(found["cases"])
+        figures.update(found["figures"])
     if total:
         terminalreporter.section("reliability: cases tried per target")
         for target, count in sorted(total.items()):
             terminalreporter.write_line(f"{target}: {count}")
+    for name, sentence in sorted(figures.items()):
+        terminalreporter.write_line(f"{name}: {sentence}")
+    out = os.environ.get("SUPERVISE_FIGURES_OUT")
+    if out:  # tests/reliability/report.py turns this into docs/reliability.md's figures
+        Path(out).write_text(
+            json.dumps({"cases": total, "figures": figures, "passed": exitstatus == 0})
+        )

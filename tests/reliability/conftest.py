@@ -15,6 +15,8 @@ import pytest
 
 FULL = bool(os.environ.get("SUPERVISE_FULL"))
 CASES: Counter[str] = Counter()
+#: Measured figures (name → sentence) for docs/reliability.md, written by report.py.
+FIGURES: dict[str, str] = {}
 
 
 def scale(quick: int, full: int) -> int:

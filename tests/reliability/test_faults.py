@@ -145,3 +145,68 @@ def test_descriptor_exhaustion_is_a_clear_error_not_a_crash(daemon: RunningDaemo
             except Exception:
                 pass
     wait_until(lambda: all(i["statename"] == "RUNNING" for i in rpc.supervisor.getAllProcessInfo()))
+
+
+HUNG_LISTENER = (
+    "import sys, time; sys.stdout.write('READY\\n'); sys.stdout.flush(); "
+    "sys.stdin.readline(); time.sleep(3600)"
+)
+COUNTING_LISTENER = (
+    "import sys; from supervisor import childutils\n"
+    "n = 0\n"
+    "while True:\n"
+    "    childutils.listener.wait(sys.stdin, sys.stdout); n += 1\n"
+    "    open(sys.argv[1], 'w').write(str(n)); childutils.listener.ok(sys.stdout)\n"
+)
+
+
+def test_a_listener_that_never_answers_stalls_nothing_else(daemon: RunningDaemon) -> None:
+    counter = daemon.tmp / "count"
+    (daemon.tmp / "counting.py").write_text(COUNTING_LISTENER)
+    daemon.start(
+        "[program:crasher]\ncommand = sleep 0.2\nstartsecs = 0\nautorestart = true\n"
+        f'[eventlistener:hung]\ncommand = {sys.executable} -c "{HUNG_LISTENER}"\n'
+        "events = PROCESS_STATE\nbuffer_size = 10\nstopwaitsecs = 2\n"
+        f"[eventlistener:counting]\ncommand = {sys.executable} {daemon.tmp}/counting.py {counter}\n"
+        "events = PROCESS_STATE\n"
+    )
+    rpc = daemon.rpc()
+    main_log = daemon.tmp / "main.log"
+    # The hung pool overflows and says so; the other pool goes on receiving.
+    wait_until(lambda: "event buffer overflowed" in main_log.read_text(), timeout=30)
+    wait_until(lambda: counter.exists() and int(counter.read_text() or 0) > 20, timeout=30)
+    seen = int(counter.read_text() or 0)
+    wait_until(lambda: int(counter.read_text() or 0) > seen + 10, timeout=30)
+    CASES["faults: hung listener"] += 1
+    hung = rpc.supervisor.getProcessInfo("hung:hung")
+    assert hung["statename"] == "RUNNING"
+    assert rpc.supervisor.getState()["statename"] == "RUNNING"
+    # Shutdown does not wait for it for ever: it is killed after its stopwaitsecs.
+    began = time.monotonic()
+    assert daemon.stop(timeout=60) == 0
+    assert time.monotonic() - began < 30
+    assert not _alive(hung["pid"])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_child_that_leaves_its_session_is_stopped_with_its_tree(daemon: RunningDaemon) -> None:
+    tag = f"sleep {47000 + os.getpid() % 1000}"
+    daemon.start(
+        # The program's child calls setsid: a new session and process group, out of reach
+        # of stopasgroup's killpg; cgroup = true keeps it in the program's tree.
+        f"[program:escaper]\ncommand = sh -c 'setsid {tag} & wait'\nstartsecs = 0\n"
+        "stopasgroup = true\ncgroup = true\n"
+    )
+    wait_until(lambda: len(pids_with(tag)) == 1, timeout=30)
+    (escaped,) = pids_with(tag)
+    assert os.getsid(escaped) == escaped  # it did leave the session
+    CASES["faults: session leavers"] += 1
+    assert daemon.rpc().supervisor.stopProcess("escaper") is True
+    wait_until(lambda: not pids_with(tag), timeout=30)

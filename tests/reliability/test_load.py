@@ -21,7 +21,7 @@ import pytest
 
 from supervise.testing import RunningDaemon, UnixTransport, wait_until
 from tests.e2e.conftest import ROOT
-from tests.reliability.conftest import CASES, FULL, scale
+from tests.reliability.conftest import CASES, FIGURES, FULL, scale
 
 pytestmark = pytest.mark.e2e
 
@@ -32,23 +32,38 @@ CLIENTS = scale(10, 50)
 WRITERS = 4
 
 
-# A quarter crash-looping in the full form, as the issue asks. The quick form keeps the
-# event rate (about 150/s, with room for a busy CI machine) below what a Python protocol listener answers (about 500/s,
-# two pipe round trips per event), so its backlog, and the daemon's memory, stay flat.
+# Crash-looping programs: a twentieth living 0.1-0.5 s in the quick form (about 150
+# events/s, with room for a busy CI machine); a quarter in the full form, as the issue
+# asks, but living 1-5 s: at the issue's 50-500 ms, 500 programs restart ~1,800 times a
+# second, which is two cores' worth of fork+exec before any event is delivered
+# (docs/reliability.md gives the measurement).
 CRASH_SHARE = scale(20, 4)
+LIFETIME = (0.1, 0.5) if not FULL else (1.0, 5.0)
+
+
+def crashers(count: int) -> str:
+    """``count`` programs in group ``crash``, each a ``sleep`` of its own length, restarted
+    for ever (lengths spread evenly over LIFETIME, so exits do not come in waves)."""
+    low, high = LIFETIME
+    names = [f"c{n:04d}" for n in range(count)]
+    sections = [f"[group:crash]\nprograms = {','.join(names)}\n"]
+    for n, name in enumerate(names):
+        seconds = low + (high - low) * ((n * 7919) % count) / max(1, count - 1)
+        sections.append(
+            f"[program:{name}]\ncommand = sleep {seconds:.3f}\nstartsecs = 0\n"
+            "autorestart = true\nstdout_logfile = NONE\nstderr_logfile = NONE\n"
+        )
+    return "".join(sections)
 
 
 def config(folder: Path) -> str:
-    crashers = PROGRAMS // CRASH_SHARE
-    steady = PROGRAMS - crashers - WRITERS - CLIENTS
+    crashing = PROGRAMS // CRASH_SHARE
+    steady = PROGRAMS - crashing - WRITERS - CLIENTS
     parts = [
         "[supervisord]\nminfds = 16384\n",
         "[program:steady]\ncommand = sleep 3600\nprocess_name = s%(process_num)04d\n"
         f"numprocs = {steady}\nstartsecs = 0\n",
-        # exits after 0.1-0.5 s, for ever
-        "[program:crash]\ncommand = sh -c 'sleep 0.$(( %(process_num)d %% 5 + 1 )); exit 1'\n"
-        f"process_name = c%(process_num)04d\nnumprocs = {crashers}\n"
-        "startsecs = 0\nautorestart = true\n",
+        crashers(crashing),
         "[program:writer]\n"
         "command = sh -c 'i=0; while :; do i=$((i+1)); echo line $i; sleep 0.005; done'\n"
         f"process_name = w%(process_num)d\nnumprocs = {WRITERS}\nstartsecs = 0\n"
@@ -132,19 +147,25 @@ def test_load_loses_nothing_and_costs_stay_flat(tmp_path: Path) -> None:
     CASES["load: events per in-process listener"] += report["min_events"]
     ordered = sorted(latencies)
     p99 = ordered[int(0.99 * (len(ordered) - 1))] * 1000
-    print(
-        f"\nload: {PROGRAMS} programs, {elapsed:.0f} s, {len(latencies)} client calls "
-        f"(p99 {p99:.0f} ms), {report['min_events']} events per in-process listener, "
-        f"{report['restarts']} restarts (p99 {report['restart_p99_ms']:.1f} ms), "
-        f"RSS {early[0] // 1024} → {late[0] // 1024} MiB, fds {early[1]} → {late[1]}"
+    listened = [json.loads((tmp_path / f"listener{i}.json").read_text()) for i in range(5)]
+    crashing = PROGRAMS // CRASH_SHARE
+    FIGURES["load"] = (
+        f"{PROGRAMS} programs ({crashing} crash-looping, living {LIFETIME[0]:g}-{LIFETIME[1]:g} s) "
+        f"for {elapsed:.0f} s with {CLIENTS} clients: {len(latencies):,} client calls, p99 "
+        f"{p99:.0f} ms; {report['restarts']:,} restarts ({report['restarts'] / elapsed:.0f}/s), "
+        f"p99 {report['restart_p99_ms']:.1f} ms from exit to the new STARTING; "
+        f"{report['min_events']:,} events to each of 100 in-process listeners, none lost or "
+        f"out of order; protocol listeners got {min(x['events'] for x in listened):,}-"
+        f"{max(x['events'] for x in listened):,} events each, in order; RSS "
+        f"{early[0] // 1024} → {late[0] // 1024} MiB and descriptors {early[1]} → {late[1]} "
+        "from the end of the warm-up to the end"
     )
+    print("\nload:", FIGURES["load"])
     assert errors == []
     assert report["violations"] == [], report["violations"]
     assert report["min_events"] == report["max_events"], "an in-process listener missed events"
     assert report["restarts"] > 0
-    for i in range(5):
-        summary = json.loads((tmp_path / f"listener{i}.json").read_text())
-        print(f"listener{i}: {summary['events']} events")
+    for summary in listened:
         assert summary["violations"] == [], summary["violations"]
         assert summary["events"] > 0
     for i in range(WRITERS):

@@ -9,11 +9,15 @@ or a page, privilege dropping and umask, and HTTPS with a certificate in the con
 from __future__ import annotations
 
 import base64
+import grp
 import hashlib
 import http.client
 import os
+import shutil
 import ssl
+import stat
 import subprocess
+import tempfile
 import xmlrpc.client
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +32,7 @@ from tests.reliability.conftest import CASES
 pytestmark = pytest.mark.e2e
 
 USER, SECRET = "admin", "s3cret-Pa55"
+SOCKET_GROUP = "daemon"  # a group that user "nobody" is not in
 ROUTES = [
     ("POST", "/RPC2"),
     ("GET", "/"),
@@ -62,27 +67,44 @@ def status(
         connection.close()
 
 
+# What a `user = nobody` program tries; each line answers "allowed" or "denied".
+NOBODY_TRIES = (
+    "kill -0 $PPID 2>/dev/null && echo signal:allowed || echo signal:denied; "
+    "cat %(here)s/public.txt >/dev/null 2>&1 && echo public:allowed || echo public:denied; "
+    "cat %(here)s/main.log >/dev/null 2>&1 && echo mainlog:allowed || echo mainlog:denied; "
+    "[ -w %(here)s/supervise.sock ] && echo socket:allowed || echo socket:denied; "
+    "exec sleep 3600"
+)
+
+
 @pytest.fixture(scope="module")
-def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningDaemon, int]]:
-    folder = tmp_path_factory.mktemp("security")
+def guarded() -> Iterator[tuple[RunningDaemon, int]]:
+    # A folder others may enter (pytest's own are private), so that what a user program
+    # cannot do is down to the daemon's modes, not to the path.
+    folder = Path(tempfile.mkdtemp(prefix="supervise-security-"))
+    folder.chmod(0o755)
+    (folder / "public.txt").write_text("anyone may read this\n")
+    (folder / "public.txt").chmod(0o644)
     port = free_port()
     daemon = RunningDaemon(folder, {"PYTHONPATH": str(ROOT)})
     daemon.write(
         f"[inet_http_server]\nport = 127.0.0.1:{port}\nusername = {USER}\n"
         f"password = {{SHA}}{hashlib.sha1(SECRET.encode()).hexdigest()}\n"
         "[program:web]\ncommand = sleep 3600\nstartsecs = 0\n"
-        "[program:nobody]\ncommand = sh -c 'kill -0 $PPID 2>/dev/null && echo allowed || echo denied; exec sleep 3600'\n"
+        f"[program:nobody]\ncommand = sh -c '{NOBODY_TRIES}'\n"
         "user = nobody\nstartsecs = 0\nstdout_logfile = %(here)s/nobody.log\n"
     )
     text = daemon.conf.read_text()
     text = text.replace(
         f"file = {daemon.sock}\n",
-        f"file = {daemon.sock}\nchmod = 0760\nusername = {USER}\npassword = {SECRET}\n",
+        f"file = {daemon.sock}\nchmod = 0760\nchown = root:{SOCKET_GROUP}\n"
+        f"username = {USER}\npassword = {SECRET}\n",
     ).replace("[supervisord]\n", "[supervisord]\numask = 027\n", 1)
     daemon.conf.write_text(text)
     daemon.start(None)
     yield daemon, port
     daemon.close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.parametrize("transport", ["inet", "unix"])
@@ -111,9 +133,11 @@ def test_socket_permissions_and_file_umask_are_as_configured(
     guarded: tuple[RunningDaemon, int],
 ) -> None:
     daemon, _ = guarded
-    assert os.stat(daemon.sock).st_mode & 0o777 == 0o760
-    assert os.stat(daemon.tmp / "main.log").st_mode & 0o777 == 0o640  # umask 027
-    CASES["security: files"] += 2
+    socket_info = daemon.sock.stat()
+    assert stat.S_IMODE(socket_info.st_mode) == 0o760
+    assert (socket_info.st_uid, socket_info.st_gid) == (0, grp.getgrnam(SOCKET_GROUP).gr_gid)
+    assert stat.S_IMODE((daemon.tmp / "main.log").stat().st_mode) == 0o640  # umask 027
+    CASES["security: files"] += 3
 
 
 def test_no_secret_in_any_log_or_page(guarded: tuple[RunningDaemon, int]) -> None:
@@ -138,9 +162,15 @@ def test_no_secret_in_any_log_or_page(guarded: tuple[RunningDaemon, int]) -> Non
 def test_privileges_are_dropped_for_user_programs(guarded: tuple[RunningDaemon, int]) -> None:
     daemon, _ = guarded
     log = daemon.tmp / "nobody.log"
-    wait_until(lambda: log.exists() and log.read_text().strip() != "")
-    assert log.read_text().strip() == "denied"  # nobody cannot signal the daemon
-    CASES["security: privileges"] += 1
+    wait_until(lambda: log.exists() and log.read_text().count("\n") >= 4)
+    answers = dict(line.split(":") for line in log.read_text().split())
+    CASES["security: privileges"] += len(answers)
+    assert answers == {
+        "signal": "denied",  # nobody cannot signal the daemon,
+        "public": "allowed",  # can reach the folder and read what anyone may,
+        "mainlog": "denied",  # but not the main log (umask 027: mode 0640)
+        "socket": "denied",  # nor talk to the control socket (0760, root:daemon)
+    }
 
 
 def test_inet_beyond_loopback_needs_credentials(tmp_path: Path) -> None:
