@@ -106,11 +106,16 @@ def _startup_observer(event: dict[str, Any]) -> None:
 
     The main log (written by the service) is what operators read.
     """
+    if "log_io" in event:
+        # Something written to sys.stdout/sys.stderr, which twistd redirects into the log:
+        # writing it back to sys.stderr would loop (and flood the main log).
+        return
     if event.get("log_level", LogLevel.info) >= LogLevel.error:
-        sys.stderr.write(formatEvent(event) + "\n")
+        stream = sys.__stderr__ or sys.stderr  # the real one, not twistd's redirection
+        stream.write(formatEvent(event) + "\n")
         failure = event.get("log_failure")
         if failure is not None:
-            sys.stderr.write(failure.getTraceback())
+            stream.write(failure.getTraceback())
 
 
 def startup_observer() -> Any:

@@ -20,15 +20,18 @@ PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def rpc_method(*names: str, signature: tuple[str, ...]) -> Callable[[F], F]:
+def rpc_method(*names: str, signature: tuple[str, ...], binary: bool = False) -> Callable[[F], F]:
     """Register a method under its wire ``names`` (aliases too).
 
     :param signature: ``(return_type, param_type, ...)`` as methodSignature reports it.
+    :param binary: its string parameters may also come as base64 (raw bytes); any other
+        method refuses a base64 value where it expects a string.
     """
 
     def mark(function: F) -> F:
         function.__rpc_names__ = names  # type: ignore[attr-defined]
         function.__rpc_signature__ = signature  # type: ignore[attr-defined]
+        function.__rpc_binary__ = binary  # type: ignore[attr-defined]
         return function
 
     return mark
@@ -56,6 +59,11 @@ def public_methods(namespace: str, obj: object) -> dict[str, Callable[..., Any]]
 def signature_of(method: Callable[..., Any]) -> tuple[str, ...] | None:
     """The declared signature, or None for a method without one."""
     return getattr(method, "__rpc_signature__", None)
+
+
+def takes_binary(method: Callable[..., Any]) -> bool:
+    """True if the method takes base64 values for its string parameters."""
+    return bool(getattr(method, "__rpc_binary__", False))
 
 
 def help_of(method: Callable[..., Any]) -> str:

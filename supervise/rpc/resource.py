@@ -25,7 +25,7 @@ from twisted.web.iweb import IRequest
 from supervise.errors import SuperviseError
 from supervise.rpc import faults
 from supervise.rpc.faults import RPCError, to_rpc_error
-from supervise.rpc.registry import PYTHON_TYPES, signature_of
+from supervise.rpc.registry import PYTHON_TYPES, signature_of, takes_binary
 
 log = Logger()
 
@@ -137,9 +137,10 @@ class XMLRPCResource(resource.Resource):
         if signature is None:
             return params
         coerced = list(params)
+        binary = takes_binary(target)
         for index, (value, kind) in enumerate(zip(params, signature[1:], strict=False)):
             try:
-                coerced[index] = _coerce(value, kind)
+                coerced[index] = _coerce(value, kind, binary)
             except (TypeError, ValueError):
                 shown = reprlib.repr(value)  # bounded: a 4 MiB string is not echoed back
                 raise RPCError(faults.INCORRECT_PARAMETERS, f"{shown} is not a {kind}") from None
@@ -196,13 +197,13 @@ def _signature(target: Callable[..., Any]) -> inspect.Signature:
     return found
 
 
-def _coerce(value: Any, kind: str) -> Any:
+def _coerce(value: Any, kind: str, binary: bool = False) -> Any:
     if kind == "int":
         if isinstance(value, bool | int | float) or (isinstance(value, str) and value.strip()):
             return int(value)
         raise TypeError(kind)
     if kind == "string":
-        if isinstance(value, str | xmlrpc.client.Binary):
+        if isinstance(value, str) or (binary and isinstance(value, xmlrpc.client.Binary)):
             return value
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)

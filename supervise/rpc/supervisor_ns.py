@@ -490,7 +490,7 @@ class SupervisorNamespace:
 
     # -- communication -----------------------------------------------------------------
 
-    @rpc_method("sendProcessStdin", signature=("boolean", "string", "string"))
+    @rpc_method("sendProcessStdin", signature=("boolean", "string", "string"), binary=True)
     def send_process_stdin(self, name: str, chars: str) -> bool:
         """Send a string of chars to the stdin of the process name.
         If non-7-bit data is sent (unicode), it is encoded to utf-8

@@ -97,6 +97,11 @@ def test_xmlrpc_faults_and_structs(daemon: Daemon) -> None:
         with pytest.raises(xmlrpc.client.Fault) as fault:
             call()
         assert (fault.value.faultCode, fault.value.faultString) == (code, text)
+    # A base64 value where a name belongs is refused, not a crash (found by the fuzzer).
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        rpc.supervisor.signalProcess(xmlrpc.client.Binary(b"sleeper"), "HUP")
+    assert fault.value.faultCode == 2
+    assert fault.value.faultString.endswith("is not a string")
     multi = rpc.system.multicall(
         [
             {"methodName": "supervisor.getAPIVersion", "params": []},

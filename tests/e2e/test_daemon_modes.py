@@ -42,6 +42,31 @@ def test_supervise_command_daemonizes_with_pidfile(tmp_path: Path) -> None:
     wait_until(lambda: not pidfile.exists())
 
 
+@pytest.mark.skipif(os.getuid() != 0, reason="the root warning needs root")
+def test_supervise_in_the_foreground_logs_each_startup_error_once(tmp_path: Path) -> None:
+    """`supervise -n` as root: the "running as root" error is in the main log and on the
+    terminal once, not echoed back through twistd's stdio redirection in a loop."""
+    d = Daemon(tmp_path)
+    conf = d.write("[program:fg]\ncommand = sleep 300\nstartsecs = 0\n")
+    daemon = subprocess.Popen(
+        [tool("python3"), "-m", "supervise.cli", "-n", "-c", str(conf)],
+        env=d.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: d.sock.exists())
+        wait_until(lambda: d.rpc().supervisor.getProcessInfo("fg")["statename"] == "RUNNING")
+    finally:
+        daemon.terminate()
+        out, err = daemon.communicate(timeout=60)
+    main_log = (tmp_path / "main.log").read_text()
+    for text in (main_log, out, err):
+        assert text.count("Supervisor is running as root") == 1
+        assert "Unable to format event" not in text
+
+
 def test_sigusr2_reopens_logs(daemon: Daemon) -> None:
     """After an external rotation (rename + SIGUSR2) the main log is written to a new file."""
     daemon.start("[program:x]\ncommand = sleep 300\nstartsecs = 0\n")

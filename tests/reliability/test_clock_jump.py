@@ -33,7 +33,7 @@ if not LIBFAKETIME.exists():
 # Programs run without the fake clock (its sleep interception breaks `sleep`).
 PROGRAMS = """
 [program:stubborn]
-command = sh -c "trap '' TERM; while :; do sleep 0.1; done"
+command = sh -c "trap '' TERM; touch %(here)s/trapped; while :; do sleep 0.1; done"
 stopwaitsecs = 2
 startsecs = 0
 environment = LD_PRELOAD=""
@@ -85,7 +85,8 @@ def test_setting_the_clock_back_an_hour_moves_no_timer(
 ) -> None:
     daemon, offset = faked
     rpc = daemon.rpc()
-    wait_until(lambda: rpc.supervisor.getProcessInfo("stubborn")["statename"] == "RUNNING")
+    # RUNNING at once (startsecs = 0), but deaf to SIGTERM only once its trap is set.
+    wait_until(lambda: (daemon.tmp / "trapped").exists())
 
     # stopwaitsecs = 2, its timer set before the jump: SIGKILL follows SIGTERM after two
     # real seconds, not an hour and two seconds.
