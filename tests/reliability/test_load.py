@@ -179,4 +179,8 @@ def test_load_loses_nothing_and_costs_stay_flat(tmp_path: Path) -> None:
     growth = 0.05 if FULL else 0.10
     slack = 0 if FULL else 4096  # KiB: allocator noise in a 14 s window
     assert late[0] <= early[0] * (1 + growth) + slack, f"RSS grew from {early[0]} to {late[0]} KiB"
-    assert late[1] <= early[1] + 5, f"descriptors grew from {early[1]} to {late[1]}"
+    # The count moves with what is in flight when it is taken: a crash-looping program's
+    # three pipes exist only while it lives, a client's socket only during a call. A leak
+    # of even one descriptor per restart would be far past that (hundreds of restarts).
+    in_flight = 3 * crashing + CLIENTS
+    assert late[1] <= early[1] + in_flight, f"descriptors grew from {early[1]} to {late[1]}"
