@@ -533,13 +533,18 @@ class SupervisorService(RestartMixin, Service):
         # SIGCHLD: reap orphans (we are their subreaper) and adopted daemons. Twisted's
         # own wake-up (set_wakeup_fd) still reaps the processes Twisted spawned.
         signal.signal(
-            signal.SIGCHLD, lambda signum, frame: self.reactor.callFromThread(self.reaper.reap)
+            signal.SIGCHLD, lambda signum, frame: self.reactor.callFromThread(self._reap)
         )
         signal.siginterrupt(signal.SIGCHLD, False)
         self.reaper.active = True
         # A child may have exited while another handler was installed (the reactor
         # installs its own at start-up): look now.
-        self.reaper.reap()
+        self._reap()
+
+    def _reap(self) -> None:
+        """Reap a bounded batch of exits; the rest on the next reactor turn."""
+        if self.reaper.reap():
+            self.reactor.callLater(0, self._reap)
 
     def _make_handler(self, number: int, action: Callable[[], None]) -> Callable[[int, Any], None]:
         name = signal.Signals(number).name

@@ -20,6 +20,8 @@ from twisted.logger import Logger
 log = Logger()
 
 PR_SET_CHILD_SUBREAPER = 36
+#: Exits handled per reactor turn at most (see Reaper.reap).
+REAPS_PER_CALL = 200
 
 
 def become_subreaper() -> bool:
@@ -72,31 +74,38 @@ class Reaper:
         """``pid`` was reaped."""
         self.owned.pop(pid, None)
 
-    def reap(self) -> None:
-        """Handle every waitable child now."""
+    def reap(self, limit: int = REAPS_PER_CALL) -> bool:
+        """Handle waitable children, at most ``limit`` of them; True if more are waiting.
+
+        Bounded so that a crash storm (exits handled, programs respawned, and the new
+        ones exiting while the loop runs) never holds the reactor: the caller schedules
+        the rest for its next turn.
+        """
         from twisted.internet.process import reapProcessHandlers
 
-        handled: set[int] = set()
-        for _ in range(100_000):
+        called: dict[int, object] = {}  # pid -> the handler called for it in this call
+        for _ in range(limit):
             try:
                 info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
-                return
+                return False
             if info is None or info.si_pid == 0:
-                return
+                return False
             pid = info.si_pid
             handler = self.owned.get(pid)
-            if pid in handled:
-                # Its handler did not reap it: reap it here, or the loop never ends.
+            if handler is None and pid in reapProcessHandlers:
+                handler = reapProcessHandlers[pid].reapProcess
+            if handler is None:
                 self._reap_unknown(pid)
-            elif handler is not None:
-                handled.add(pid)
-                handler()
-            elif pid in reapProcessHandlers:
-                handled.add(pid)
-                reapProcessHandlers[pid].reapProcess()
+            elif called.get(pid) == handler:
+                # Its handler ran and did not reap it: reap it here, or it loops.
+                self._reap_unknown(pid)
             else:
-                self._reap_unknown(pid)
+                # (A pid seen before in this call with another handler is a new
+                # process that was given a reused pid: its own handler takes it.)
+                called[pid] = handler
+                handler()
+        return True
 
     def _reap_unknown(self, pid: int) -> None:
         try:
