@@ -516,7 +516,8 @@ def main() -> None:
         say("")
         say("| measure | daemon | " + " | ".join(f"N={n}" for n in growth) + " | growth |")
         say("|---|---|" + "---|" * (len(growth) + 1))
-        for measure in dict.fromkeys(m for m, _ in grown):
+        measured_at_all = [m for m in dict.fromkeys(m for m, _ in grown) if all((m, n) in grown for n in growth)]  # fmt: skip
+        for measure in measured_at_all:
             for index, kind in enumerate(TARGETS):
                 values = [grown[(measure, n)][index] for n in growth]
                 say(f"| {measure} | {kind} | " + " | ".join(f"{v:.3g}" for v in values)
@@ -535,6 +536,16 @@ def main() -> None:
 
 
 EXPLANATION = """\
+How each figure is taken: `supervise -n -c FILE` and `supervisord -n -c FILE` on the
+same generated config (N `sleep` programs, startsecs=0), both from compiled bytecode.
+M2 reads the RUNNING line's time in each main log; "idle" waits 1.2 s before each kill
+so that no client request wakes supervisord's loop; "a client polling" asks
+`getProcessInfo` every 10 ms meanwhile. M4's limit is the same writer through a 1 MiB
+pipe into a file, copied by the plainest reader (1 MiB reads written straight out).
+M5's main rows time a raw HTTP request until the whole answer is in (the daemon's
+cost); the `xmlrpc.client` row adds Python's own parsing of the answer, about 22 ms
+for 500 structs whichever daemon sent them.
+
 The web console and cluster mode have no supervisord counterpart to compare with: their
 figures are in [performance-console.md](performance-console.md) (`python
 benchmarks/console.py`) and [performance-cluster.md](performance-cluster.md) (`python
@@ -542,34 +553,48 @@ benchmarks/cluster.py`).
 
 ## Why supervise is faster where it is
 
-- **Restarts (M2)** — every deadline is a timer and every exit is seen at once (pidfd):
-  a killed program is replaced in a few milliseconds, whatever the number of programs,
-  instead of on supervisord's next one-second loop pass (~2 s with startsecs=0).
-- **Start-up at scale (M1, 500)** — children are spawned through `subprocess`'s C fork
-  path (descriptors closed with `close_range`, not one by one in Python).
-- **Idle cost (M3 CPU)** — no poll loop: with nothing happening the reactor sleeps.
-- **Log throughput (M4)** — 1 MiB pipes and up to 1 MiB read per wake-up (128 KiB reads),
+- **Restarts (M2)**: every deadline is a timer and every exit is seen at once (SIGCHLD,
+  `waitid`), so a killed program is replaced in a few milliseconds whatever the number
+  of programs. supervisord replaces it on its next one-second loop pass (about 2 s with
+  startsecs=0) unless a client happens to wake it.
+- **Start-up at scale (M1)**: children are spawned through `subprocess`'s C fork path
+  (descriptors closed with `close_range`, not one by one in Python), and nothing waits
+  for a loop tick between a spawn and the RUNNING state.
+- **Idle cost (M3 CPU)**: there is no poll loop; with nothing happening the reactor
+  sleeps.
+- **Log throughput (M4)**: 1 MiB pipes and up to 1 MiB read per wake-up (128 KiB reads),
   bytes written straight to the file; no per-line work unless capture mode or events
   ask for it.
-- **XML-RPC (M5)** — process info comes from in-memory snapshots.
+- **XML-RPC (M5)**: process info comes from in-memory snapshots; POST bodies skip
+  Twisted's form parsing (its `Content-Type` parse through `email.message` cost 8 % of a
+  stop/start round trip).
 
-## Targets not met yet, and why
+## Targets not met, the profile, and what would close them
 
-- **M1 with 50 programs (≈1.3x)**: twistd's own start-up (Python imports, plugin
-  discovery) costs ~0.3 s before the first spawn; at 500 programs supervise is ≈0.4x.
-- **M3 RSS (≈2x)**: the resident size is mostly the interpreter with Twisted, zope.interface,
-  attrs and Automat imported (≈55 MiB with 50 programs, growing ≈10 KiB per program);
-  one import found by `python -X importtime` — `twisted.internet.endpoints` pulling in
-  pyOpenSSL — is now lazy. The per-program part is below supervisord's.
-- **M3 open descriptors**: now ≈1.0x — spawned children are found by the SIGCHLD
-  reaper's `waitid(P_ALL)` (O(1) per exit) instead of a pidfd each; pidfds remain only
-  for adopted processes, which are not our children.
-- **M4**: the machine's own pipe-to-file limit swings between runs (page-cache writeback),
-  so compare the ratio to supervisord measured in the same run, not the absolute figures.
-- **M5 getProcessInfo at 50 programs (≈1.2x)**: twisted.web's per-request cost dominates
-  a call this small; at 500 programs it is below supervisord.
-- Not measured yet: M6 (event-bus throughput, exit-to-listener latency) and the
-  N = 2,000 growth table (`python benchmarks/run.py --full`).
+- **M1 at 50 and 500 programs (target 0.3x)**: measured with py-spy on a 500-program
+  start: about 0.3 s is Python importing Twisted and the standard modules it pulls in
+  (`twisted.internet.defer` alone brings asyncio, logging and concurrent.futures; the
+  reactor imports pyOpenSSL and cryptography), and about 70 ms of that is attrs building
+  the classes of supervise's modules. The rest is `subprocess` fork+exec, about 0.45 ms a
+  program, and reading the config. supervisord starts in 0.25 s because it imports
+  little. At 2,000 programs the fixed cost no longer matters and supervise is at 0.2x.
+  What would close it: a smaller import set (Twisted importing TLS lazily in
+  `posixbase`, not using attrs in hot modules), which is work in Twisted rather than
+  here. Cluster mode (txredisapi) is already imported only when `[cluster]` is set.
+- **M3 RSS (target 1.0x, about 2x)**: `tracemalloc` on a 50-program daemon finds 30 MB
+  allocated by Python: 15 MB of it the code objects of 620 modules (Twisted, zope,
+  attrs, and the standard library they import), 2.4 MB attrs, 2.3 MB Twisted's own
+  data, and under 0.5 MB supervise's. `/proc/PID/smaps` adds 11 MiB for cryptography's
+  Rust extension and libcrypto, mapped because Twisted's reactor imports TLS support
+  at start. Each program costs about 10 KiB, as in supervisord. What would close it:
+  the same smaller import set as M1.
+- **M2 stopProcess round trip (target 1.0x, about 1.1-1.4x)**: after the stop signal the
+  exit is reaped in the same reactor turn (strace); what remains is the XML-RPC request
+  itself through twisted.web and two log lines, each written to the main log and echoed
+  to stdout in the foreground. startProcess is below supervisord.
+- **M5 getProcessInfo at 50 programs (about 1x)**: a call this small is all request
+  overhead (twisted.web parsing the request, `xmlrpc.client` marshalling); at 500
+  programs supervise is at 0.2x, because supervisord's cost grows with N.
 """
 
 
