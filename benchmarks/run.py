@@ -586,15 +586,16 @@ benchmarks/cluster.py`).
   attrs, and the standard library they import), 2.4 MB attrs, 2.3 MB Twisted's own
   data, and under 0.5 MB supervise's. `/proc/PID/smaps` adds 11 MiB for cryptography's
   Rust extension and libcrypto, mapped because Twisted's reactor imports TLS support
-  at start. Each program costs about 10 KiB, as in supervisord. What would close it:
-  the same smaller import set as M1.
-- **M2 stopProcess round trip (target 1.0x, about 1.1-1.4x)**: after the stop signal the
-  exit is reaped in the same reactor turn (strace); what remains is the XML-RPC request
-  itself through twisted.web and two log lines, each written to the main log and echoed
-  to stdout in the foreground. startProcess is below supervisord.
-- **M5 getProcessInfo at 50 programs (about 1x)**: a call this small is all request
-  overhead (twisted.web parsing the request, `xmlrpc.client` marshalling); at 500
-  programs supervise is at 0.2x, because supervisord's cost grows with N.
+  at start. Each program costs about 7 KiB (supervisord about 9.5 KiB), so the ratio
+  falls as N grows: 1.6x at 2,000 programs. What would close it: the same smaller
+  import set as M1.
+- **M2 stopProcess round trip (target 1.0x; 1.15x at 500 programs, 1.4x and 2.75x at
+  1 program in two full runs)**: a round trip of 1-4 ms, and a noisy one. strace shows
+  the exit reaped in the same reactor turn as the SIGCHLD. py-spy puts the rest in the
+  XML-RPC request through twisted.web and in two log lines, each written to the main log
+  and echoed to stdout in the foreground. startProcess is below supervisord (0.44-0.81x).
+  What would close it: a lighter request path than twisted.web's for XML-RPC, and log
+  lines formatted once for both outputs.
 """
 
 
