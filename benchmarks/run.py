@@ -18,7 +18,6 @@ import os
 import platform
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -304,23 +303,12 @@ M5_ROWS = (
 
 
 def raw_call(socket_path: Path, method: str, *params: object) -> bytes:
-    """One XML-RPC call as a raw HTTP/1.0 request; the whole answer, not parsed.
+    """One call's whole answer, unparsed: what a daemon costs to answer, without the
+    client's own unmarshalling (Python's xmlrpc.client takes ~22 ms to parse 500
+    process structs, the same for both daemons)."""
+    from supervise.testing import raw_xmlrpc  # this checkout's (sys.path above)
 
-    What a daemon costs to answer, without the client's own unmarshalling (Python's
-    xmlrpc.client takes ~22 ms to parse 500 process structs, the same for both daemons).
-    """
-    body = xmlrpc.client.dumps(params, method).encode()
-    request = (
-        b"POST /RPC2 HTTP/1.0\r\nHost: localhost\r\nContent-Type: text/xml\r\n"
-        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-    )
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
-        client.connect(str(socket_path))
-        client.sendall(request)
-        chunks = []
-        while chunk := client.recv(1 << 20):
-            chunks.append(chunk)
-    answer = b"".join(chunks)
+    answer = raw_xmlrpc(socket_path, method, *params)
     if not answer.startswith(b"HTTP/1.") or b" 200 " not in answer[:16]:
         raise RuntimeError(f"{method}: {answer[:200]!r}")
     return answer

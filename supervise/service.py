@@ -532,9 +532,7 @@ class SupervisorService(RestartMixin, Service):
             signal.signal(number, self._make_handler(number, action))
         # SIGCHLD: reap orphans (we are their subreaper) and adopted daemons. Twisted's
         # own wake-up (set_wakeup_fd) still reaps the processes Twisted spawned.
-        signal.signal(
-            signal.SIGCHLD, lambda signum, frame: self.reactor.callFromThread(self._reap)
-        )
+        signal.signal(signal.SIGCHLD, lambda signum, frame: self.reactor.callFromThread(self._reap))
         signal.siginterrupt(signal.SIGCHLD, False)
         self.reaper.active = True
         # A child may have exited while another handler was installed (the reactor

@@ -206,6 +206,23 @@ class UnixTransport(xmlrpc.client.Transport):
         return UnixHTTPConnection(self.path)
 
 
+def raw_xmlrpc(socket_path: str | Path, method: str, *params: Any) -> bytes:
+    """One XML-RPC call over a unix socket as a raw HTTP/1.0 request: the whole answer,
+    status line to end, unparsed (what the daemon sent, not what a client made of it)."""
+    body = xmlrpc.client.dumps(params, method).encode()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(60)
+        connection.connect(str(socket_path))
+        connection.sendall(
+            b"POST /RPC2 HTTP/1.0\r\nHost: localhost\r\nContent-Type: text/xml\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+        chunks = []
+        while chunk := connection.recv(1 << 20):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class RunningDaemon:
     """The real daemon in ``folder``: write a config, start, talk to it, stop it.
 

@@ -133,8 +133,9 @@ class OutputChannel:
                     path=self.path,
                     problem=problem.strerror or problem,
                 )
-            self.dropped += len(data) - getattr(problem, "written", 0)
-            self.dropped_total += len(data) - getattr(problem, "written", 0)
+            lost = len(data) - getattr(problem, "written", 0)
+            self.dropped += lost
+            self.dropped_total += lost
             return
         if self.dropped:
             log.warn(

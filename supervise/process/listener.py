@@ -130,10 +130,8 @@ class ListenerChannel:
                 if not line.startswith(RESULT_TOKEN) or self._result_length < 0:
                     raise ValueError(line)
                 if self._result_length > MAX_RESULT:
-                    self._result_length = None
-                    self._unknown(
-                        f"a result of {int(line[len(RESULT_TOKEN) :])} bytes (over 1 MiB)"
-                    )
+                    length, self._result_length = self._result_length, None
+                    self._unknown(f"a result of {length} bytes (over 1 MiB)")
                     return False
             except ValueError:
                 self._result_length = None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import threading
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from supervise.testing import RunningDaemon, UnixTransport, wait_until
+from supervise.testing import RunningDaemon, UnixTransport, raw_xmlrpc, wait_until
 from tests.e2e.conftest import ROOT
 from tests.reliability.conftest import CASES, FIGURES, FULL, scale
 
@@ -87,22 +86,6 @@ def config(folder: Path) -> str:
     return "".join(parts)
 
 
-def raw_call(socket_path: Path, method: str) -> bytes:
-    """One call as a raw HTTP request: the whole answer, status line to end."""
-    body = xmlrpc.client.dumps((), method).encode()
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-        connection.settimeout(60)
-        connection.connect(str(socket_path))
-        connection.sendall(
-            b"POST /RPC2 HTTP/1.0\r\nContent-Type: text/xml\r\nContent-Length: "
-            + str(len(body)).encode() + b"\r\n\r\n" + body
-        )  # fmt: skip
-        chunks = []
-        while chunk := connection.recv(1 << 20):
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def cost(pid: int) -> tuple[int, int]:
     with open(f"/proc/{pid}/status") as handle:
         rss = next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:"))
@@ -127,7 +110,7 @@ def test_load_loses_nothing_and_costs_stay_flat(tmp_path: Path) -> None:
             began = time.monotonic()
             try:
                 if step % 3 == 0:
-                    answer = raw_call(daemon.sock, "supervisor.getAllProcessInfo")
+                    answer = raw_xmlrpc(daemon.sock, "supervisor.getAllProcessInfo")
                     if not answer.rstrip().endswith(b"</methodResponse>"):
                         errors.append(f"an incomplete answer of {len(answer)} bytes")
                 elif step % 3 == 1:
