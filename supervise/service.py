@@ -36,9 +36,9 @@ from supervise.logs.mainlog import MainLogObserver, stdout_echo
 from supervise.logs.rotating import RotatingFile
 from supervise.options import DaemonOptions
 from supervise.plugins import LoadedPlugin, PluginContext, load_all
-from supervise.process.program import SpawnContext
 from supervise.process.reaper import Reaper, become_subreaper
 from supervise.process.spawner import ReactorSpawner
+from supervise.process.spec import SpawnContext
 from supervise.process.tree import CgroupTree
 from supervise.restarts import RestartMixin
 from supervise.rpc.registry import methods_of, public_methods

@@ -22,7 +22,8 @@ from supervise.interfaces import IEventBus, IProcessSpawner
 from supervise.process.group import ProcessGroup, stop_and_wait
 from supervise.process.handoff import SavedProcess
 from supervise.process.pool import ListenerPool, WireSerials
-from supervise.process.program import Program, SpawnContext
+from supervise.process.program import Program
+from supervise.process.spec import SpawnContext
 from supervise.states import STOPPED_STATES, ProcessState, SupervisorState
 
 log = Logger()

@@ -30,8 +30,9 @@ from supervise.errors import NotRunning, ProcessGone
 from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.types import Event, ProcessStateEvent
 from supervise.interfaces import IChild, IChildProtocol, IProcessSpawner
-from supervise.process.program import Program, SpawnContext
+from supervise.process.program import Program
 from supervise.process.spawner import SpawnSpec
+from supervise.process.spec import SpawnContext
 from supervise.states import ProcessState
 
 

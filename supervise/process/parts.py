@@ -18,7 +18,7 @@ from supervise.process.watch import SuccessorSearch
 from supervise.states import ProcessState
 
 if TYPE_CHECKING:
-    from supervise.process.program import SpawnContext
+    from supervise.process.spec import SpawnContext
 
 
 class ProgramParts:

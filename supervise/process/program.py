@@ -5,10 +5,10 @@ from __future__ import annotations
 import errno
 import os
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from attrs import define, evolve, field, frozen
+from attrs import define, evolve, field
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
@@ -35,9 +35,10 @@ from supervise.process.health import HealthMixin
 from supervise.process.machine import ProcessInputs, ProcessMachine
 from supervise.process.readiness import NotifySocket
 from supervise.process.spawner import ChildSetupError, SpawnSpec
-from supervise.process.spec import build_spawn_spec
-from supervise.process.tree import CgroupTree, EmptyWatch, PidsGone
+from supervise.process.spec import SpawnContext, build_spawn_spec
+from supervise.process.tree import EmptyWatch, PidsGone
 from supervise.process.watch import SuccessorSearch
+from supervise.snapshot import ProcessSnapshot
 from supervise.states import SIGNALLABLE_STATES, ProcessState
 
 log = Logger()
@@ -62,38 +63,6 @@ def decode_wait_status(status: int) -> tuple[int, str]:
             text += " (core dumped)"
         return -1, text
     return -1, f"unknown termination cause 0x{status:04x}"
-
-
-@frozen
-class SpawnContext:
-    """What every process of a daemon shares when it spawns."""
-
-    environ: Mapping[str, str]
-    server_url: str | None
-    childlogdir: str
-    identifier: str
-    strip_ansi: bool = False
-    log_output: bool = False
-    cgroups: CgroupTree | None = None
-    sockets: Mapping[str, int] = field(factory=dict)
-    owner: str = ""  # SUPERVISE_OWNER in each child's environment: finds survivors of a crash
-
-
-@frozen
-class ProcessSnapshot:
-    """A process as ``getProcessInfo`` sees it (times are epoch seconds, 0 if never)."""
-
-    name: str
-    group: str
-    state: ProcessState
-    pid: int
-    start: float
-    stop: float
-    spawnerr: str
-    exitstatus: int
-    stdout_logfile: str
-    stderr_logfile: str
-    spawns: int = 0
 
 
 @implementer(IProcess, IChildProtocol)
@@ -207,6 +176,13 @@ class Program(AdoptionMixin, HealthMixin):
     def snapshot(self) -> ProcessSnapshot:
         """The process's state and times."""
         return ProcessSnapshot(
+            namespec=self.namespec,
+            health_failures=self.health_failures,
+            notify_status=self.notify.status if self.notify is not None else "",
+            cgroup=self.cgroup or "",
+            adopted=self.external,
+            log_dropped=self.stdout.dropped_total + self.stderr.dropped_total,
+            tries=self.tries,
             name=self.name,
             group=self.group,
             state=self.state,

@@ -24,7 +24,9 @@ from zope.interface import implementer
 
 from supervise.errors import NotRunning, ProcessGone
 from supervise.interfaces import IChild, IChildProtocol, IProcessSpawner
+from supervise.process.pidfd import ExitWatcher
 from supervise.process.reaper import Reaper
+from supervise.process.tree import join_in_child
 
 log = Logger()
 
@@ -160,28 +162,6 @@ class StdinWriter:
             self.buffer.clear()
             self.reactor.removeWriter(self)
             os.close(self.fd)
-
-
-@implementer(IReadDescriptor)
-@define(eq=False)
-class ExitWatcher:
-    """A pidfd registered with the reactor: readable once, when the process exits."""
-
-    pidfd: int
-    on_exit: Callable[[], None]
-
-    def fileno(self) -> int:
-        return self.pidfd
-
-    def logPrefix(self) -> str:  # noqa: N802 - Twisted's name
-        return "pidfd"
-
-    def doRead(self) -> Failure | None:  # noqa: N802 - Twisted's name
-        self.on_exit()
-        return None
-
-    def connectionLost(self, reason: Failure) -> None:  # noqa: N802 - Twisted's name
-        pass
 
 
 class WatchedChildBase:
@@ -329,8 +309,6 @@ class ReactorSpawner:
         kwargs: dict[str, Any] = {}
         steps: list[Callable[[], None]] = []
         if spec.cgroup is not None:
-            from supervise.process.tree import join_in_child
-
             steps.append(join_in_child(spec.cgroup))
         argv, filename = spec.argv, spec.filename
         if spec.listen_fds:

@@ -4,18 +4,32 @@ from __future__ import annotations
 
 import os
 import pwd
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+
+from attrs import field, frozen
 
 from supervise.config.model import ProcessConfig
 from supervise.errors import SpawnError
 from supervise.process import command
 from supervise.process.spawner import SpawnSpec
-
-if TYPE_CHECKING:
-    from supervise.process.program import SpawnContext
-
+from supervise.process.tree import CgroupTree
 
 OWNER_ENV = "SUPERVISE_OWNER"
+
+
+@frozen
+class SpawnContext:
+    """What every process of a daemon shares when it spawns."""
+
+    environ: Mapping[str, str]
+    server_url: str | None
+    childlogdir: str
+    identifier: str
+    strip_ansi: bool = False
+    log_output: bool = False
+    cgroups: CgroupTree | None = None
+    sockets: Mapping[str, int] = field(factory=dict)
+    owner: str = ""  # SUPERVISE_OWNER in each child's environment: finds survivors of a crash
 
 
 def build_spawn_spec(

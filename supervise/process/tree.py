@@ -17,6 +17,8 @@ from typing import Any
 from attrs import define
 from twisted.logger import Logger
 
+from supervise.process.pidfd import ExitWatcher
+
 log = Logger()
 
 
@@ -291,8 +293,6 @@ class PidsGone:
     @classmethod
     def start(cls, reactor: Any, pids: list[int], on_gone: Callable[[], None]) -> PidsGone | None:
         """Watch ``pids``; None if none is alive (``on_gone`` was called)."""
-        from supervise.process.spawner import ExitWatcher
-
         watch = cls(reactor, on_gone, {})
         for pid in pids:
             try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from supervise.config.model import GroupConfig, ProcessConfig
 from supervise.config.values import LogTarget
-from supervise.process.program import ProcessSnapshot
+from supervise.snapshot import ProcessSnapshot
 from supervise.states import ProcessState
 
 MAXINT = 2**31 - 1

@@ -17,8 +17,9 @@ from supervise.config.model import ChannelConfig, ProcessConfig
 from supervise.config.values import AutoRestart, LogTarget
 from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.types import ProcessStateEvent
-from supervise.process.program import Program, SpawnContext
+from supervise.process.program import Program
 from supervise.process.spawner import ReactorSpawner
+from supervise.process.spec import SpawnContext
 from supervise.states import ProcessState
 
 S = ProcessState

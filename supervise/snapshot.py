@@ -1,0 +1,46 @@
+"""ProcessSnapshot: a process as every edge sees it, frozen at one instant.
+
+The only view of a process that crosses the door into the core (``ISupervisorControl``):
+XML-RPC, the console, the cluster agent and plugins read these, never a live process.
+"""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from supervise.states import ProcessState
+
+
+@frozen
+class ProcessSnapshot:
+    """A process as ``getProcessInfo`` and the console see it.
+
+    Times are epoch seconds, 0 if never. The fields after ``spawns`` are supervise's own
+    (``supervise.getAllProcessInfo``, the console rows).
+    """
+
+    name: str
+    group: str
+    state: ProcessState
+    pid: int
+    start: float
+    stop: float
+    spawnerr: str
+    exitstatus: int
+    stdout_logfile: str
+    stderr_logfile: str
+    spawns: int = 0
+    #: ``group:name``, or the bare name of a one-process homogeneous group.
+    namespec: str = ""
+    #: Failed health checks in a row (0 when healthy or unchecked).
+    health_failures: int = 0
+    #: The last sd_notify ``STATUS=`` the process sent.
+    notify_status: str = ""
+    #: The process's own cgroup, while it has one.
+    cgroup: str = ""
+    #: True when the process was taken over (watch mode, a survivor), not spawned.
+    adopted: bool = False
+    #: Output bytes lost while the log could not be written, both channels.
+    log_dropped: int = 0
+    #: The retry count of the current start (BACKOFF's count).
+    tries: int = 0
