@@ -21,6 +21,8 @@ from supervise.events.types import (
 from supervise.interfaces import IEventBus, IProcessSpawner
 from supervise.process.group import ProcessGroup, stop_and_wait
 from supervise.process.handoff import SavedProcess
+from supervise.process.host import ProcessHost
+from supervise.process.linux.host import real_host
 from supervise.process.pool import ListenerPool, WireSerials
 from supervise.process.program import Program
 from supervise.process.spec import SpawnContext
@@ -46,11 +48,24 @@ class Supervisor:
     bus: IEventBus
     context: SpawnContext
     fcgi_sockets: Callable[[GroupConfig], int | None] = lambda group: None
+    #: Builds the programs' ProcessHost for a SpawnContext (the real Linux one by default).
+    make_host: Callable[[SpawnContext], ProcessHost] | None = None
     state: SupervisorState = SupervisorState.RUNNING
     groups: dict[str, ProcessGroup] = field(factory=dict)
     pools: dict[str, ListenerPool] = field(factory=dict)
     serials: WireSerials = field(factory=WireSerials)
     _stopping: Deferred[None] | None = None
+    host: ProcessHost = field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.host = self._host_for(self.context)
+
+    def _host_for(self, context: SpawnContext) -> ProcessHost:
+        if self.make_host is not None:
+            return self.make_host(context)
+        return real_host(
+            self.clock, self.wall_clock, self.spawner, self.bus, context, self.may_restart
+        )
 
     def start(self, saved: Sequence[SavedProcess] = (), handed_over: bool = False) -> None:
         """Add every configured group, take over ``saved`` processes, announce RUNNING,
@@ -97,16 +112,7 @@ class Supervisor:
         """Create a group's processes, announce it, and autostart it."""
         stdin_fd = self.fcgi_sockets(config) if config.fcgi_socket is not None else None
         processes = {
-            process.name: Program(
-                process,
-                self.clock,
-                self.wall_clock,
-                self.spawner,
-                self.bus,
-                self.context,
-                may_restart=self.may_restart,
-                stdin_fd=stdin_fd,
-            )
+            process.name: Program(process, self.host, stdin_fd=stdin_fd)
             for process in config.processes
         }
         group = ProcessGroup(config, processes)
@@ -234,4 +240,5 @@ class Supervisor:
         self.model = model
         if context is not None:
             self.context = context
+            self.host = self._host_for(context)
         self.start()

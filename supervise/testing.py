@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from attrs import define, field
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.task import Clock
 from zope.interface import implementer
 
@@ -30,6 +31,15 @@ from supervise.errors import NotRunning, ProcessGone
 from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.types import Event, ProcessStateEvent
 from supervise.interfaces import IChild, IChildProtocol, IProcessSpawner
+from supervise.process.host import ProcessHost
+from supervise.process.interfaces import (
+    IFileWatcher,
+    INotifyChannel,
+    INotifySockets,
+    IProcessTable,
+    IReadinessCheck,
+    ITreeKiller,
+)
 from supervise.process.program import Program
 from supervise.process.spawner import SpawnSpec
 from supervise.process.spec import SpawnContext
@@ -127,6 +137,173 @@ class FakeSpawner:
         return [c for c in self.children if c.alive]
 
 
+@implementer(IProcessTable)
+@define(eq=False)
+class FakeProcessTable:
+    """A process table the test writes: live pids, command lines, pidfile contents.
+
+    :ivar processes: pid → command line of every live process.
+    :ivar pidfiles: path → (pid, written at).
+    """
+
+    processes: dict[int, str] = field(factory=dict)
+    pidfiles: dict[str, tuple[int, float]] = field(factory=dict)
+    started: dict[int, float] = field(factory=dict)
+
+    def start_ticks(self, pid: int) -> int | None:
+        """A fixed tick count per live pid."""
+        return pid * 100 if pid in self.processes else None
+
+    def start_time(self, pid: int) -> float | None:
+        """When the test said ``pid`` started."""
+        return self.started.get(pid) if pid in self.processes else None
+
+    def find(self, pattern: Any, user: str | None, exclude: Callable[[int], bool]) -> int | None:
+        """The lowest live pid whose command line matches."""
+        found = [p for p, line in self.processes.items() if pattern.search(line) and not exclude(p)]
+        return min(found) if found else None
+
+    def pidfile_pid(self, path: str, written_since: float) -> int | None:
+        """The live pid a pidfile names, if written since ``written_since``."""
+        entry = self.pidfiles.get(path)
+        if entry is None or entry[1] < written_since - 1 or entry[0] not in self.processes:
+            return None
+        return entry[0]
+
+
+@implementer(IFileWatcher)
+@define(eq=False)
+class FakeFiles:
+    """File watches the test fires with ``changed(path)``."""
+
+    watchers: dict[str, list[Callable[[], None]]] = field(factory=dict)
+
+    def watch(self, path: str, on_change: Callable[[], None]) -> Callable[[], None]:
+        """Remember the watch; the returned function ends it."""
+        self.watchers.setdefault(path, []).append(on_change)
+        return lambda: self.watchers.get(path, []).remove(on_change)
+
+    def changed(self, path: str) -> None:
+        """``path`` changed: call its watchers."""
+        for on_change in list(self.watchers.get(path, [])):
+            on_change()
+
+
+@implementer(INotifyChannel)
+@define(eq=False)
+class FakeNotifyChannel:
+    """An sd_notify socket; the test sends with ``send("READY=1")``."""
+
+    address: str
+    on_message: Callable[[str, str], None]
+    closed: bool = False
+
+    def send(self, line: str) -> None:
+        """The program sent ``line``."""
+        if not self.closed:
+            key, _, value = line.partition("=")
+            self.on_message(key, value)
+
+    def close(self) -> None:
+        """Stop listening."""
+        self.closed = True
+
+
+@implementer(INotifySockets)
+@define(eq=False)
+class FakeNotifySockets:
+    """Opens FakeNotifyChannels; ``last`` is the newest."""
+
+    opened: list[FakeNotifyChannel] = field(factory=list)
+
+    def open(self, label: str, on_message: Callable[[str, str], None]) -> FakeNotifyChannel:
+        """A new channel."""
+        channel = FakeNotifyChannel(f"@fake-{label}", on_message)
+        self.opened.append(channel)
+        return channel
+
+    @property
+    def last(self) -> FakeNotifyChannel:
+        """The newest channel."""
+        return self.opened[-1]
+
+
+@implementer(IReadinessCheck)
+@define(eq=False)
+class FakeCheck:
+    """A probe whose attempts the test answers: ``answer(True)`` fires the pending one.
+
+    :ivar attempts: every attempt's Deferred, in order.
+    """
+
+    description: str
+    attempts: list[Deferred[bool]] = field(factory=list)
+    cancelled: int = 0
+
+    def check(self, env: Mapping[str, str], timeout: float) -> Deferred[bool]:
+        """A new pending attempt."""
+
+        def cancel(_: Deferred[bool]) -> None:
+            self.cancelled += 1
+
+        attempt: Deferred[bool] = Deferred(cancel)
+        attempt.addErrback(lambda failure: failure.trap(CancelledError))
+        self.attempts.append(attempt)
+        return attempt
+
+    def answer(self, passed: bool) -> None:
+        """The pending attempt passes or fails."""
+        pending = [a for a in self.attempts if not a.called]
+        assert pending, f"no pending attempt of {self.description}"
+        pending[-1].callback(passed)
+
+
+@implementer(ITreeKiller)
+@define(eq=False)
+class FakeTree:
+    """A program's tree the test populates: ``members`` beyond the main process.
+
+    :ivar signals: (member, signal) sent to members; a member dies on SIGKILL, or on any
+        signal unless listed in ``stubborn``.
+    """
+
+    members: list[int] = field(factory=list)
+    stubborn: set[int] = field(factory=set)
+    signals: list[tuple[int, int]] = field(factory=list)
+    remembered: list[int] = field(factory=list)
+    empty: Deferred[None] | None = None
+    released: int = 0
+
+    def prepare(self, spec: SpawnSpec, label: str) -> SpawnSpec:
+        """Unchanged."""
+        return spec
+
+    def remember(self, pid: int) -> None:
+        """Note the members now."""
+        self.remembered = list(self.members)
+
+    def signal_rest(self, pid: int, sig: int) -> None:
+        """Signal each member; they die unless stubborn (SIGKILL always kills)."""
+        for member in list(self.members):
+            self.signals.append((member, sig))
+            if sig == signal.SIGKILL or member not in self.stubborn:
+                self.members.remove(member)
+        if not self.members and self.empty is not None and not self.empty.called:
+            self.empty.callback(None)
+
+    def when_empty(self, pid: int) -> Deferred[None]:
+        """Fire once no member is left."""
+        self.empty = Deferred()
+        if not self.members:
+            self.empty.callback(None)
+        return self.empty
+
+    def release(self) -> int:
+        """Count releases."""
+        self.released += 1
+        return 0
+
+
 @define(eq=False)
 class Harness:
     """Programs on a fake clock and fake spawner, with every event recorded."""
@@ -138,21 +315,37 @@ class Harness:
     events: list[Event] = field(factory=list)
     programs: dict[str, Program] = field(factory=dict)
     restarts_allowed: bool = True
+    table: FakeProcessTable = field(factory=FakeProcessTable)
+    files: FakeFiles = field(factory=FakeFiles)
+    notify: FakeNotifySockets = field(factory=FakeNotifySockets)
+    trees: dict[str, FakeTree] = field(factory=dict)
+    checks: dict[str, FakeCheck] = field(factory=dict)
+    host: ProcessHost = field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self.bus = EventBus(self.clock.seconds)
         self.bus.subscribe(CallbackListener("recorder", (Event,), self.events.append))
+        context = SpawnContext(
+            environ=dict(os.environ), server_url=None, childlogdir=self.tmpdir, identifier="test"
+        )
+        self.host = ProcessHost(
+            clock=self.clock,
+            wall_clock=self.clock.seconds,
+            spawner=self.spawner,
+            bus=self.bus,
+            context=context,
+            table=self.table,
+            files=self.files,
+            notify=self.notify,
+            trees=lambda config: self.trees.setdefault(config.name, FakeTree()),
+            checks=lambda spec: self.checks.setdefault(spec, FakeCheck(spec)),
+            may_restart=lambda: self.restarts_allowed,
+        )
 
     def add(self, name: str, command: str = "/bin/true", **options: object) -> Program:
         """Add a program (its options are ProcessConfig fields)."""
         config = ProcessConfig(name=name, group=name, program=name, command=command, **options)  # type: ignore[arg-type]
-        context = SpawnContext(
-            environ=dict(os.environ), server_url=None, childlogdir=self.tmpdir, identifier="test"
-        )
-        program = Program(
-            config, self.clock, self.clock.seconds, self.spawner, self.bus, context,
-            may_restart=lambda: self.restarts_allowed,
-        )  # fmt: skip
+        program = Program(config, self.host)
         self.programs[name] = program
         return program
 

@@ -60,7 +60,7 @@ PROGRAM_OPTIONS = frozenset(
     | {
         "ready", "ready_timeout", "ready_interval", "depends_on", "backoff_initial", "backoff_max",
         "pidfile", "healthcheck", "healthcheck_interval", "healthcheck_timeout", "healthcheck_retries",
-        "cgroup", "sockets", "memory_max", "cpu_max", "pids_max", "watchdog_sec",
+        "cgroup", "killmode", "sockets", "memory_max", "cpu_max", "pids_max", "watchdog_sec",
         "watch", "absent_grace", "match", "match_user",
     }
 )  # fmt: skip

@@ -29,6 +29,13 @@ def check_probe(text: str) -> str:
     raise ValueError(f"{text!r} is not one of {READY_FORMS}")
 
 
+def _killmode(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ("tree", "process"):
+        raise ValueError(f"{text!r} is not tree or process")
+    return value
+
+
 def _positive_float(text: str) -> float:
     number = float(text)
     if number <= 0:
@@ -112,6 +119,7 @@ def build_extras(section: SectionReader) -> ProcessExtras:
         absent_grace=section.parse("absent_grace", "5", _positive_float),
         match=section.optional("match", _regex),
         match_user=section.optional("match_user", checked_user),
+        killmode=section.parse("killmode", "tree", _killmode),
     )
 
 

@@ -65,6 +65,9 @@ class ProcessExtras:
     absent_grace: float = 5.0
     match: str | None = None
     match_user: str | None = None
+    #: ``tree`` (default): a stop leaves no descendant; ``process``: supervisord's own
+    #: behaviour, only the main process (and its group with stopasgroup/killasgroup).
+    killmode: str = "tree"
 
 
 @frozen

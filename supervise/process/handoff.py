@@ -55,6 +55,9 @@ class SavedProcess:
     stdout: str | None
     stderr: str | None
     fds: dict[str, int] | None = None
+    #: BACKOFF's retry count and the spawn error of BACKOFF/FATAL/EXITED.
+    tries: int = 0
+    spawnerr: str = ""
 
     def same_process_alive(self) -> bool:
         """True if ``pid`` still names the process that was saved (not a reused pid)."""

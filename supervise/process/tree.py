@@ -17,8 +17,6 @@ from typing import Any
 from attrs import define
 from twisted.logger import Logger
 
-from supervise.process.pidfd import ExitWatcher
-
 log = Logger()
 
 
@@ -254,87 +252,3 @@ class EmptyWatch:
     def stop(self) -> None:
         """Stop watching."""
         self.notifier.loseConnection()
-
-
-def descendants(pid: int, proc: str = "/proc") -> list[int]:
-    """Every living descendant of ``pid`` (one pass over ``/proc``), whatever its session."""
-    children: dict[int, list[int]] = {}
-    try:
-        entries = os.listdir(proc)
-    except OSError:
-        return []
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"{proc}/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[0] != "Z":
-            children.setdefault(int(fields[1]), []).append(int(entry))
-    found: list[int] = []
-    pending = [pid]
-    while pending:
-        for child in children.get(pending.pop(), ()):
-            found.append(child)
-            pending.append(child)
-    return found
-
-
-@define(eq=False)
-class PidsGone:
-    """Calls ``on_gone`` once every pid has exited (one pidfd each, no polling)."""
-
-    reactor: Any
-    on_gone: Callable[[], None]
-    watchers: dict[int, Any]
-
-    @classmethod
-    def start(cls, reactor: Any, pids: list[int], on_gone: Callable[[], None]) -> PidsGone | None:
-        """Watch ``pids``; None if none is alive (``on_gone`` was called)."""
-        watch = cls(reactor, on_gone, {})
-        for pid in pids:
-            try:
-                pidfd = os.pidfd_open(pid)
-            except OSError:
-                continue
-            watcher = ExitWatcher(pidfd, watch.gone_callback(pid))
-            watch.watchers[pid] = watcher
-            reactor.addReader(watcher)
-        if not watch.watchers:
-            on_gone()
-            return None
-        return watch
-
-    def gone_callback(self, pid: int) -> Callable[[], None]:
-        """The callback for ``pid``'s pidfd."""
-
-        def gone() -> None:
-            self.gone(pid)
-
-        return gone
-
-    def gone(self, pid: int) -> None:
-        """One pid exited."""
-        watcher = self.watchers.pop(pid, None)
-        if watcher is not None:
-            self.reactor.removeReader(watcher)
-            os.close(watcher.pidfd)
-        if not self.watchers:
-            self.on_gone()
-
-    def kill(self) -> None:
-        """SIGKILL every pid still watched."""
-        for pid in list(self.watchers):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-
-    def stop(self) -> None:
-        """Stop watching."""
-        for pid in list(self.watchers):
-            watcher = self.watchers.pop(pid)
-            self.reactor.removeReader(watcher)
-            os.close(watcher.pidfd)

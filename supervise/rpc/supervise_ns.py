@@ -72,10 +72,10 @@ class SuperviseNamespace:
                 ready=extras.ready or "",
                 healthcheck=extras.healthcheck or "",
                 health_failures=program.health_failures,
-                notify_status=program.notify.status if program.notify is not None else "",
+                notify_status=program.snapshot().notify_status,
                 depends_on=list(extras.depends_on),
                 pidfile=extras.pidfile or "",
-                cgroup=program.cgroup or "",
+                cgroup=program.snapshot().cgroup,
                 adopted=program.external,
                 log_dropped=program.stdout.dropped_total + program.stderr.dropped_total,
             )

@@ -17,6 +17,7 @@ from supervise.config.model import ChannelConfig, ProcessConfig
 from supervise.config.values import AutoRestart, LogTarget
 from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.types import ProcessStateEvent
+from supervise.process.linux.host import real_host
 from supervise.process.program import Program
 from supervise.process.spawner import ReactorSpawner
 from supervise.process.spec import SpawnContext
@@ -37,9 +38,8 @@ class Core:
         options.setdefault("stderr", ChannelConfig(str(tmp_path / f"{name}.err"), 0, 0))
         config = ProcessConfig(name=name, group=name, program=name, command=command, **options)  # type: ignore[arg-type]
         context = SpawnContext(dict(os.environ), "unix:///tmp/x.sock", str(tmp_path), "test")
-        self.program = Program(
-            config, reactor, time.time, ReactorSpawner(reactor), self.bus, context
-        )
+        host = real_host(reactor, time.time, ReactorSpawner(reactor), self.bus, context)
+        self.program = Program(config, host)
 
     def reach(self, state: ProcessState, timeout: float = 15) -> Deferred[None]:
         """Fire when the program enters ``state``; fail after ``timeout`` seconds."""

@@ -1,0 +1,178 @@
+"""The one reader of ``/proc``: start times, command lines, children, environments."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+
+from zope.interface import implementer
+
+from supervise.config.values import name_to_uid
+from supervise.process.interfaces import IProcessTable
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def start_ticks(pid: int) -> int | None:
+    """When the kernel started ``pid`` (clock ticks since boot), or None if gone/zombie."""
+    fields = _stat_fields(pid)
+    if fields is None or fields[0] == "Z":
+        return None
+    return int(fields[19])
+
+
+def cmdline(pid: int) -> str | None:
+    """A process's command line, arguments joined by spaces (None if unreadable)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return None
+    if not raw:
+        return None
+    return raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
+
+
+def owner(pid: int) -> int | None:
+    """A process's real uid."""
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
+def parents() -> dict[int, list[int]]:
+    """Every live process's children, from one pass over ``/proc`` (ppid of each)."""
+    found: dict[int, list[int]] = {}
+    for pid in _pids():
+        fields = _stat_fields(pid)
+        if fields is not None and fields[0] != "Z":
+            found.setdefault(int(fields[1]), []).append(pid)
+    return found
+
+
+def descendants(pid: int, tree: dict[int, list[int]]) -> list[int]:
+    """Every living descendant of ``pid`` in ``tree`` (from ``parents``)."""
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        for child in tree.get(pending.pop(), ()):
+            if child not in found:
+                found.append(child)
+                pending.append(child)
+    return found
+
+
+def environ(pid: int) -> dict[bytes, bytes]:
+    """A process's environment at exec (empty if unreadable)."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as handle:
+            variables = handle.read().split(b"\0")
+    except OSError:
+        return {}
+    return dict(v.split(b"=", 1) for v in variables if b"=" in v)
+
+
+def _pids() -> Iterator[int]:
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            yield int(entry)
+
+
+#: Seconds a pass over /proc serves tree lookups: a shutdown stopping every program in
+#: one reactor turn reads /proc once, not once per program.
+TREE_CACHE_SECONDS = 0.2
+
+
+@implementer(IProcessTable)
+class ProcTable:
+    """IProcessTable over the real ``/proc``."""
+
+    def __init__(self) -> None:
+        self._tree: dict[int, list[int]] = {}
+        self._tree_at = float("-inf")
+
+    def _parents(self) -> dict[int, list[int]]:
+        now = time.monotonic()
+        if now - self._tree_at > TREE_CACHE_SECONDS:
+            self._tree, self._tree_at = parents(), now
+        return self._tree
+
+    def start_ticks(self, pid: int) -> int | None:
+        """When ``pid`` started (clock ticks since boot); None if gone or a zombie."""
+        return start_ticks(pid)
+
+    def start_time(self, pid: int) -> float | None:
+        """When ``pid`` started, in epoch seconds (from its ticks and the boot time)."""
+        ticks = start_ticks(pid)
+        if ticks is None:
+            return None
+        try:
+            with open("/proc/stat") as handle:
+                boot = next(int(line.split()[1]) for line in handle if line.startswith("btime "))
+        except (OSError, StopIteration, ValueError):
+            return None
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+
+    def find(
+        self, pattern: re.Pattern[str], user: str | None, exclude: Callable[[int], bool]
+    ) -> int | None:
+        """The oldest live process matching ``pattern`` (owned by ``user`` if set)."""
+        uid = name_to_uid(user) if user else None
+        me = os.getpid()
+        found = []
+        for pid in _pids():
+            if pid == me or exclude(pid):
+                continue
+            line = cmdline(pid)
+            if line is None or not pattern.search(line):
+                continue
+            if uid is not None and owner(pid) != uid:
+                continue
+            found.append(pid)
+        return min(found) if found else None
+
+    def pidfile_pid(self, path: str, written_since: float) -> int | None:
+        """The live pid in ``path`` if the file was written at or after ``written_since``."""
+        try:
+            written = os.stat(path).st_mtime
+            with open(path) as handle:
+                words = handle.read().split()
+        except OSError:
+            return None
+        if written < written_since - 1 or not words or not words[0].isdigit():
+            return None
+        pid = int(words[0])
+        if pid <= 1:
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return pid
+
+    def tree_of(self, pid: int, group: str, name: str, exclude: Callable[[int], bool]) -> list[int]:
+        """``pid``'s descendants, plus orphans of the same program re-parented to this
+        daemon (the subreaper) and their descendants, found by the program's
+        ``SUPERVISOR_GROUP_NAME``/``SUPERVISOR_PROCESS_NAME`` in their environment."""
+        tree = self._parents()
+        members = descendants(pid, tree)
+        mark = (group.encode(), name.encode())
+        for orphan in tree.get(os.getpid(), ()):
+            if orphan == pid or orphan in members or exclude(orphan):
+                continue
+            env = environ(orphan)
+            if (env.get(b"SUPERVISOR_GROUP_NAME"), env.get(b"SUPERVISOR_PROCESS_NAME")) == mark:
+                members.append(orphan)
+                members.extend(d for d in descendants(orphan, tree) if d not in members)
+        return members
