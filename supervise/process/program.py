@@ -221,6 +221,8 @@ class Program:
         try:
             self.logs.open()
         except OSError as error:
+            self.logs.stdout.close()
+            self.logs.stderr.close()
             code = errno.errorcode.get(error.errno or 0, str(error.errno))
             machine.start_failed(
                 f"unknown error making dispatchers for {self.name!r}: {code}", None
@@ -246,7 +248,14 @@ class Program:
         except OSError as error:
             if notify is not None:
                 notify.close()
-            machine.start_failed(f"unknown error during fork for {self.name!r}: {error}", None)
+            self.logs.stdout.close()
+            self.logs.stderr.close()
+            if error.errno in (errno.EMFILE, errno.ENFILE):
+                code = errno.errorcode[error.errno]
+                message = f"unknown error making dispatchers for {self.name!r}: {code}"
+            else:
+                message = f"unknown error during fork for {self.name!r}: {error}"
+            machine.start_failed(message, None)
             return None
         self.run = ChildRun(child, child.pid, env=spec.env, notify=notify)
         log.info(

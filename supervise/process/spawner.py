@@ -344,6 +344,8 @@ class ReactorSpawner:
                 **kwargs,
             )
         except OSError as error:
+            if error.errno in (errno.EMFILE, errno.ENFILE):
+                raise  # no pipes for it: supervisord's "making dispatchers" error, not the child's
             raise ChildSetupError(_setup_messages(error, spec)) from None
         # With the daemon's SIGCHLD reaper running, an exit is found by waitid(P_ALL) in
         # O(1) and no pidfd is needed (one descriptor less per child); until the child
