@@ -247,7 +247,7 @@ class FakeCheck:
             self.cancelled += 1
 
         attempt: Deferred[bool] = Deferred(cancel)
-        attempt.addErrback(lambda failure: failure.trap(CancelledError))
+        attempt.addErrback(lambda failure: failure.trap(CancelledError) and False)
         self.attempts.append(attempt)
         return attempt
 

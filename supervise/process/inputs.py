@@ -132,6 +132,9 @@ class MachineCore(Protocol):
     def enter(self, state: ProcessState, **fields: object) -> None:
         """Record ``state`` and publish its event with ``fields``."""
 
+    def recall(self, state: ProcessState) -> None:
+        """Record ``state`` as a previous daemon left it, with no event."""
+
     def spawn(self, machine: ProcessInputs) -> ChildRun | None:
         """Start a child; None (and ``start_failed`` queued) if it cannot be started."""
 

@@ -155,10 +155,16 @@ def reaped_unknown(c: ProcessInputs, s: MachineCore, status: int) -> None:
     s.tree.when_empty(s.run.pid if s.run else 0).addCallback(lambda _: c.exited(status))
 
 
-@pep614(Stopped.upon(ProcessInputs.restore_exited).to(Exited))  # type: ignore[arg-type]  # one output for states with different data
+@pep614(Stopped.upon(ProcessInputs.restore_exited).to(Exited))
+def restored_exited(c: ProcessInputs, s: MachineCore) -> None:
+    """EXITED as the previous daemon left it (no event: nothing happened)."""
+    s.recall(ProcessState.EXITED)
+
+
 @pep614(Stopped.upon(ProcessInputs.restore_fatal).to(Fatal))
-def restored(c: ProcessInputs, s: MachineCore) -> None:
-    """The state of the previous daemon, kept as it was (no event: nothing happened)."""
+def restored_fatal(c: ProcessInputs, s: MachineCore) -> None:
+    """FATAL as the previous daemon left it (no event: nothing happened)."""
+    s.recall(ProcessState.FATAL)
 
 
 # -- stopping ----------------------------------------------------------------------------

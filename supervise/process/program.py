@@ -210,6 +210,10 @@ class Program:
         # Watchers added while these ran (self._watchers) wait for the next change.
         self._watchers = kept + self._watchers
 
+    def recall(self, state: ProcessState) -> None:
+        """Record ``state`` as a previous daemon left it, with no event."""
+        self.state = state
+
     def spawn(self, machine: ProcessInputs) -> ChildRun | None:
         """Start a child; None (``start_failed`` queued) when it cannot be."""
         host, extras = self.host, self.config.extras

@@ -112,15 +112,17 @@ class RunningWatch:
         env = dict(s.host.context.environ)
         checking = s.health.check(env, s.config.extras.healthcheck_timeout)
         self.checking = checking
-        checking.addCallback(self._judged)
+        checking.addCallback(self._judged, checking)
 
-    def _judged(self, healthy: bool) -> None:
+    def _judged(self, healthy: bool, checking: Deferred[bool]) -> None:
+        if self.checking is not checking:
+            return  # cancelled: the state was left
         s = self.core
         assert s.health is not None
         self.checking = None
         extras = s.config.extras
         check = s.health.description
-        if healthy:
+        if healthy is True:
             if s.health_failures:
                 s.host.bus.publish(HealthRecovered(s.group, s.name, check))
                 log.info("healthy again: {name}", name=s.name, program=s.namespec)

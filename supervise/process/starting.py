@@ -118,8 +118,10 @@ class StartAttempt:
         self.probing = probing
 
         def judged(ready: bool) -> None:
+            if self.probing is not probing:
+                return  # cancelled: the state was left
             self.probing = None
-            if ready:
+            if ready is True:
                 self.machine.started()
             else:
                 self.next_probe = s.host.clock.callLater(extras.ready_interval, self._probe, run)

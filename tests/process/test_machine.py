@@ -262,6 +262,17 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert previous is self.program.state
 
     @invariant()
+    def last_event_equals_snapshot(self) -> None:
+        events = self.harness.state_events("p")
+        snapshot = self.program.snapshot()
+        if events:
+            assert events[-1].state is snapshot.state
+            if snapshot.state is S.RUNNING:
+                assert events[-1].pid == snapshot.pid != 0
+        if snapshot.state in STOPPED_STATES:
+            assert snapshot.pid == 0
+
+    @invariant()
     def no_timer_in_rest_states(self) -> None:
         if self.program.state in STOPPED_STATES:
             assert self.harness.clock.getDelayedCalls() == []
