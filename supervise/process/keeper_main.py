@@ -188,6 +188,11 @@ def log(message: str) -> None:
         pass
 
 
+def _items(key: Mapping[str, object]) -> list[tuple[str, str]]:
+    """A key's items, values as JSON: 1, true and "1" are different values."""
+    return [(name, json.dumps(value)) for name, value in key.items()]
+
+
 def _is_pipe_read_end(fd: int) -> bool:
     """True for the read end of an anonymous pipe (not a FIFO, socket or file)."""
     try:
@@ -221,6 +226,9 @@ class Keeper:
         self.idle_timeout = idle_timeout
         #: canonical key -> (key, descriptor), in the order kept.
         self.kept: dict[str, tuple[dict[str, object], int]] = {}
+        #: (name, JSON of a value) -> canonical keys holding that item, so that a drop
+        #: costs the size of its smallest match, not the number kept.
+        self.index: dict[tuple[str, str], set[str]] = {}
         #: descriptor -> canonical key, for pipes watched for a hang-up.
         self.watched: dict[int, str] = {}
         self.conn: socket.socket | None = None
@@ -349,6 +357,8 @@ class Keeper:
         for name, key, fd in zip(names, keys, fds, strict=True):
             self._forget(name)
             self.kept[name] = (key, fd)
+            for item in _items(key):
+                self.index.setdefault(item, set()).add(name)
             if _is_pipe_read_end(fd):
                 # Events 0: only the hang-up (always reported) wakes us, never data.
                 self.epoll.register(fd, 0)
@@ -357,8 +367,8 @@ class Keeper:
     def _drop(self, match: object) -> int:
         canonical_key(match)  # validates
         assert isinstance(match, dict)
-        items = match.items()
-        names = [name for name, (key, _) in self.kept.items() if items <= key.items()]
+        sets = sorted((self.index.get(item, set()) for item in _items(match)), key=len)
+        names = set(sets[0]).intersection(*sets[1:])
         for name in names:
             self._forget(name)
         return len(names)
@@ -381,6 +391,11 @@ class Keeper:
         entry = self.kept.pop(name, None)
         if entry is None:
             return
+        for item in _items(entry[0]):
+            holders = self.index[item]
+            holders.discard(name)
+            if not holders:
+                del self.index[item]
         fd = entry[1]
         if self.watched.pop(fd, None) is not None:
             # Unregister before closing: the daemon holds the same open file, so closing
