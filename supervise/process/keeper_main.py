@@ -193,14 +193,29 @@ def _items(key: Mapping[str, object]) -> list[tuple[str, str]]:
     return [(name, json.dumps(value)) for name, value in key.items()]
 
 
+def _pipefs_device() -> int:
+    """The device number of anonymous pipes (pipefs), learnt from a pipe of our own."""
+    read_end, write_end = os.pipe()
+    try:
+        return os.fstat(read_end).st_dev
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+_PIPEFS: list[int] = []
+
+
 def _is_pipe_read_end(fd: int) -> bool:
     """True for the read end of an anonymous pipe (not a FIFO, socket or file)."""
+    if not _PIPEFS:
+        _PIPEFS.append(_pipefs_device())
     try:
-        target = os.readlink(f"/proc/self/fd/{fd}")
+        info = os.fstat(fd)
         mode = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
     except OSError:
         return False
-    return target.startswith("pipe:") and mode == os.O_RDONLY
+    return stat.S_ISFIFO(info.st_mode) and info.st_dev == _PIPEFS[0] and mode == os.O_RDONLY
 
 
 def _bytes_buffered(fd: int) -> int:

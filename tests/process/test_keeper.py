@@ -686,3 +686,37 @@ def test_four_thousand_descriptors(keeper: Keeper) -> None:
         f"keep_all of {count} {keep_all_s * 1000:.0f} ms; take() of {count} {take_s * 1000:.0f} ms; "
         f"one keep() {keep_call_s * 1e6:.0f} µs, one drop() {drop_call_s * 1e6:.0f} µs"
     )
+
+
+def test_take_beyond_the_callers_descriptor_limit_loses_nothing(keeper: Keeper) -> None:
+    """A take() the caller has no room for fails with KeeperUnavailable; the keeper still holds all."""
+    pipes = [os.pipe() for _ in range(100)]
+    try:
+        client = connect(keeper.path)
+        assert client is not None
+        client.keep_all((child_key(f"p{i}", i, "stdout"), r) for i, (r, _) in enumerate(pipes))
+        client.close()
+        code = (
+            "import os, resource, sys\n"
+            "from supervise.process.keeper import KeeperUnavailable, connect\n"
+            "resource.setrlimit(resource.RLIMIT_NOFILE, (40, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n"
+            "before = len(os.listdir('/proc/self/fd'))\n"
+            "client = connect(sys.argv[1])\n"
+            "try:\n"
+            "    client.take()\n"
+            "    print('took')\n"
+            "except KeeperUnavailable as error:\n"
+            "    print('unavailable', 'truncated' in str(error), client.closed,\n"
+            "          len(os.listdir('/proc/self/fd')) == before)\n"
+        )
+        result = subprocess.run(
+            [PY, "-c", code, keeper.path], capture_output=True, text=True, timeout=30, cwd=ROOT
+        )
+        assert result.stdout.strip() == "unavailable True True True", result.stderr
+        client = connect(keeper.path)
+        assert client is not None
+        assert client.status().kept == 100
+    finally:
+        for read_end, write_end in pipes:
+            os.close(read_end)
+            os.close(write_end)
