@@ -160,7 +160,7 @@ def spawn_keeper(
     finally:
         os.close(write_end)
     try:
-        answer = _read_line(read_end, time.monotonic() + timeout)
+        answer = _read_answer(read_end, time.monotonic() + timeout)
     finally:
         os.close(read_end)
     word, _, rest = answer.partition(" ")
@@ -189,20 +189,20 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
-def _read_line(fd: int, deadline: float) -> str:
-    """Read one line from ``fd``, or what arrived before end of file; bounded by ``deadline``."""
+def _read_answer(fd: int, deadline: float) -> str:
+    """What the keeper wrote on ``fd`` up to end of file (it closes it right after its
+    line, so no descriptor of ours lingers in it); bounded by ``deadline``."""
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     data = b""
-    while not data.endswith(b"\n"):
+    while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0 or not poller.poll(remaining * 1000):
-            return data.decode(errors="replace").strip()
+            return ""
         chunk = os.read(fd, 4096)
         if not chunk:
-            break
+            return data.decode(errors="replace").strip()
         data += chunk
-    return data.decode(errors="replace").strip()
 
 
 def connect(path: str, *, timeout: float = CALL_TIMEOUT) -> KeeperClient | None:
