@@ -24,6 +24,7 @@ connects again. No Twisted here: the daemon wraps it as it likes.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import select
 import signal
@@ -263,8 +264,18 @@ class KeeperClient:
         self.keep_all([(key, fd)])
 
     def keep_all(self, items: Iterable[tuple[Mapping[str, KeyValue], int]]) -> int:
-        """``keep`` each (key, descriptor), ``MAX_FDS`` per message; return the keeper's count."""
+        """``keep`` each (key, descriptor), ``MAX_FDS`` per message; return the keeper's count.
+
+        :raises InvalidKey: a key is not valid (nothing sent).
+        :raises KeeperError: a descriptor is not open (nothing sent).
+        :raises KeeperUnavailable: the keeper is gone (the client is closed).
+        """
         pairs = [(_key(key), fd) for key, fd in items]
+        for _, fd in pairs:
+            try:
+                fcntl.fcntl(fd, fcntl.F_GETFD)
+            except OSError as error:
+                raise KeeperError(f"cannot keep descriptor {fd}: {error.strerror}") from None
         kept = 0
         for start in range(0, len(pairs), MAX_FDS):
             batch = pairs[start : start + MAX_FDS]

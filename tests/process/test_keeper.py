@@ -582,12 +582,17 @@ def test_spawn_refuses_a_second_keeper_and_foreign_files(keeper: Keeper, short_d
 
 
 def test_invalid_key_is_refused_locally(keeper: Keeper) -> None:
-    """A key that is not a small mapping of scalars raises InvalidKey; the client stays usable."""
+    """A bad key or a closed descriptor raises a KeeperError locally; the client stays usable."""
     client = connect(keeper.path)
     assert client is not None
     for key in ({}, {"a": [1]}, {"a": "x" * 2000}, {1: 2}):
         with pytest.raises(InvalidKey):
             client.keep(key, 0)  # type: ignore[arg-type]
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with pytest.raises(KeeperError, match="cannot keep descriptor"):
+        client.keep(child_key("web", 1, "stdout"), read_end)
+    os.close(write_end)
     assert client.status().kept == 0
 
 
