@@ -72,8 +72,9 @@ class IProcessSpawner(Interface):
     def spawn(spec, protocol):  # type: ignore[no-untyped-def]  # SpawnSpec, IChildProtocol -> IChild
         """Start a child from a SpawnSpec; failures before exec raise SpawnError."""
 
-    def adopt(pid, protocol, fds=None):  # type: ignore[no-untyped-def]  # int, IChildProtocol, dict | None -> IChild
-        """Watch an existing process as a child; ``fds`` are its inherited pipes, if any."""
+    def adopt(pid, protocol, fds=None, label=""):  # type: ignore[no-untyped-def]  # int, IChildProtocol, dict | None, str -> IChild
+        """Watch an existing process as a child; ``fds`` are its pipes, if any (inherited
+        through a re-exec, or taken back from the descriptor keeper); ``label`` names it."""
 
     def owns(pid: int) -> bool:
         """True if ``pid`` is already some program's child."""

@@ -115,7 +115,11 @@ class FakeSpawner:
         return child
 
     def adopt(
-        self, pid: int, protocol: IChildProtocol, fds: Mapping[str, int] | None = None
+        self,
+        pid: int,
+        protocol: IChildProtocol,
+        fds: Mapping[str, int] | None = None,
+        label: str = "",
     ) -> FakeChild:
         """Watch an existing pid: a FakeChild the test can end."""
         spec = SpawnSpec(filename="", argv=(), env={})

@@ -278,7 +278,7 @@ class Program:
 
     def adopt(self, pid: int, external: bool, fds: dict[str, int] | None = None) -> ChildRun:
         """Watch ``pid`` as this program's process (ProcessLookupError if it is gone)."""
-        child = self.host.spawner.adopt(pid, self, fds)
+        child = self.host.spawner.adopt(pid, self, fds, label=self.namespec)
         self.run = ChildRun(child, pid, external=external)
         return self.run
 
@@ -359,7 +359,7 @@ class Program:
                 except OSError:
                     pass  # its log cannot be written: it runs on, its output is lost
                 try:
-                    self.adopt(saved.pid, external=False, fds=saved.fds if handed_over else None)
+                    self.adopt(saved.pid, external=False, fds=saved.fds)
                 except (ProcessLookupError, OSError):
                     pass
                 else:

@@ -24,6 +24,7 @@ from zope.interface import implementer
 
 from supervise.errors import NotRunning, ProcessGone
 from supervise.interfaces import IChild, IChildProtocol, IProcessSpawner
+from supervise.process.linux.pipestore import PipeStore
 from supervise.process.pidfd import ExitWatcher
 from supervise.process.reaper import Reaper
 from supervise.process.tree import join_in_child
@@ -53,6 +54,8 @@ class SpawnSpec:
     stdin_fd: int | None = None
     cgroup: str | None = None
     listen_fds: tuple[int, ...] = ()
+    #: The program's namespec: names its pipes in the descriptor keeper.
+    label: str = ""
 
 
 class ChildSetupError(Exception):
@@ -176,6 +179,8 @@ class WatchedChildBase:
     reaper: Reaper | None
     readers: list[PipeReader]
     stdin: StdinWriter | None
+    label: str
+    pipes: PipeStore | None
 
     @property
     def pid(self) -> int:
@@ -227,6 +232,8 @@ class WatchedChildBase:
             reader.drain()
             self.reactor.removeReader(reader)
             reader.close()
+        if self.pipes is not None:
+            self.pipes.drop(self.label, self.pid)
         if self.stdin is not None:
             self.stdin.close()
         self.protocol.exited(status)
@@ -246,6 +253,8 @@ class Child(WatchedChildBase):
     watcher: ExitWatcher | None = None
     reaped: bool = False
     reaper: Reaper | None = None
+    label: str = ""
+    pipes: PipeStore | None = None
 
     @property
     def pid(self) -> int:
@@ -272,12 +281,21 @@ class ReactorSpawner:
 
     reactor: Any
     reaper: Reaper | None = None
+    #: Keeps children's pipes outside the daemon (None: no keeper).
+    pipes: PipeStore | None = None
 
     def adopt(
-        self, pid: int, protocol: IChildProtocol, fds: dict[str, int] | None = None
+        self,
+        pid: int,
+        protocol: IChildProtocol,
+        fds: Mapping[str, int] | None = None,
+        label: str = "",
     ) -> AdoptedChild:
         """Watch a process we did not start directly; ``fds`` are its inherited pipes."""
-        child = AdoptedChild(pid, self.reactor, protocol, os.pidfd_open(pid), reaper=self.reaper)
+        child = AdoptedChild(
+            pid, self.reactor, protocol, os.pidfd_open(pid), reaper=self.reaper, label=label,
+            pipes=self.pipes if fds else None,
+        )  # fmt: skip
         for stream, fd in (fds or {}).items():
             os.set_blocking(fd, False)
             os.set_inheritable(fd, False)
@@ -352,7 +370,7 @@ class ReactorSpawner:
         # is reaped its pid cannot be reused, so plain kill() is safe.
         on_sigchld = self.reaper is not None and self.reaper.active
         pidfd = -1 if on_sigchld else os.pidfd_open(popen.pid)
-        child = Child(popen, self.reactor, protocol, pidfd)
+        child = Child(popen, self.reactor, protocol, pidfd, label=spec.label, pipes=self.pipes)
         for stream, pipe in (("stdout", popen.stdout), ("stderr", popen.stderr)):
             if pipe is None:
                 continue
@@ -363,6 +381,8 @@ class ReactorSpawner:
             reader = PipeReader(fd, stream, protocol.output)
             child.readers.append(reader)
             self.reactor.addReader(reader)
+        if self.pipes is not None:
+            self.pipes.keep(spec.label, popen.pid, {r.stream: r.fd for r in child.readers})
         if popen.stdin is not None:
             fd = os.dup(popen.stdin.fileno())
             popen.stdin.close()
@@ -396,6 +416,8 @@ class AdoptedChild(WatchedChildBase):
     reaper: Reaper | None = None
     readers: list[PipeReader] = field(factory=list)
     stdin: StdinWriter | None = None
+    label: str = ""
+    pipes: PipeStore | None = None
 
     def check_exit(self) -> None:
         """Report the exit once the process is gone (pipes drained first)."""

@@ -78,4 +78,5 @@ def build_spawn_spec(
         redirect_stderr=config.redirect_stderr,
         stdin_fd=stdin_fd,
         listen_fds=listen_fds,
+        label=config.namespec,
     )
