@@ -39,7 +39,6 @@ def test_any_output_leaves_a_valid_state_and_bounded_buffers(steps: list[tuple[s
         elif channel.state is ListenerState.READY:
             channel.sent(event)
         assert channel.state in ListenerState
-        assert len(channel._buffer) <= MAX_RESULT + 6000
-        assert len(channel._result) <= MAX_RESULT
+        assert len(channel.buffer) <= MAX_RESULT + 6000
     if channel.state is ListenerState.UNKNOWN:
         assert channel.event is None  # an event it held went back to the pool
