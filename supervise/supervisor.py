@@ -27,6 +27,7 @@ from supervise.process.pool import ListenerPool, WireSerials
 from supervise.process.program import Program
 from supervise.process.spec import SpawnContext
 from supervise.states import STOPPED_STATES, ProcessState, SupervisorState
+from supervise.supervisor_machine import SupervisorInputs, SupervisorMachine
 
 log = Logger()
 
@@ -50,15 +51,25 @@ class Supervisor:
     fcgi_sockets: Callable[[GroupConfig], int | None] = lambda group: None
     #: Builds the programs' ProcessHost for a SpawnContext (the real Linux one by default).
     make_host: Callable[[SpawnContext], ProcessHost] | None = None
-    state: SupervisorState = SupervisorState.RUNNING
+    state: SupervisorState = field(default=SupervisorState.RUNNING, init=False)
     groups: dict[str, ProcessGroup] = field(factory=dict)
     pools: dict[str, ListenerPool] = field(factory=dict)
     serials: WireSerials = field(factory=WireSerials)
     _stopping: Deferred[None] | None = None
     host: ProcessHost = field(init=False)
+    machine: SupervisorInputs = field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self.host = self._host_for(self.context)
+        self.machine = SupervisorMachine(self)
+
+    def record(self, state: SupervisorState) -> None:
+        """Record the state the machine entered."""
+        self.state = state
+
+    def announce_stopping(self) -> None:
+        """SUPERVISOR_STATE_CHANGE_STOPPING."""
+        self.bus.publish(SupervisorStopping())
 
     def _host_for(self, context: SpawnContext) -> ProcessHost:
         if self.make_host is not None:
@@ -70,7 +81,7 @@ class Supervisor:
     def start(self, saved: Sequence[SavedProcess] = (), handed_over: bool = False) -> None:
         """Add every configured group, take over ``saved`` processes, announce RUNNING,
         then autostart what is neither taken over nor known to have run."""
-        self.state = SupervisorState.RUNNING
+        self.machine.start()
         added = [
             self.add_group(config, autostart=False)
             for config in sorted(self.model.groups, key=lambda g: (g.priority, g.name))
@@ -225,15 +236,13 @@ class Supervisor:
         """Stop everything for exit; fire when every process is stopped."""
         if self._stopping is not None:
             return self._stopping
-        self.state = SupervisorState.SHUTDOWN
-        self.bus.publish(SupervisorStopping())
+        self.machine.shut_down()
         self._stopping = Deferred.fromCoroutine(self.stop_all())
         return self._stopping
 
     async def replace(self, model: ConfigModel, context: SpawnContext | None = None) -> None:
         """Reload: stop everything, drop every group, and start ``model`` from scratch."""
-        self.state = SupervisorState.RESTARTING
-        self.bus.publish(SupervisorStopping())
+        self.machine.restart()
         await self.stop_all()
         for name in list(self.groups):
             self.remove_group(name)
