@@ -64,7 +64,7 @@ def test_tail_follow_and_maintail(daemon: Daemon) -> None:
     finally:
         follow.kill()
         follow.wait(10)
-    main = daemon.ctl("maintail", "-200")
+    main = daemon.ctl("maintail", "-20000")  # bytes: enough for the whole start-up
     assert "spawned: 'ticker' with pid" in main.stdout
     tail = daemon.ctl("tail", "multi:multi_00")
     assert tail.stdout == "hello 0\n\n"  # supervisorctl adds a newline after the bytes
