@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from attrs import define, evolve, field
+from attrs import define, field
 from twisted.internet.defer import Deferred, DeferredList, succeed
-from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -36,14 +35,12 @@ from supervise.errors import (
     StillRunning,
     SuperviseError,
 )
-from supervise.events.bus import CallbackListener
-from supervise.events.types import Event, ProcessStateEvent
 from supervise.interfaces import IEventBus, ISupervisorControl
 from supervise.logs.channel import OutputChannel
 from supervise.logs.reading import last_bytes, read_log_file, tail_log_file
 from supervise.process.group import ProcessGroup
 from supervise.process.program import Program
-from supervise.results import ProcessResult, Target, WaitTimedOut
+from supervise.results import ProcessResult, Target
 from supervise.snapshot import ProcessSnapshot
 from supervise.states import (
     RUNNING_STATES,
@@ -53,6 +50,7 @@ from supervise.states import (
     SupervisorState,
 )
 from supervise.supervisor import Supervisor
+from supervise.waiting import StateWaiters
 
 log = Logger()
 
@@ -71,18 +69,6 @@ def split_namespec(namespec: str) -> tuple[str, str | None]:
     return group, process
 
 
-@define(eq=False)
-class _Waiter:
-    """One ``when``: the processes watched, the condition, the Deferred to fire."""
-
-    namespecs: tuple[str, ...]
-    keys: tuple[tuple[str, str], ...]
-    predicate: Callable[[ProcessSnapshot], bool]
-    done: Deferred[list[ProcessSnapshot]]
-    timer: IDelayedCall | None = None
-    decided: bool = False
-
-
 @implementer(ISupervisorControl)
 @define(eq=False)
 class SupervisorControl:
@@ -95,10 +81,10 @@ class SupervisorControl:
     supervisor: Supervisor
     reread_model: Callable[[], ConfigModel]
     pending: ConfigModel | None = None
-    _waiters: dict[tuple[str, str], list[_Waiter]] = field(factory=dict, init=False)
+    _waiters: StateWaiters = field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self.bus.subscribe(CallbackListener("control-waiters", (ProcessStateEvent,), self._changed))
+        self._waiters = StateWaiters(self.bus, self.supervisor.clock, self._lookup)
 
     @property
     def bus(self) -> IEventBus:
@@ -186,83 +172,14 @@ class SupervisorControl:
     ) -> Deferred[list[ProcessSnapshot]]:
         """Fire with the snapshots once every process satisfies ``predicate``."""
         programs = [self._program(n) for n in namespecs]
-        waiter = _Waiter(
-            tuple(p.namespec for p in programs),
-            tuple((p.group, p.name) for p in programs),
-            predicate,
-            Deferred(lambda _: self._forget(waiter)),
+        return self._waiters.when(
+            [(p.namespec, (p.group, p.name)) for p in programs], predicate, timeout
         )
-        snapshots = [p.snapshot() for p in programs]
-        if all(predicate(s) for s in snapshots):
-            self._decide(waiter, snapshots)
-            return waiter.done
-        for key in set(waiter.keys):
-            self._waiters.setdefault(key, []).append(waiter)
-        if timeout is not None:
-            waiter.timer = self.supervisor.clock.callLater(max(0.0, timeout), self._expire, waiter)
-        return waiter.done
 
-    def _changed(self, event: Event) -> None:
-        assert isinstance(event, ProcessStateEvent)
-        key = (event.group, event.process)
-        for waiter in tuple(self._waiters.get(key, ())):
-            snapshots = self._current(waiter)
-            if snapshots is None:
-                continue
-            # The state this event reports: a later one may already be recorded when
-            # the bus delivers late (an event published while another was delivered).
-            snapshots = [
-                evolve(s, state=event.state) if k == key else s
-                for k, s in zip(waiter.keys, snapshots, strict=True)
-            ]
-            if all(waiter.predicate(s) for s in snapshots):
-                self._forget(waiter)
-                self._decide(waiter, snapshots)
-
-    def _current(self, waiter: _Waiter) -> list[ProcessSnapshot] | None:
-        found = []
-        for group_name, process_name in waiter.keys:
-            group = self.supervisor.groups.get(group_name)
-            program = group.processes.get(process_name) if group is not None else None
-            if program is None:
-                return None  # its group was removed: only the timeout ends this wait
-            found.append(program.snapshot())
-        return found
-
-    def _decide(self, waiter: _Waiter, snapshots: list[ProcessSnapshot]) -> None:
-        """Fire on the next reactor turn: the waiter's callbacks (a multicall's next
-        command, say) then never run inside a process machine's transition."""
-        waiter.decided = True
-        self.supervisor.clock.callLater(0, self._fire, waiter, snapshots)
-
-    @staticmethod
-    def _fire(waiter: _Waiter, snapshots: list[ProcessSnapshot]) -> None:
-        if not waiter.done.called:
-            waiter.done.callback(snapshots)
-
-    def _expire(self, waiter: _Waiter) -> None:
-        waiter.timer = None
-        if waiter.decided:
-            return
-        self._forget(waiter)
-        waiter.decided = True
-        snapshots = self._current(waiter)
-        if snapshots is None:
-            missing, snapshots = waiter.namespecs, []
-        else:
-            missing = tuple(s.namespec for s in snapshots if not waiter.predicate(s))
-        waiter.done.errback(WaitTimedOut(missing, tuple(snapshots)))
-
-    def _forget(self, waiter: _Waiter) -> None:
-        for key in set(waiter.keys):
-            waiting = self._waiters.get(key)
-            if waiting is not None and waiter in waiting:
-                waiting.remove(waiter)
-                if not waiting:
-                    del self._waiters[key]
-        if waiter.timer is not None and waiter.timer.active():
-            waiter.timer.cancel()
-        waiter.timer = None
+    def _lookup(self, key: tuple[str, str]) -> ProcessSnapshot | None:
+        group = self.supervisor.groups.get(key[0])
+        program = group.processes.get(key[1]) if group is not None else None
+        return program.snapshot() if program is not None else None
 
     # -- start / stop ------------------------------------------------------------------
 
