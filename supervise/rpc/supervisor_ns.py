@@ -442,8 +442,8 @@ class SupervisorNamespace:
 
     # -- communication -----------------------------------------------------------------
 
-    @rpc_method("sendProcessStdin", signature=("boolean", "string", "string"), binary=True)
-    def send_process_stdin(self, name: str, chars: str) -> bool:
+    @rpc_method("sendProcessStdin", signature=("boolean", "string", "string"), unchecked=("chars",))
+    def send_process_stdin(self, name: str, chars: object) -> bool:
         """Send a string of chars to the stdin of the process name.
         If non-7-bit data is sent (unicode), it is encoded to utf-8
         before being sent to the process' stdin.
@@ -455,7 +455,8 @@ class SupervisorNamespace:
         if isinstance(chars, xmlrpc.client.Binary):
             chars = chars.data
         if not isinstance(chars, str | bytes):
-            raise RPCError(faults.INCORRECT_PARAMETERS, repr(chars))
+            # supervisord's own check and text: INCORRECT_PARAMETERS: 5
+            raise RPCError(faults.INCORRECT_PARAMETERS, str(chars))
         data = chars.encode("utf-8") if isinstance(chars, str) else chars
         self.control.send_stdin(name, data)
         return True
