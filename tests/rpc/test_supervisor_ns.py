@@ -5,7 +5,6 @@ from __future__ import annotations
 import xmlrpc.client
 from typing import Any
 
-from supervise.rpc import faults
 from supervise.states import ProcessState, SupervisorState
 from tests.rpc.conftest import NOW, answer_of
 
