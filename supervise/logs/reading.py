@@ -43,12 +43,13 @@ def check_slice(offset: int, length: int) -> None:
 def read_log_file(path: str | None, offset: int, length: int) -> bytes:
     """``readLog``'s slice of ``path`` (SUPERVISOR.md §6.3).
 
-    ``BadArguments`` for bad offsets, ``NoFile`` (detail: the path) when the file does
-    not exist, bare ``Failed`` when it cannot be read.
+    ``BadArguments`` for bad offsets, ``NoFile`` (detail: the path; none when there is
+    no path, supervisord's bare ``NO_FILE``) when the file does not exist, bare
+    ``Failed`` when it cannot be read.
     """
     check_slice(offset, length)
     if path is None or not log_exists(path):
-        raise NoFile(str(path))
+        raise NoFile(path)
     try:
         return rotating.read_slice(path, offset, length)
     except OSError:

@@ -159,7 +159,7 @@ def test_process_log_family(serve: Any) -> None:
         3, "BAD_ARGUMENTS",
     )  # fmt: skip
     assert fault(server.call("supervisor.readProcessStdoutLog", "quiet", 0, 0)) == (
-        20, "NO_FILE: None",
+        20, "NO_FILE",
     )  # fmt: skip
     assert server.call("supervisor.tailProcessStdoutLog", "quiet", 0, 10) == ["", 0, False]
     assert server.call("supervisor.clearProcessLogs", "worker:worker_0") is True
