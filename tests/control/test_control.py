@@ -17,6 +17,8 @@ from supervise.errors import (
     NotRunning,
     SpawnFailed,
 )
+from supervise.events.bus import CallbackListener
+from supervise.events.types import Event, ProcessStateStarting
 from supervise.interfaces import ISupervisorControl
 from supervise.results import ProcessResult, Target, WaitTimedOut
 from supervise.states import ProcessState
@@ -315,3 +317,24 @@ def test_unknown_cancel_error_is_cancelled(core: Core) -> None:
     failure = result_of(started)
     assert isinstance(failure, Failure) and failure.check(CancelledError)
     assert core.state("web") is ProcessState.STARTING
+
+
+def test_when_judges_the_state_an_event_reports(core: Core) -> None:
+    """A state event delivered late (published while the bus delivered another) is judged
+    by the state it reports, not by the newer one the process is already in."""
+
+    def start_fast_with_web(event: Event) -> None:
+        # Subscribed before the control: "fast" goes STARTING then RUNNING (startsecs=0)
+        # while the bus still delivers web's event, so its own events are queued.
+        if isinstance(event, ProcessStateStarting) and event.process == "web":
+            core.control.start("fast", wait=False)
+
+    core.harness.bus.subscribe(CallbackListener("starter", (Event,), start_fast_with_web))
+    control = core.start(
+        TWO + "\n[program:fast]\ncommand = /bin/sleep 1\nautostart = false\nstartsecs = 0\n"
+    )
+    starting = control.when(["fast"], lambda s: s.state is ProcessState.STARTING)
+    control.start("web", wait=False)
+    core.harness.clock.advance(0)
+    assert core.state("fast") is ProcessState.RUNNING
+    assert [s.state for s in result_of(starting)] == [ProcessState.STARTING]  # type: ignore[union-attr]
