@@ -461,8 +461,10 @@ class SupervisorNamespace:
         self.control.send_stdin(name, data)
         return True
 
-    @rpc_method("sendRemoteCommEvent", signature=("boolean", "string", "string"))
-    def send_remote_comm_event(self, type: str, data: str) -> bool:
+    @rpc_method(
+        "sendRemoteCommEvent", signature=("boolean", "string", "string"), unchecked=("type", "data")
+    )
+    def send_remote_comm_event(self, type: object, data: object) -> bool:
         """Send an event that will be received by event listener
         subprocesses subscribing to the RemoteCommunicationEvent.
 
@@ -470,8 +472,16 @@ class SupervisorNamespace:
         @param  string  data  Data for the event body
         @return boolean       Always return True unless error
         """
-        self.control.bus.publish(RemoteCommunicationEvent(str(type), str(data)))
+        # Any value is accepted and sent as its text, as supervisord does.
+        self.control.bus.publish(RemoteCommunicationEvent(_text(type), _text(data)))
         return True
+
+
+def _text(value: object) -> str:
+    """A value as supervisord's ``%s`` shows it; base64 decoded as its unmarshaller does."""
+    if isinstance(value, xmlrpc.client.Binary):
+        return value.data.decode("utf-8", "replace")
+    return str(value)
 
 
 def _signal(value: str | int) -> int:

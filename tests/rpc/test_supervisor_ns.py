@@ -5,6 +5,8 @@ from __future__ import annotations
 import xmlrpc.client
 from typing import Any
 
+from supervise.events.bus import CallbackListener
+from supervise.events.types import RemoteCommunicationEvent
 from supervise.states import ProcessState, SupervisorState
 from tests.rpc.conftest import NOW, answer_of
 
@@ -244,3 +246,19 @@ def test_wait_for_state(serve: Any) -> None:
         3, "BAD_ARGUMENTS: unknown state NOPE",
     )  # fmt: skip
     assert server.core.state("web") is ProcessState.RUNNING
+
+
+def test_lenient_parameters_as_in_supervisord(serve: Any) -> None:
+    """sendRemoteCommEvent takes values of any type as text, and methodHelp or
+    methodSignature of a non-string is SIGNATURE_UNSUPPORTED, as supervisord answers."""
+    server = serve(PROGRAMS)
+    seen: list[Any] = []
+    server.core.harness.bus.subscribe(
+        CallbackListener("remote", (RemoteCommunicationEvent,), seen.append)
+    )
+    assert server.call("supervisor.sendRemoteCommEvent", 5, [1]) is True
+    assert server.call("supervisor.sendRemoteCommEvent", xmlrpc.client.Binary(b"t"), True) is True
+    assert [(e.kind, e.data) for e in seen] == [("5", "[1]"), ("t", "True")]
+    for method in ("system.methodHelp", "system.methodSignature"):
+        assert fault(server.call(method, [1])) == (4, "SIGNATURE_UNSUPPORTED")
+        assert fault(server.call(method, True)) == (4, "SIGNATURE_UNSUPPORTED")
