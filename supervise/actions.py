@@ -3,6 +3,9 @@
 ``perform(control, "restart", ["web", "workers:*"])`` does for each process what
 supervisorctl would (start waits for RUNNING, restart is stop then start) and answers
 ``{"name", "ok", "error"}`` for each, the error in plain words.
+
+Built on ``ISupervisorControl`` alone, below the edges that use it (the console's
+``/api/action`` and the cluster agent's commands).
 """
 
 from __future__ import annotations
@@ -13,9 +16,8 @@ from twisted.internet.defer import Deferred, DeferredList, fail, maybeDeferred
 from twisted.python.failure import Failure
 
 from supervise.config.values import signal_number
-from supervise.control import SupervisorControl
 from supervise.errors import BadName, in_words
-from supervise.process.program import Program
+from supervise.interfaces import ISupervisorControl
 from supervise.states import RUNNING_STATES
 
 ACTIONS = ("start", "stop", "restart", "signal", "clearlog")
@@ -43,30 +45,28 @@ def check(
 
 
 def perform(
-    control: SupervisorControl, action: str, names: list[str], sig: int | None = None
+    control: ISupervisorControl, action: str, names: list[str], sig: int | None = None
 ) -> Deferred[list[dict[str, Any]]]:
     """Do ``action`` on every process ``names`` designate; one result per process."""
     labels: list[str] = []
-    programs_by_label: dict[str, Program] = {}
     work: list[Deferred[None]] = []
     for name in names:
         try:
-            programs = _resolve(control, name)
+            namespecs = control.resolve(name).namespecs
         except BadName as error:
             labels.append(name)
             work.append(fail(error))
             continue
-        for program in programs:
-            labels.append(program.namespec)
-            programs_by_label[program.namespec] = program
-            work.append(maybeDeferred(_act, control, action, program, sig))
+        for namespec in namespecs:
+            labels.append(namespec)
+            work.append(maybeDeferred(_act, control, action, namespec, sig))
 
     def collect(outcomes: list[tuple[bool, Any]]) -> list[dict[str, Any]]:
         return [
             {
                 "name": label,
                 "ok": ok,
-                "error": "" if ok else _words(value, programs_by_label.get(label)),
+                "error": "" if ok else _words(value, control, label),
             }
             for label, (ok, value) in zip(labels, outcomes, strict=True)
         ]
@@ -74,40 +74,35 @@ def perform(
     return DeferredList(work, consumeErrors=True).addCallback(collect)  # type: ignore[no-any-return]
 
 
-def _resolve(control: SupervisorControl, name: str) -> list[Program]:
-    group, sep, process = name.partition(":")
-    if sep and process in ("*", ""):
-        return control.group(group).ordered()
-    return [control.process(name)]
-
-
 def _act(
-    control: SupervisorControl, action: str, program: Program, sig: int | None
+    control: ISupervisorControl, action: str, namespec: str, sig: int | None
 ) -> Deferred[None]:
-    return Deferred.fromCoroutine(_one(control, action, program, sig))
+    return Deferred.fromCoroutine(_one(control, action, namespec, sig))
 
 
-async def _one(control: SupervisorControl, action: str, program: Program, sig: int | None) -> None:
-    label = program.namespec
+async def _one(control: ISupervisorControl, action: str, namespec: str, sig: int | None) -> None:
     if action == "start":
-        await control.start_process(program, label, True)
+        await control.start(namespec, True)
     elif action == "stop":
-        await control.stop_process(program, label, True)
+        await control.stop(namespec, True)
     elif action == "restart":
-        if program.state in RUNNING_STATES:
-            await control.stop_process(program, label, True)
-        await control.start_process(program, label, True)
+        if control.snapshot(namespec).state in RUNNING_STATES:
+            await control.stop(namespec, True)
+        await control.start(namespec, True)
     elif action == "signal":
         assert sig is not None
-        program.signal(sig)
+        control.signal(namespec, sig)
     else:
-        program.stdout.clear()
-        program.stderr.clear()
+        control.clear_log(namespec)
 
 
-def _words(failure: Failure, program: Program | None) -> str:
+def _words(failure: Failure, control: ISupervisorControl, label: str) -> str:
     error = failure.value
     words = in_words(error) if isinstance(error, Exception) else str(error)
-    if program is not None and program.spawnerr and program.spawnerr not in words:
-        words = f"{words}: {program.spawnerr}"
+    try:
+        spawnerr = control.snapshot(label).spawnerr
+    except BadName:
+        return words
+    if spawnerr and spawnerr not in words:
+        words = f"{words}: {spawnerr}"
     return words

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from zope.interface import Attribute, Interface
+
+if TYPE_CHECKING:
+    # Names for signatures only: the values crossing the door are frozen data (layers
+    # 0 and 1), so no module here imports the core.
+    from twisted.internet.defer import Deferred
+
+    from supervise.config.diff import ConfigDiff
+    from supervise.config.model import ConfigModel, GroupConfig, ProcessConfig
+    from supervise.results import ProcessResult, Target
+    from supervise.snapshot import ProcessSnapshot
+    from supervise.states import SupervisorState
 
 
 class IEventListener(Interface):
@@ -98,7 +112,7 @@ class IPluginContext(Interface):
 
     name = Attribute("str: the plugin's section name")
     control = Attribute(
-        "SupervisorControl: start, stop, signal, snapshot … (the core's command API)"
+        "ISupervisorControl: snapshots, start, stop, signal, waits … (the one door into the core)"
     )
     bus = Attribute("IEventBus: publish your own events, or subscribe more listeners")
     reactor = Attribute("the Twisted reactor (IReactorTime, IReactorProcess …)")
@@ -126,3 +140,172 @@ class ISupervisorPlugin(Interface):
 
     def services():  # type: ignore[no-untyped-def]
         """IService providers started and stopped with the daemon."""
+
+
+class ISupervisorControl(Interface):
+    """The one door into the core: everything an edge (XML-RPC, console, cluster agent,
+    plugins) reads of the supervised processes or asks of them.
+
+    Names are supervisord's namespecs (SUPERVISOR.md §6.2): ``name``, ``group:name``,
+    ``group:*``. A name that designates nothing raises ``BadName`` with the name as
+    given; every other refusal is one of ``supervise.errors``, each mapped to one
+    supervisord fault by ``rpc/faults.py``. Processes are seen only as frozen
+    ``ProcessSnapshot`` values and configuration as frozen ``supervise.config.model``
+    values, never as live objects.
+    """
+
+    bus = Attribute("IEventBus: subscribe to lifecycle events, publish your own")
+
+    # -- reading ------------------------------------------------------------------------
+
+    def supervisor_state() -> SupervisorState:
+        """The daemon's own state (RUNNING, RESTARTING, SHUTDOWN)."""
+
+    def resolve(name: str) -> Target:
+        """What ``name`` designates: one process, or a whole group for ``group:*``."""
+
+    def snapshot(namespec: str) -> ProcessSnapshot:
+        """One process as it is now; a group form is ``BadName``."""
+
+    def snapshots() -> Sequence[ProcessSnapshot]:
+        """Every process, sorted by group then process name (getAllProcessInfo's order)."""
+
+    def process_config(namespec: str) -> ProcessConfig:
+        """The configuration a process runs with."""
+
+    def group_config(name: str) -> GroupConfig:
+        """The configuration of an active group."""
+
+    def group_names() -> Sequence[str]:
+        """The active groups, in start order (priority, then name)."""
+
+    def active_config() -> ConfigModel:
+        """The configuration the daemon runs."""
+
+    def latest_config() -> ConfigModel:
+        """The configuration last read: after ``reread``, what ``add_group`` and
+        ``update`` would use; otherwise the one the daemon runs."""
+
+    # -- waiting --------------------------------------------------------------------------
+
+    def when(
+        namespecs: Sequence[str],
+        predicate: Callable[[ProcessSnapshot], bool],
+        timeout: float | None = None,
+    ) -> Deferred[list[ProcessSnapshot]]:
+        """Fire with the processes' snapshots once every one satisfies ``predicate``.
+
+        The predicate is checked now and at each of their ``PROCESS_STATE_*`` events
+        (seeing the state the event reports). The Deferred always fires on a later
+        reactor turn, never inside a state transition; after ``timeout`` seconds it fails
+        with ``WaitTimedOut``. Cancelling it stops the wait.
+        """
+
+    # -- commands -------------------------------------------------------------------------
+
+    def start(namespec: str, wait: bool = True) -> Deferred[bool]:
+        """Start one process (and first what it ``depends_on``).
+
+        With ``wait``, fire when it is RUNNING; fail ``SpawnFailed`` on a spawn error and
+        ``AbnormalTermination`` when it leaves STARTING otherwise (SUPERVISOR.md §6.4).
+        """
+
+    def stop(namespec: str, wait: bool = True) -> Deferred[bool]:
+        """Stop one process; with ``wait``, fire once it is stopped."""
+
+    def start_group(name: str, wait: bool = True) -> Deferred[list[ProcessResult]]:
+        """Start every process of a group that is not running; one result each, in
+        completion order."""
+
+    def stop_group(name: str, wait: bool = True) -> Deferred[list[ProcessResult]]:
+        """Stop every running process of a group; one result each."""
+
+    def start_all(wait: bool = True) -> Deferred[list[ProcessResult]]:
+        """Start every process that is not running, group by group."""
+
+    def stop_all(wait: bool = True) -> Deferred[list[ProcessResult]]:
+        """Stop every running process."""
+
+    def signal(namespec: str, sig: int) -> None:
+        """Send signal number ``sig`` to one process (``NotRunning`` unless signallable)."""
+
+    def signal_group(name: str, sig: int) -> list[ProcessResult]:
+        """Signal every signallable process of a group."""
+
+    def signal_all(sig: int) -> list[ProcessResult]:
+        """Signal every signallable process."""
+
+    def send_stdin(namespec: str, data: bytes) -> None:
+        """Write bytes to a running process's stdin (``NotRunning`` otherwise)."""
+
+    # -- process logs ---------------------------------------------------------------------
+
+    def read_log(namespec: str, channel: str, offset: int, length: int) -> bytes:
+        """Read a process's ``stdout`` or ``stderr`` log the way readProcessStdoutLog does
+        (SUPERVISOR.md §6.3); ``NoFile`` when it has no file, ``Failed`` if unreadable."""
+
+    def tail_log(namespec: str, channel: str, offset: int, length: int) -> tuple[bytes, int, bool]:
+        """``(data, new offset, overflow)`` as tailProcessStdoutLog answers."""
+
+    def follow_log(
+        namespec: str, channel: str, follower: Callable[[bytes], None], backlog: int = 1024
+    ) -> Callable[[], None]:
+        """Give ``follower`` the last ``backlog`` bytes of the log file now, then every
+        byte the process writes to it; return the function that stops following.
+
+        ``NoFile`` when the channel has no log file.
+        """
+
+    def clear_log(namespec: str) -> None:
+        """Empty both log files of one process (backups kept); ``Failed`` on an OS error."""
+
+    def clear_all_logs() -> list[ProcessResult]:
+        """Empty the log files of every process."""
+
+    # -- configuration --------------------------------------------------------------------
+
+    def reread() -> ConfigDiff:
+        """Read the configuration again and say what changed (``CantReread`` on error)."""
+
+    def add_group(name: str) -> None:
+        """Activate a group of the configuration last read."""
+
+    def remove_group(name: str) -> None:
+        """Drop an active group whose processes are all stopped (``StillRunning``)."""
+
+    def update(model: ConfigModel, only: set[str] | None = None) -> Deferred[ConfigDiff]:
+        """Apply ``model`` as supervisorctl's ``update``: removed groups stopped and
+        dropped, changed ones restarted, added ones started, the others untouched.
+        ``only`` limits it to those group names."""
+
+
+class IDaemonControl(Interface):
+    """What the XML-RPC namespaces and the console need of the daemon itself."""
+
+    def pid() -> int:
+        """The daemon's pid."""
+
+    def identifier() -> str:
+        """``[supervisord] identifier``."""
+
+    def main_log_path() -> str | None:
+        """The main log file, None when logging to syslog."""
+
+    def clear_main_log() -> None:
+        """Empty the main log file (OSError if it cannot)."""
+
+    def request_shutdown() -> None:
+        """Stop everything and exit, once the current reply is sent."""
+
+    def request_restart() -> None:
+        """Reload everything (supervisord's ``restart``), once the current reply is sent."""
+
+    def request_reexec() -> None:
+        """Replace the daemon with a fresh copy of itself keeping every child."""
+
+    def reopen_logs() -> None:
+        """Reopen the main log and every process log (SIGUSR2)."""
+
+    def daemon_info() -> Mapping[str, Any]:
+        """Who this daemon is, for the console's header (identification, version,
+        state, pid, cluster)."""

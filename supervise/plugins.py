@@ -29,7 +29,7 @@ class PluginContext:
     """What one plugin gets (see IPluginContext)."""
 
     name: str
-    control: Any
+    control: Any  # ISupervisorControl (typed so once service.py hands it over non-optional)
     bus: IEventBus
     reactor: Any
     log: Logger

@@ -19,6 +19,7 @@ from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger, globalLogPublisher
 from twisted.web import resource
+from zope.interface import implementer
 
 from supervise import __version__
 from supervise.cluster.cache import Applied, load_applied
@@ -30,7 +31,7 @@ from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.journal import EventJournal
 from supervise.events.ticks import Ticker
 from supervise.events.types import ProcessStateEvent
-from supervise.interfaces import ISubscription
+from supervise.interfaces import IDaemonControl, ISubscription
 from supervise.logs.channel import cleanup_auto_logs
 from supervise.logs.mainlog import MainLogObserver, stdout_echo
 from supervise.logs.rotating import RotatingFile
@@ -85,6 +86,7 @@ def server_url(model: ConfigModel) -> str | None:
     return None
 
 
+@implementer(IDaemonControl)
 class SupervisorService(RestartMixin, Service):
     """The daemon as a Twisted service (``twistd supervise`` and ``supervise``)."""
 

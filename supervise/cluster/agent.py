@@ -24,15 +24,16 @@ from zope.interface import implementer
 from supervise import __version__
 from supervise.actions import BadAction, check, perform
 from supervise.cluster.cache import Applied, save_applied
-from supervise.cluster.definitions import (
+from supervise.cluster.tails import TailForwarder
+from supervise.cluster_store.definitions import (
     Refused,
     check_allowed,
     cluster_groups,
     extra_sections,
     placed_on,
 )
-from supervise.cluster.link import RedisLink, is_connection_error, is_reply_error
-from supervise.cluster.schema import (
+from supervise.cluster_store.link import RedisLink, is_connection_error, is_reply_error
+from supervise.cluster_store.schema import (
     HEARTBEAT_SCRIPT,
     SNAPSHOT_SCRIPT,
     TIME_SCRIPT,
@@ -41,15 +42,13 @@ from supervise.cluster.schema import (
     pairs,
     signed_by,
 )
-from supervise.cluster.tails import TailForwarder
 from supervise.config.errors import ConfigError
 from supervise.config.ini import RawConfig
 from supervise.config.model import ClusterConfig, ConfigModel
-from supervise.control import SupervisorControl
 from supervise.errors import BadName
 from supervise.events.types import Event, ProcessGroupEvent
-from supervise.interfaces import IEventListener
-from supervise.web.rows import ROW_EVENTS, process_row
+from supervise.interfaces import IEventListener, ISupervisorControl
+from supervise.rows import ROW_EVENTS, process_row
 
 log = Logger()
 
@@ -67,7 +66,7 @@ class ClusterAgent:
     def __init__(
         self,
         config: ClusterConfig,
-        control: SupervisorControl,
+        control: ISupervisorControl,
         reactor: Any,
         load: Callable[[Callable[[RawConfig], None] | None], ConfigModel],
         applied: Applied,
@@ -178,12 +177,14 @@ class ClusterAgent:
             self._flush_call = self.reactor.callLater(0, self._flush)
 
     def _row(self, group: str, process: str) -> dict[str, Any] | None:
+        namespec = f"{group}:{process}"
         try:
-            program = self.control.group(group).processes[process]
-        except (BadName, KeyError):
+            row = process_row(
+                self.control.snapshot(namespec), self.control.process_config(namespec)
+            )
+        except BadName:
             return None
         self.sequence += 1
-        row = process_row(program)
         row.update(node=self.config.node, seq=self.sequence)
         return row
 
@@ -212,8 +213,8 @@ class ClusterAgent:
         """Rewrite the node's whole state hash, then tell consoles to re-read it."""
         node = self.config.node
         flat: list[str] = []
-        for program in self.control.sorted_processes():
-            row = self._row(program.group, program.name)
+        for snapshot in self.control.snapshots():
+            row = self._row(snapshot.group, snapshot.name)
             if row is not None:
                 flat += [row["namespec"], json.dumps(row, separators=(",", ":"))]
         await self.link.execute("EVAL", SNAPSHOT_SCRIPT, 1, self.keys.state(node), *flat)
@@ -277,7 +278,7 @@ class ClusterAgent:
             await self._refuse(revision.number, str(problem))
             return
         before = {
-            g.name for g in cluster_groups(self.control.supervisor.model, self.applied.sections)
+            g.name for g in cluster_groups(self.control.active_config(), self.applied.sections)
         }
         after = {g.name for g in cluster_groups(model, sections)}
         changes = await self.control.update(model, only=before | after)

@@ -19,14 +19,14 @@ from twisted.web.iweb import IRequest
 from twisted.web.util import Redirect, redirectTo
 
 from supervise.actions import BadAction, check
-from supervise.cluster import admin
-from supervise.cluster.link import RedisDown
 from supervise.cluster.view import ClusterView
+from supervise.cluster_store import admin
+from supervise.cluster_store.link import RedisDown
 from supervise.config.model import ClusterConfig, ServerConfig
-from supervise.rpc.transport import guarded
-from supervise.web.actions import JsonAction
-from supervise.web.guard import new_token
-from supervise.web.pages import ConsolePage, assets
+from supervise.http.console_page import ConsolePage, assets
+from supervise.http.csrf import new_token
+from supervise.http.json_post import JsonAction
+from supervise.http.servers import guarded
 
 log = Logger()
 

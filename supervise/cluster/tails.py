@@ -13,12 +13,10 @@ from typing import Any
 from attrs import define, field
 from twisted.internet.interfaces import IDelayedCall
 
-from supervise.cluster.link import RedisLink
-from supervise.cluster.schema import Keys
-from supervise.control import SupervisorControl
-from supervise.errors import BadName
-from supervise.logs.channel import OutputChannel
-from supervise.web.logtail import last_bytes
+from supervise.cluster_store.link import RedisLink
+from supervise.cluster_store.schema import Keys
+from supervise.errors import BadName, NoFile
+from supervise.interfaces import ISupervisorControl
 
 LEASE = 30.0
 STREAM_LENGTH = 2000
@@ -30,18 +28,17 @@ class Forwarding:
     """One channel being copied into one stream."""
 
     key: str
-    channel: OutputChannel
     expiry: IDelayedCall | None = None
     pending: list[bytes] = field(factory=list)
     flush: IDelayedCall | None = None
-    follower: Callable[[bytes], None] | None = None
+    unfollow: Callable[[], None] | None = None
 
 
 class TailForwarder:
     """The node's side of remote tails."""
 
     def __init__(
-        self, link: RedisLink, keys: Keys, node: str, control: SupervisorControl, reactor: Any
+        self, link: RedisLink, keys: Keys, node: str, control: ISupervisorControl, reactor: Any
     ) -> None:
         self.link = link
         self.keys = keys
@@ -55,21 +52,20 @@ class TailForwarder:
         if channel_name not in ("stdout", "stderr"):
             return {"error": f"no channel {channel_name!r}: stdout or stderr"}
         try:
-            program = self.control.process(name)
+            namespec = self.control.snapshot(name).namespec
         except BadName:
             return {"error": f"no such process {name!r} on {self.node}"}
-        channel = program.stdout if channel_name == "stdout" else program.stderr
-        if channel.path is None:
-            return {"error": f"{name} has no {channel_name} log file"}
-        key = self.keys.log(self.node, program.namespec, channel_name)
+        key = self.keys.log(self.node, namespec, channel_name)
         forwarding = self.active.get(key)
         if forwarding is None:
-            forwarding = Forwarding(key, channel)
+            forwarding = Forwarding(key)
+            try:
+                forwarding.unfollow = self.control.follow_log(
+                    name, channel_name, lambda data: self._chunk(forwarding, data), FIRST_BYTES
+                )
+            except NoFile:
+                return {"error": f"{name} has no {channel_name} log file"}
             self.active[key] = forwarding
-            forwarding.pending.append(last_bytes(channel.path, FIRST_BYTES))
-            forwarding.follower = lambda data: self._chunk(forwarding, data)
-            channel.followers.append(forwarding.follower)
-            self._schedule(forwarding)
         if forwarding.expiry is not None and forwarding.expiry.active():
             forwarding.expiry.reset(LEASE)
         else:
@@ -99,8 +95,8 @@ class TailForwarder:
         forwarding = self.active.pop(key, None)
         if forwarding is None:
             return
-        if forwarding.follower in forwarding.channel.followers:
-            forwarding.channel.followers.remove(forwarding.follower)
+        if forwarding.unfollow is not None:
+            forwarding.unfollow()
 
     def stop(self) -> None:
         """Stop every forwarding."""

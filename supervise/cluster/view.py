@@ -19,12 +19,12 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from supervise import __version__
-from supervise.cluster import admin
-from supervise.cluster.admin import LinkCommands
-from supervise.cluster.link import RedisLink
-from supervise.cluster.schema import TIME_SCRIPT, Keys, pairs
+from supervise.cluster_store import admin
+from supervise.cluster_store.admin import LinkCommands
+from supervise.cluster_store.link import RedisLink
+from supervise.cluster_store.schema import TIME_SCRIPT, Keys, pairs
 from supervise.config.model import ClusterConfig
-from supervise.web.feed import Fanout, sse
+from supervise.http.sse import Fanout, sse
 
 log = Logger()
 

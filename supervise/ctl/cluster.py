@@ -17,10 +17,10 @@ from typing import IO, Any
 from twisted.internet import task
 from twisted.internet.defer import ensureDeferred
 
-from supervise.cluster import admin
-from supervise.cluster.definitions import sections_from_files
-from supervise.cluster.link import connect, primary
-from supervise.cluster.schema import Keys
+from supervise.cluster_store import admin
+from supervise.cluster_store.definitions import sections_from_files
+from supervise.cluster_store.link import connect, primary
+from supervise.cluster_store.schema import Keys
 from supervise.config.cluster import redis_url
 from supervise.config.errors import ConfigError
 from supervise.config.model import ClusterConfig, RedisAddress

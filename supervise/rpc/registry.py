@@ -20,18 +20,22 @@ PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def rpc_method(*names: str, signature: tuple[str, ...], binary: bool = False) -> Callable[[F], F]:
+def rpc_method(
+    *names: str, signature: tuple[str, ...], unchecked: tuple[str, ...] = ()
+) -> Callable[[F], F]:
     """Register a method under its wire ``names`` (aliases too).
 
     :param signature: ``(return_type, param_type, ...)`` as methodSignature reports it.
-    :param binary: its string parameters may also come as base64 (raw bytes); any other
-        method refuses a base64 value where it expects a string.
+    :param unchecked: parameters passed as sent, whatever their XML-RPC type (base64
+        included): the method checks them itself, with supervisord's fault (its
+        ``sendProcessStdin`` answers ``INCORRECT_PARAMETERS: 5`` for chars=5). Every other
+        parameter is checked against the signature before the call.
     """
 
     def mark(function: F) -> F:
         function.__rpc_names__ = names  # type: ignore[attr-defined]
         function.__rpc_signature__ = signature  # type: ignore[attr-defined]
-        function.__rpc_binary__ = binary  # type: ignore[attr-defined]
+        function.__rpc_unchecked__ = unchecked  # type: ignore[attr-defined]
         return function
 
     return mark
@@ -61,9 +65,9 @@ def signature_of(method: Callable[..., Any]) -> tuple[str, ...] | None:
     return getattr(method, "__rpc_signature__", None)
 
 
-def takes_binary(method: Callable[..., Any]) -> bool:
-    """True if the method takes base64 values for its string parameters."""
-    return bool(getattr(method, "__rpc_binary__", False))
+def unchecked_params(method: Callable[..., Any]) -> tuple[str, ...]:
+    """The parameters the method checks itself (see ``rpc_method``)."""
+    return tuple(getattr(method, "__rpc_unchecked__", ()))
 
 
 def help_of(method: Callable[..., Any]) -> str:

@@ -25,7 +25,7 @@ from twisted.web.iweb import IRequest
 from supervise.errors import SuperviseError
 from supervise.rpc import faults
 from supervise.rpc.faults import RPCError, to_rpc_error
-from supervise.rpc.registry import PYTHON_TYPES, signature_of, takes_binary
+from supervise.rpc.registry import PYTHON_TYPES, signature_of, unchecked_params
 
 log = Logger()
 
@@ -130,17 +130,20 @@ class XMLRPCResource(resource.Resource):
         with INCORRECT_PARAMETERS instead of failing inside the method.
         """
         try:
-            _signature(target).bind(*params)
+            bound = _signature(target).bind(*params)
         except TypeError:
             raise RPCError(faults.INCORRECT_PARAMETERS) from None
         signature = signature_of(target)
         if signature is None:
             return params
+        unchecked = unchecked_params(target)
         coerced = list(params)
-        binary = takes_binary(target)
+        names = list(bound.arguments)
         for index, (value, kind) in enumerate(zip(params, signature[1:], strict=False)):
+            if names[index] in unchecked:
+                continue
             try:
-                coerced[index] = _coerce(value, kind, binary)
+                coerced[index] = _coerce(value, kind)
             except (TypeError, ValueError):
                 shown = reprlib.repr(value)  # bounded: a 4 MiB string is not echoed back
                 raise RPCError(faults.INCORRECT_PARAMETERS, f"{shown} is not a {kind}") from None
@@ -197,13 +200,13 @@ def _signature(target: Callable[..., Any]) -> inspect.Signature:
     return found
 
 
-def _coerce(value: Any, kind: str, binary: bool = False) -> Any:
+def _coerce(value: Any, kind: str) -> Any:
     if kind == "int":
         if isinstance(value, bool | int | float) or (isinstance(value, str) and value.strip()):
             return int(value)
         raise TypeError(kind)
     if kind == "string":
-        if isinstance(value, str) or (binary and isinstance(value, xmlrpc.client.Binary)):
+        if isinstance(value, str):
             return value
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)

@@ -12,10 +12,11 @@ from typing import Any
 from attrs import define
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
+from twisted.python.failure import Failure
 
 from supervise import __version__
-from supervise.control import SupervisorControl
-from supervise.process.program import Program
+from supervise.interfaces import IDaemonControl, ISupervisorControl
+from supervise.results import WaitTimedOut
 from supervise.rpc import faults
 from supervise.rpc.faults import RPCError
 from supervise.rpc.marshal import process_info
@@ -27,10 +28,10 @@ from supervise.states import ProcessState
 class SuperviseNamespace:
     """``supervise.getVersion``, ``supervise.getAllProcessInfo``, ``supervise.waitForState``."""
 
-    control: SupervisorControl
+    control: ISupervisorControl
     clock: IReactorTime
     wall_clock: Callable[[], float]
-    daemon: Any = None
+    daemon: IDaemonControl | None = None
 
     @rpc_method("reexec", signature=("boolean",))
     def reexec(self) -> bool:
@@ -63,21 +64,21 @@ class SuperviseNamespace:
         """
         now = self.wall_clock()
         infos = []
-        for program in self.control.sorted_processes():
-            info = process_info(program.snapshot(), now)
-            extras = program.config.extras
+        for snapshot in self.control.snapshots():
+            info = process_info(snapshot, now)
+            extras = self.control.process_config(snapshot.namespec).extras
             info.update(
-                namespec=program.namespec,
-                spawns=program.spawns,
+                namespec=snapshot.namespec,
+                spawns=snapshot.spawns,
                 ready=extras.ready or "",
                 healthcheck=extras.healthcheck or "",
-                health_failures=program.health_failures,
-                notify_status=program.snapshot().notify_status,
+                health_failures=snapshot.health_failures,
+                notify_status=snapshot.notify_status,
                 depends_on=list(extras.depends_on),
                 pidfile=extras.pidfile or "",
-                cgroup=program.snapshot().cgroup,
-                adopted=program.external,
-                log_dropped=program.stdout.dropped_total + program.stderr.dropped_total,
+                cgroup=snapshot.cgroup,
+                adopted=snapshot.adopted,
+                log_dropped=snapshot.log_dropped,
             )
             infos.append(info)
         return infos
@@ -98,32 +99,15 @@ class SuperviseNamespace:
             state = ProcessState[statename.upper()]
         except KeyError:
             raise RPCError(faults.BAD_ARGUMENTS, f"unknown state {statename}") from None
-        programs: list[Program] = []
-        for name in names:
-            target = self.control.targets(name)
-            programs.extend(target[1] if isinstance(target, tuple) else [target])
-        done: Deferred[list[str]] = Deferred()
+        namespecs = [n for name in names for n in self.control.resolve(name).namespecs]
 
-        def missing() -> list[str]:
-            return [p.namespec for p in programs if p.state is not state]
+        def timed_out(failure: Failure) -> list[str]:
+            failure.trap(WaitTimedOut)
+            assert isinstance(failure.value, WaitTimedOut)
+            return list(failure.value.missing)
 
-        def check(_: ProcessState) -> bool:
-            if done.called:
-                return True
-            if not missing():
-                timer.cancel()
-                done.callback([])
-                return True
-            return False
-
-        def expire() -> None:
-            if not done.called:
-                done.callback(missing())
-
-        if not missing():
-            done.callback([])
-            return done
-        timer = self.clock.callLater(max(0, timeout), expire)
-        for program in programs:
-            program.watch(check)
-        return done
+        return (
+            self.control.when(namespecs, lambda s: s.state is state, max(0, timeout))
+            .addCallback(lambda _: [])
+            .addErrback(timed_out)
+        )

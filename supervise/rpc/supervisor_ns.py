@@ -1,52 +1,30 @@
-"""The ``supervisor.*`` namespace: argument checks → SupervisorControl → structs.
+"""The ``supervisor.*`` namespace: argument checks → ISupervisorControl → structs.
 
 Docstrings here are user documentation: ``system.methodHelp`` serves them.
 """
 
 from __future__ import annotations
 
-import os
 import xmlrpc.client
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from attrs import define
 from twisted.internet.defer import Deferred
 
 from supervise import API_VERSION, SUPERVISOR_COMPAT_VERSION
 from supervise.config.values import signal_number
-from supervise.control import ProcessResult, SupervisorControl
-from supervise.errors import BadName, BadSignal, NotRunning, SuperviseError
+from supervise.errors import BadName, BadSignal, SuperviseError
 from supervise.events.types import RemoteCommunicationEvent
-from supervise.logs import rotating
-from supervise.process.program import Program
+from supervise.interfaces import IDaemonControl, ISupervisorControl
+from supervise.logs.reading import log_exists, read_log_file
+from supervise.results import ProcessResult
 from supervise.rpc import faults
 from supervise.rpc.faults import RPCError
 from supervise.rpc.marshal import config_info, process_info
 from supervise.rpc.registry import rpc_method
-from supervise.states import SupervisorState
-
-
-class Daemon(Protocol):
-    """What the namespace needs from the running daemon."""
-
-    def pid(self) -> int:
-        """The daemon's pid."""
-
-    def identifier(self) -> str:
-        """``[supervisord] identifier``."""
-
-    def main_log_path(self) -> str | None:
-        """The main log file, None for syslog."""
-
-    def clear_main_log(self) -> None:
-        """Delete and reopen the main log."""
-
-    def request_shutdown(self) -> None:
-        """Stop everything and exit (soon, after the reply is sent)."""
-
-    def request_restart(self) -> None:
-        """Reload everything (soon, after the reply is sent)."""
+from supervise.snapshot import ProcessSnapshot
+from supervise.states import SIGNALLABLE_STATES, SupervisorState
 
 
 def _results(results: list[ProcessResult]) -> list[dict[str, Any]]:
@@ -64,11 +42,6 @@ def _results(results: list[ProcessResult]) -> list[dict[str, Any]]:
     return structs
 
 
-def _check_log_args(offset: int, length: int) -> None:
-    if (offset < 0 and length != 0) or length < 0:
-        raise RPCError(faults.BAD_ARGUMENTS)
-
-
 def _as_text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
@@ -77,13 +50,13 @@ def _as_text(data: bytes) -> str:
 class SupervisorNamespace:
     """supervisord 4.3.0's ``supervisor`` XML-RPC namespace."""
 
-    control: SupervisorControl
-    daemon: Daemon
+    control: ISupervisorControl
+    daemon: IDaemonControl
     wall_clock: Callable[[], float]
 
     @property
     def _supervisor_state(self) -> SupervisorState:
-        return self.control.supervisor.state
+        return self.control.supervisor_state()
 
     def check_state(self, method: str) -> None:
         """Refuse every call but sendRemoteCommEvent while shutting down."""
@@ -94,13 +67,10 @@ class SupervisorNamespace:
             raise RPCError(faults.SHUTDOWN_STATE)
 
     def _group_form(self, name: str) -> str | None:
-        """The group of a ``group:*`` name (BAD_NAME with the name as given if unknown)."""
-        group, process = _split(name)
-        if process is not None:
-            return None
-        if group not in self.control.supervisor.groups:
-            raise BadName(name)
-        return group
+        """The group of a ``group:*`` name, None for a process name (BAD_NAME with the
+        name as given when it designates nothing, as supervisord's lookup answers)."""
+        target = self.control.resolve(name)
+        return target.group if target.whole_group else None
 
     # -- status and control of the daemon ---------------------------------------------
 
@@ -153,14 +123,7 @@ class SupervisorNamespace:
         @param int length         number of bytes to read from the log.
         @return string result     Bytes of log
         """
-        _check_log_args(offset, length)
-        path = self.daemon.main_log_path()
-        if path is None or not os.path.exists(path):
-            raise RPCError(faults.NO_FILE, str(path))
-        try:
-            return _as_text(rotating.read_slice(path, offset, length))
-        except OSError:
-            raise RPCError(faults.FAILED) from None
+        return _as_text(read_log_file(self.daemon.main_log_path(), offset, length))
 
     @rpc_method("clearLog", signature=("boolean",))
     def clear_log(self) -> bool:
@@ -168,8 +131,7 @@ class SupervisorNamespace:
 
         @return boolean result always returns True unless error
         """
-        path = self.daemon.main_log_path()
-        if path is None or not os.path.exists(path):
+        if not log_exists(self.daemon.main_log_path()):
             raise RPCError(faults.NO_FILE)
         try:
             self.daemon.clear_main_log()
@@ -318,8 +280,11 @@ class SupervisorNamespace:
         @param string signal  Signal to send, as name ('HUP') or number ('1')
         @return array
         """
-        group = self.control.group(name)
-        return _results(self.control.signal_many(group.ordered(), _signal_or_error(signal)))
+        self.control.group_config(name)  # BAD_NAME first, as supervisord's lookup says
+        sig = _signal_or_error(signal)
+        if isinstance(sig, SuperviseError):
+            return _results(self._each_refused(self._group_snapshots(name), sig))
+        return _results(self.control.signal_group(name, sig))
 
     @rpc_method("signalAllProcesses", signature=("array", "string"))
     def signal_all_processes(self, signal: str | int) -> list[dict[str, Any]]:
@@ -328,9 +293,27 @@ class SupervisorNamespace:
         @param string signal  Signal to send, as name ('HUP') or number ('1')
         @return array         An array of process status info structs
         """
-        return _results(
-            self.control.signal_many(self.control.all_processes(), _signal_or_error(signal))
-        )
+        sig = _signal_or_error(signal)
+        if isinstance(sig, SuperviseError):
+            snapshots = [
+                s for group in self.control.group_names() for s in self._group_snapshots(group)
+            ]
+            return _results(self._each_refused(snapshots, sig))
+        return _results(self.control.signal_all(sig))
+
+    def _group_snapshots(self, group: str) -> list[ProcessSnapshot]:
+        return [self.control.snapshot(n) for n in self.control.resolve(f"{group}:*").namespecs]
+
+    @staticmethod
+    def _each_refused(
+        snapshots: list[ProcessSnapshot], error: SuperviseError
+    ) -> list[ProcessResult]:
+        """A bad signal is each signallable process's error, as in supervisord."""
+        return [
+            ProcessResult(s.name, s.group, error)
+            for s in snapshots
+            if s.state in SIGNALLABLE_STATES
+        ]
 
     # -- information -----------------------------------------------------------------
 
@@ -341,18 +324,22 @@ class SupervisorNamespace:
 
         @return array result  An array of process config info structs
         """
-        model = self.control.pending or self.control.supervisor.model
-        active = self.control.supervisor.groups
+        model = self.control.latest_config()
+        active = set(self.control.group_names())
         infos = []
         for group in model.groups:
             inuse = group.name in active
             for process in group.processes:
                 info = config_info(process, group, inuse)
-                running = active[group.name].processes.get(process.name) if inuse else None
-                if running is not None:
-                    # supervisord reports the AUTO log file it created, not 'auto'
-                    info["stdout_logfile"] = running.stdout.path or info["stdout_logfile"]
-                    info["stderr_logfile"] = running.stderr.path or info["stderr_logfile"]
+                if inuse:
+                    try:
+                        running = self.control.snapshot(f"{group.name}:{process.name}")
+                    except BadName:
+                        running = None
+                    if running is not None:
+                        # supervisord reports the AUTO log file it created, not 'auto'
+                        info["stdout_logfile"] = running.stdout_logfile or info["stdout_logfile"]
+                        info["stderr_logfile"] = running.stderr_logfile or info["stderr_logfile"]
                 infos.append(info)
         infos.sort(key=lambda info: str(info["name"]))
         return infos
@@ -364,7 +351,7 @@ class SupervisorNamespace:
         @param string name The name of the process (or 'group:name')
         @return struct result     A structure containing data about the process
         """
-        return process_info(self.control.process(name).snapshot(), self.wall_clock())
+        return process_info(self.control.snapshot(name), self.wall_clock())
 
     @rpc_method("getAllProcessInfo", signature=("array",))
     def get_all_process_info(self) -> list[dict[str, Any]]:
@@ -373,33 +360,15 @@ class SupervisorNamespace:
         @return array result  An array of process status results
         """
         now = self.wall_clock()
-        return [process_info(p.snapshot(), now) for p in self.control.sorted_processes()]
+        return [process_info(s, now) for s in self.control.snapshots()]
 
     # -- process logs ------------------------------------------------------------------
 
     def _read(self, name: str, channel: str, offset: int, length: int) -> str:
-        _check_log_args(offset, length)
-        program = self.control.process(name)
-        if program.external:
-            raise RPCError(faults.NO_FILE, f"{name} was not started by supervise: it has no log")
-        path = getattr(program, channel).path
-        if path is None:
-            raise RPCError(faults.NO_FILE)
-        if not os.path.exists(path):
-            raise RPCError(faults.NO_FILE, path)
-        try:
-            return _as_text(rotating.read_slice(path, offset, length))
-        except OSError:
-            raise RPCError(faults.FAILED) from None
+        return _as_text(self.control.read_log(name, channel, offset, length))
 
     def _tail(self, name: str, channel: str, offset: int, length: int) -> list[Any]:
-        program = self.control.process(name)
-        if program.external:
-            raise RPCError(faults.NO_FILE, f"{name} was not started by supervise: it has no log")
-        path = getattr(program, channel).path
-        if path is None:
-            return ["", offset, False]
-        data, new_offset, overflow = rotating.tail(path, offset, length)
+        data, new_offset, overflow = self.control.tail_log(name, channel, offset, length)
         return [_as_text(data), new_offset, overflow]
 
     @rpc_method(
@@ -452,10 +421,6 @@ class SupervisorNamespace:
         """
         return self._tail(name, "stderr", offset, length)
 
-    def _clear(self, program: Program) -> None:
-        program.stdout.clear()
-        program.stderr.clear()
-
     @rpc_method("clearProcessLogs", "clearProcessLog", signature=("boolean", "string"))
     def clear_process_logs(self, name: str) -> bool:
         """Clear the stdout and stderr logs for the named process and
@@ -464,11 +429,7 @@ class SupervisorNamespace:
         @param string name   The name of the process (or 'group:name')
         @return boolean result      Always True unless error
         """
-        program = self.control.process(name)
-        try:
-            self._clear(program)
-        except OSError:
-            raise RPCError(faults.FAILED, name) from None
+        self.control.clear_log(name)
         return True
 
     @rpc_method("clearAllProcessLogs", signature=("array",))
@@ -477,21 +438,12 @@ class SupervisorNamespace:
 
         @return array result   An array of process status info structs
         """
-        results = []
-        for program in self.control.all_processes():
-            try:
-                self._clear(program)
-            except OSError:
-                error: SuperviseError | None = SuperviseError(program.namespec)
-                results.append(ProcessResult(program.name, program.group, error))
-            else:
-                results.append(ProcessResult(program.name, program.group))
-        return _results(results)
+        return _results(self.control.clear_all_logs())
 
     # -- communication -----------------------------------------------------------------
 
-    @rpc_method("sendProcessStdin", signature=("boolean", "string", "string"), binary=True)
-    def send_process_stdin(self, name: str, chars: str) -> bool:
+    @rpc_method("sendProcessStdin", signature=("boolean", "string", "string"), unchecked=("chars",))
+    def send_process_stdin(self, name: str, chars: object) -> bool:
         """Send a string of chars to the stdin of the process name.
         If non-7-bit data is sent (unicode), it is encoded to utf-8
         before being sent to the process' stdin.
@@ -503,18 +455,16 @@ class SupervisorNamespace:
         if isinstance(chars, xmlrpc.client.Binary):
             chars = chars.data
         if not isinstance(chars, str | bytes):
-            raise RPCError(faults.INCORRECT_PARAMETERS, repr(chars))
+            # supervisord's own check and text: INCORRECT_PARAMETERS: 5
+            raise RPCError(faults.INCORRECT_PARAMETERS, str(chars))
         data = chars.encode("utf-8") if isinstance(chars, str) else chars
-        try:
-            self.control.send_stdin(name, data)
-        except NotRunning:
-            raise
-        except OSError:
-            raise RPCError(faults.NO_FILE, name) from None
+        self.control.send_stdin(name, data)
         return True
 
-    @rpc_method("sendRemoteCommEvent", signature=("boolean", "string", "string"))
-    def send_remote_comm_event(self, type: str, data: str) -> bool:
+    @rpc_method(
+        "sendRemoteCommEvent", signature=("boolean", "string", "string"), unchecked=("type", "data")
+    )
+    def send_remote_comm_event(self, type: object, data: object) -> bool:
         """Send an event that will be received by event listener
         subprocesses subscribing to the RemoteCommunicationEvent.
 
@@ -522,14 +472,16 @@ class SupervisorNamespace:
         @param  string  data  Data for the event body
         @return boolean       Always return True unless error
         """
-        self.control.supervisor.bus.publish(RemoteCommunicationEvent(str(type), str(data)))
+        # Any value is accepted and sent as its text, as supervisord does.
+        self.control.bus.publish(RemoteCommunicationEvent(_text(type), _text(data)))
         return True
 
 
-def _split(name: str) -> tuple[str, str | None]:
-    from supervise.control import split_namespec
-
-    return split_namespec(name)
+def _text(value: object) -> str:
+    """A value as supervisord's ``%s`` shows it; base64 decoded as its unmarshaller does."""
+    if isinstance(value, xmlrpc.client.Binary):
+        return value.data.decode("utf-8", "replace")
+    return str(value)
 
 
 def _signal(value: str | int) -> int:

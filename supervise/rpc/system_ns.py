@@ -30,20 +30,20 @@ class SystemNamespace:
         """
         return sorted(self.methods)
 
-    @rpc_method("methodHelp", signature=("string", "string"))
-    def method_help(self, name: str) -> str:
+    @rpc_method("methodHelp", signature=("string", "string"), unchecked=("name",))
+    def method_help(self, name: object) -> str:
         """Return a string showing the method's documentation
 
         @param string name   The name of the method.
         @return string result The documentation for the method name.
         """
-        method = self.methods.get(name)
-        if method is None:
+        method = self.methods.get(name) if isinstance(name, str) else None
+        if method is None:  # any other value names no method, as in supervisord
             raise RPCError(faults.SIGNATURE_UNSUPPORTED)
         return help_of(method)
 
-    @rpc_method("methodSignature", signature=("array", "string"))
-    def method_signature(self, name: str) -> list[str]:
+    @rpc_method("methodSignature", signature=("array", "string"), unchecked=("name",))
+    def method_signature(self, name: object) -> list[str]:
         """Return an array describing the method signature in the
         form [rtype, ptype, ptype...] where rtype is the return data type
         of the method, and ptypes are the parameter data types that the
@@ -52,7 +52,7 @@ class SystemNamespace:
         @param string name  The name of the method.
         @return array result  The result.
         """
-        method = self.methods.get(name)
+        method = self.methods.get(name) if isinstance(name, str) else None
         signature = signature_of(method) if method is not None else None
         if signature is None:
             raise RPCError(faults.SIGNATURE_UNSUPPORTED)

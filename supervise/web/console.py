@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.web import resource
 
-from supervise.control import SupervisorControl
-from supervise.interfaces import IEventBus, ISubscription
-from supervise.web.actions import ConsoleActions
+from supervise.actions import check, perform
+from supervise.http.console_page import ConsolePage, assets
+from supervise.http.json_post import JsonAction
+from supervise.interfaces import IEventBus, ISubscription, ISupervisorControl
 from supervise.web.feed import ConsoleFeed
-from supervise.web.pages import ConsolePage, Download, OkPage, TailPage, assets
+from supervise.web.pages import Download, OkPage, TailPage
+
+
+class ConsoleActions(JsonAction):
+    """``POST /api/action``: start, stop, restart, signal and clear logs from the console.
+
+    The body is JSON ``{"action": ..., "names": [namespec, ...], "signal": "HUP"}``; a
+    name may be ``group:*``. Every name is answered with ``{"name", "ok", "error"}``, the
+    error in words; the work goes through the control API, as XML-RPC's does.
+    """
+
+    def __init__(self, control: ISupervisorControl, token: str) -> None:
+        super().__init__(token)
+        self.control = control
+
+    def act(self, data: dict[str, Any]) -> Deferred[dict[str, Any]]:
+        """Check the request, then perform it on every process it names."""
+        action, names, sig = check(data.get("action"), data.get("names"), data.get("signal"))
+        return perform(self.control, action, names, sig).addCallback(
+            lambda results: {"action": action, "results": results}
+        )
 
 
 def mount_console(
     root: resource.Resource,
-    control: SupervisorControl,
+    control: ISupervisorControl,
     bus: IEventBus,
-    daemon_info: Callable[[], dict[str, Any]],
+    daemon_info: Callable[[], Mapping[str, Any]],
     main_log: Callable[[], str | None],
     clock: IReactorTime,
     wall_clock: Callable[[], float],

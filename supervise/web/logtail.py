@@ -8,51 +8,20 @@ rotations and never polls.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
-from supervise.control import SupervisorControl
-from supervise.errors import BadName
-from supervise.logs.channel import OutputChannel
-
-INITIAL_BYTES = 1024
+from supervise.errors import BadName, NoFile
+from supervise.interfaces import ISupervisorControl
+from supervise.logs.reading import INITIAL_BYTES, last_bytes
 
 
-def last_bytes(path: str | None, count: int = INITIAL_BYTES) -> bytes:
-    if path is None:
-        return b""
-    try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            handle.seek(max(0, size - count))
-            return handle.read()
-    except OSError:
-        return b""
-
-
-def stream(
-    request: server.Request, path: str | None, followers: list[Callable[[bytes], None]]
-) -> int:
-    """Send the file's tail, then follow ``followers`` until the client goes away."""
+def _stream_headers(request: IRequest) -> None:
     request.setHeader(b"content-type", b"text/plain;charset=utf-8")
     request.setHeader(b"x-accel-buffering", b"no")
     request.setHeader(b"cache-control", b"no-cache")
-    request.write(last_bytes(path))
-
-    def follow(data: bytes) -> None:
-        request.write(data)
-
-    followers.append(follow)
-
-    def gone(_: object) -> None:
-        if follow in followers:
-            followers.remove(follow)
-
-    request.notifyFinish().addBoth(gone)
-    return server.NOT_DONE_YET
 
 
 class ProcessLogTail(resource.Resource):
@@ -60,7 +29,7 @@ class ProcessLogTail(resource.Resource):
 
     isLeaf = True
 
-    def __init__(self, control: SupervisorControl) -> None:
+    def __init__(self, control: ISupervisorControl) -> None:
         super().__init__()
         self.control = control
 
@@ -72,14 +41,22 @@ class ProcessLogTail(resource.Resource):
             or (len(parts) == 2 and parts[1] not in ("stdout", "stderr"))
         ):
             return _not_found(request)
+        channel = "stderr" if parts[1:] == ["stderr"] else "stdout"
+        started = False
+
+        def write(data: bytes) -> None:
+            nonlocal started
+            if not started:  # the stream's headers, once the log is known to exist
+                started = True
+                _stream_headers(request)
+            request.write(data)
+
         try:
-            program = self.control.process(parts[0])
-        except BadName:
+            unfollow = self.control.follow_log(parts[0], channel, write, INITIAL_BYTES)
+        except (BadName, NoFile):
             return _not_found(request)
-        channel: OutputChannel = program.stderr if parts[1:] == ["stderr"] else program.stdout
-        if channel.path is None:
-            return _not_found(request)
-        return stream(request, channel.path, channel.followers)
+        request.notifyFinish().addBoth(lambda _: unfollow())
+        return server.NOT_DONE_YET
 
     def render_POST(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name
         request.setResponseCode(400)
@@ -105,7 +82,16 @@ class MainLogTail(resource.Resource):
         path = self.path()
         if followers is None or path is None:
             return _not_found(request)
-        return stream(request, path, followers)
+        _stream_headers(request)
+        request.write(last_bytes(path))
+        followers.append(request.write)
+
+        def gone(_: object) -> None:
+            if request.write in followers:
+                followers.remove(request.write)
+
+        request.notifyFinish().addBoth(gone)
+        return server.NOT_DONE_YET
 
 
 def _not_found(request: IRequest) -> bytes:

@@ -1,84 +1,21 @@
-"""The console's HTML pages and supervisord's old paths.
+"""The console's other pages and supervisord's old paths.
 
-``/`` and ``/index.html`` serve the live console; ``/tail.html?processname=x&limit=N``
-the last bytes of a process's stdout, as supervisord's page does; ``/ok.html`` says OK.
-supervisord acted on GET links (``index.html?action=stop``), which crawlers and prefetch
-can trigger: here those links show the console with a notice and change nothing.
+``/tail.html?processname=x&limit=N`` shows the last bytes of a process's stdout, as
+supervisord's page does; ``/ok.html`` says OK; ``/download/...`` serves a whole log.
+The console page itself is ``supervise.http.console_page`` (shared with the cluster).
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from importlib import resources
-from typing import Any
 
 from twisted.web import resource, server, static
 from twisted.web.iweb import IRequest
 
-from supervise.control import SupervisorControl
-from supervise.errors import BadName
-from supervise.web.logtail import last_bytes
-
-ASSETS = resources.files("supervise.web") / "assets"
-GET_ACTION_NOTICE = (
-    "Actions by GET link are not performed (a crawler or a prefetch could trigger them); "
-    "use the buttons on this page."
-)
-
-
-def _arg(request: IRequest, name: bytes) -> str | None:
-    values = (request.args or {}).get(name)
-    return values[0].decode("utf-8", "replace") if values else None
-
-
-def _html(request: IRequest, body: str) -> bytes:
-    request.setHeader(b"content-type", b"text/html; charset=utf-8")
-    request.setHeader(b"cache-control", b"no-store")
-    request.setHeader(b"x-frame-options", b"DENY")
-    request.setHeader(b"referrer-policy", b"same-origin")
-    request.setHeader(
-        b"content-security-policy",
-        b"default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
-    )
-    return body.encode()
-
-
-class ConsolePage(resource.Resource):
-    """``/`` and ``/index.html``: the console itself (the template in assets/)."""
-
-    isLeaf = True
-
-    def __init__(
-        self,
-        token: str,
-        daemon_info: Callable[[], dict[str, Any]],
-        mode: str = "node",
-        role: str = "operator",
-    ) -> None:
-        super().__init__()
-        self.token = token
-        self.daemon_info = daemon_info
-        self.mode = mode
-        self.role = role
-        self.template = (ASSETS / "index.html").read_text("utf-8")
-
-    def render_GET(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name
-        if request.postpath not in ([], [b""], [b"index.html"]):
-            request.setResponseCode(404)
-            return _html(request, "<!doctype html><title>Not found</title><p>No such page</p>")
-        notice = _arg(request, b"message") or ""
-        if _arg(request, b"action"):
-            notice = GET_ACTION_NOTICE
-        info = self.daemon_info()
-        page = (
-            self.template.replace("{{token}}", html.escape(self.token))
-            .replace("{{identification}}", html.escape(str(info["identification"])))
-            .replace("{{notice}}", html.escape(notice))
-            .replace("{{mode}}", self.mode)
-            .replace("{{role}}", self.role)
-        )
-        return _html(request, page)
+from supervise.errors import BadName, SuperviseError
+from supervise.http.console_page import html_page, query_arg
+from supervise.interfaces import ISupervisorControl
 
 
 class TailPage(resource.Resource):
@@ -86,24 +23,29 @@ class TailPage(resource.Resource):
 
     isLeaf = True
 
-    def __init__(self, control: SupervisorControl) -> None:
+    def __init__(self, control: ISupervisorControl) -> None:
         super().__init__()
         self.control = control
 
     def render_GET(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name
-        name = _arg(request, b"processname") or ""
+        name = query_arg(request, b"processname") or ""
         try:
-            limit = max(1024, int(_arg(request, b"limit") or 1024))
+            limit = max(1024, int(query_arg(request, b"limit") or 1024))
         except ValueError:
             limit = 1024
         try:
-            program = self.control.process(name)
-            text = last_bytes(program.stdout.path, limit).decode("utf-8", "replace")
+            self.control.snapshot(name)
         except BadName:
             request.setResponseCode(404)
             text = f"No such process named {name}"
+        else:
+            try:
+                data = self.control.read_log(name, "stdout", -limit, 0)
+            except SuperviseError:
+                data = b""  # no log file (yet): an empty page, as before
+            text = data.decode("utf-8", "replace")
         quoted = html.escape(name)
-        return _html(
+        return html_page(
             request,
             "<!doctype html><html><head><meta charset='utf-8'>"
             f"<title>supervise: tail {quoted}</title>"
@@ -128,7 +70,7 @@ class Download(resource.Resource):
 
     isLeaf = True
 
-    def __init__(self, control: SupervisorControl, main_log: Callable[[], str | None]) -> None:
+    def __init__(self, control: ISupervisorControl, main_log: Callable[[], str | None]) -> None:
         super().__init__()
         self.control = control
         self.main_log = main_log
@@ -136,7 +78,7 @@ class Download(resource.Resource):
     def render_GET(self, request: server.Request) -> bytes | int:  # noqa: N802 - Twisted's name
         parts = [p.decode("utf-8", "replace") for p in request.postpath or [] if p]
         path = self._path(parts)
-        if path is None:
+        if not path:
             request.setResponseCode(404)
             request.setHeader(b"content-type", b"text/plain")
             return b"No such log"
@@ -150,24 +92,7 @@ class Download(resource.Resource):
         if len(parts) != 2 or parts[1] not in ("stdout", "stderr"):
             return None
         try:
-            program = self.control.process(parts[0])
+            snapshot = self.control.snapshot(parts[0])
         except BadName:
             return None
-        return (program.stdout if parts[1] == "stdout" else program.stderr).path
-
-
-class Assets(static.File):
-    """``/static/``: the console's script, style and icon, shipped in the package."""
-
-    def directoryListing(self) -> resource.Resource:  # noqa: N802 - Twisted's name
-        """No listings."""
-        return resource.NoResource("No such file")
-
-
-def assets() -> Assets:
-    """The static folder resource."""
-    folder = Assets(str(ASSETS), defaultType="application/octet-stream")
-    folder.contentTypes.update(
-        {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
-    )
-    return folder
+        return snapshot.stdout_logfile if parts[1] == "stdout" else snapshot.stderr_logfile

@@ -1,8 +1,7 @@
-"""``POST /api/action``: start, stop, restart, signal and clear logs from the console.
+"""JSON POST endpoints behind the cross-site guard: the consoles' action APIs.
 
-The body is JSON ``{"action": ..., "names": [namespec, ...], "signal": "HUP"}``; a name
-may be ``group:*``. Every name is answered with ``{"name", "ok", "error"}``, the error in
-words; the work goes through SupervisorControl, as XML-RPC's does.
+The body is a JSON object; the answer is JSON with a status code that says what went
+wrong (403 refused, 415 not JSON, 413 too large, 400 malformed).
 """
 
 from __future__ import annotations
@@ -14,14 +13,18 @@ from twisted.internet.defer import Deferred
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
-from supervise.actions import BadAction, check, perform
-from supervise.control import SupervisorControl
-from supervise.web.guard import refusal
+from supervise.http.csrf import refusal
 
+#: The largest body accepted, in bytes.
 MAX_BODY = 1024 * 1024
 
 
+class BadRequest(ValueError):
+    """The request is malformed; the message says how (answered with status 400)."""
+
+
 def json_answer(request: IRequest, code: int, payload: object) -> bytes:
+    """Set the status and headers of a JSON answer; return its body."""
     request.setResponseCode(code)
     request.setHeader(b"content-type", b"application/json")
     request.setHeader(b"cache-control", b"no-store")
@@ -32,10 +35,11 @@ class JsonAction(resource.Resource):
     """A POST endpoint taking a JSON object, behind the cross-site guard.
 
     Subclasses say who may act (``forbidden``) and do the work (``act``: raise
-    BadAction for a bad request, else return a Deferred of the JSON answer).
+    BadRequest, or a ValueError subclass, for a bad request; else return a Deferred of
+    the JSON answer).
     """
 
-    isLeaf = True
+    isLeaf = True  # noqa: N815 - Twisted's name
 
     def __init__(self, token: str) -> None:
         super().__init__()
@@ -46,6 +50,7 @@ class JsonAction(resource.Resource):
         return None
 
     def act(self, data: dict[str, Any]) -> Deferred[dict[str, Any]]:
+        """Do the work of one request."""
         raise NotImplementedError
 
     def render_GET(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name
@@ -69,9 +74,9 @@ class JsonAction(resource.Resource):
             return json_answer(request, 400, {"error": f"the body is not JSON: {problem}"})
         try:
             if not isinstance(data, dict):
-                raise BadAction("the body must be a JSON object")
+                raise BadRequest("the body must be a JSON object")
             work = self.act(data)
-        except BadAction as problem:
+        except ValueError as problem:
             return json_answer(request, 400, {"error": str(problem)})
         finished = [False]
         request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))
@@ -83,17 +88,3 @@ class JsonAction(resource.Resource):
 
         work.addCallback(answer)
         return server.NOT_DONE_YET
-
-
-class ConsoleActions(JsonAction):
-    """``POST /api/action`` on this daemon's processes."""
-
-    def __init__(self, control: SupervisorControl, token: str) -> None:
-        super().__init__(token)
-        self.control = control
-
-    def act(self, data: dict[str, Any]) -> Deferred[dict[str, Any]]:
-        action, names, sig = check(data.get("action"), data.get("names"), data.get("signal"))
-        return perform(self.control, action, names, sig).addCallback(
-            lambda results: {"action": action, "results": results}
-        )

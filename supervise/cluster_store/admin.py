@@ -17,8 +17,8 @@ from typing import Any, Protocol
 
 from attrs import frozen
 
-from supervise.cluster.link import RedisLink
-from supervise.cluster.schema import (
+from supervise.cluster_store.link import RedisLink
+from supervise.cluster_store.schema import (
     PUSH_SCRIPT,
     REVISIONS_KEPT,
     TIME_SCRIPT,

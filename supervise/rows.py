@@ -1,30 +1,31 @@
-"""The console's view of a process and of the daemon, as JSON-ready dicts."""
+"""A process as one JSON-ready row: what the console shows and the cluster agent
+publishes, made from a snapshot and the process's configuration."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from supervise.config.model import ProcessConfig
 from supervise.events.types import (
     HealthFailed,
     HealthRecovered,
     ProcessAdopted,
     ProcessStateEvent,
 )
-from supervise.process.program import Program
+from supervise.snapshot import ProcessSnapshot
 
 # The events that change what a process's row shows.
 ROW_EVENTS = (ProcessStateEvent, HealthFailed, HealthRecovered, ProcessAdopted)
 
 
-def process_row(program: Program) -> dict[str, Any]:
-    """Everything a console row shows for ``program`` (times are epoch seconds, 0 if never)."""
-    snapshot = program.snapshot()
-    extras = program.config.extras
+def process_row(snapshot: ProcessSnapshot, config: ProcessConfig) -> dict[str, Any]:
+    """Everything a console row shows (times are epoch seconds, 0 if never)."""
+    extras = config.extras
     health = ""
     if extras.healthcheck:
-        health = "failing" if program.health_failures else "ok"
+        health = "failing" if snapshot.health_failures else "ok"
     return {
-        "namespec": program.namespec,
+        "namespec": snapshot.namespec,
         "name": snapshot.name,
         "group": snapshot.group,
         "state": snapshot.state.name,
@@ -36,8 +37,8 @@ def process_row(program: Program) -> dict[str, Any]:
         "restarts": max(0, snapshot.spawns - 1),
         "ready": extras.ready or "",
         "health": health,
-        "health_failures": program.health_failures,
-        "adopted": program.external,
+        "health_failures": snapshot.health_failures,
+        "adopted": snapshot.adopted,
         "stdout": bool(snapshot.stdout_logfile),
         "stderr": bool(snapshot.stderr_logfile),
     }

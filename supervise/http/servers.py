@@ -1,0 +1,244 @@
+"""The HTTP servers of ``[unix_http_server]`` and ``[inet_http_server]``.
+
+One ``twisted.web`` site per server; HTTP basic auth through ``twisted.cred`` when the
+section has credentials (clear or ``{SHA}`` passwords, realm ``default``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import socket
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from twisted.cred import credentials, error, portal
+from twisted.cred.checkers import ICredentialsChecker
+from twisted.internet import defer, ssl
+from twisted.internet.interfaces import IListeningPort
+from twisted.logger import Logger
+from twisted.web import guard, resource, server
+from zope.interface import implementer
+
+from supervise.config.model import ServerConfig
+
+log = Logger()
+
+IN_USE = (
+    "Another program is already listening on a port that one of our HTTP servers is "
+    "configured to use.  Shut this program down first before starting supervisord."
+)
+
+
+class ServerStartError(Exception):
+    """An HTTP server could not be started."""
+
+
+def password_matches(given: str, stored: str) -> bool:
+    """Compare a clear password with a stored clear or ``{SHA}hex`` one, in constant time."""
+    if stored.startswith("{SHA}"):
+        return hmac.compare_digest(hashlib.sha1(given.encode()).hexdigest(), stored[5:])
+    return hmac.compare_digest(given, stored)
+
+
+@implementer(ICredentialsChecker)
+class UsersChecker:
+    """Checks a username and password against a table; the avatar id is ``role:name``."""
+
+    credentialInterfaces = (credentials.IUsernamePassword,)  # noqa: N815 - Twisted's name
+
+    def __init__(self, users: Mapping[str, tuple[str, str]]) -> None:
+        self.users = dict(users)
+
+    def requestAvatarId(self, creds: Any) -> defer.Deferred[bytes | tuple[()]]:  # noqa: N802 - Twisted's name
+        name = creds.username.decode("utf-8", "replace")
+        found = self.users.get(name)
+        if found is not None and password_matches(
+            creds.password.decode("utf-8", "replace"), found[0]
+        ):
+            return defer.succeed(f"{found[1]}:{name}".encode())
+        return defer.fail(error.UnauthorizedLogin())
+
+
+@implementer(portal.IRealm)
+class RoleRealm:
+    """Gives each authenticated user the resource tree of their role."""
+
+    def __init__(self, tree_for: Callable[[str], resource.IResource]) -> None:
+        self.tree_for = tree_for
+
+    def requestAvatar(self, avatar_id: Any, mind: Any, *interfaces: Any) -> Any:  # noqa: N802
+        if resource.IResource in interfaces:
+            avatar = avatar_id.decode("utf-8", "replace")
+            return resource.IResource, self.tree_for(avatar), lambda: None
+        raise NotImplementedError()
+
+
+def guarded(
+    users: Mapping[str, tuple[str, str]], tree_for: Callable[[str], resource.IResource]
+) -> resource.IResource:
+    """Basic auth (realm ``default``) over ``users``; ``tree_for("role:name")`` gives
+    each user the resource tree of their role."""
+    auth_portal = portal.Portal(RoleRealm(tree_for), [UsersChecker(users)])
+    wrapper: resource.IResource = guard.HTTPAuthSessionWrapper(
+        auth_portal, [guard.BasicCredentialFactory(b"default")]
+    )
+    return wrapper
+
+
+def protect(
+    root: resource.IResource,
+    config: ServerConfig,
+    guests: Mapping[str, tuple[str, str]] | None = None,
+    guest_tree: Callable[[str], resource.IResource] | None = None,
+) -> resource.IResource:
+    """Wrap ``root`` in basic auth when the server has credentials.
+
+    :param guests: more users (cluster console users: name → (password, role)); they
+        get ``guest_tree("role:name")`` instead of the whole root.
+    """
+    if config.username is None or config.password is None:
+        return root
+    users = {config.username: (config.password, "admin")}
+    for name, entry in (guests or {}).items():
+        users.setdefault(name, entry)
+
+    def tree_for(avatar: str) -> resource.IResource:
+        if avatar.startswith("admin:") or guest_tree is None:
+            return root
+        return guest_tree(avatar)
+
+    return guarded(users, tree_for)
+
+
+# Bounds every HTTP server keeps, whatever its clients do (docs/reliability.md).
+MAX_CONNECTIONS = int(os.environ.get("SUPERVISE_HTTP_MAX_CONNECTIONS", "1024"))
+IDLE_TIMEOUT = float(os.environ.get("SUPERVISE_HTTP_IDLE_TIMEOUT", "60"))
+
+
+class QuietSite(server.Site):
+    """A site that keeps no access log (the main log is for lifecycle lines), closes
+    connections idle for IDLE_TIMEOUT seconds (a request being answered, such as a log
+    stream, is not idle), and holds at most MAX_CONNECTIONS open: past the bound, the
+    oldest connection with no request in progress is closed to make room, so a pile of
+    idle clients never locks others out."""
+
+    noisy = False
+
+    def __init__(self, root: resource.IResource, name: str = "") -> None:
+        # No route takes form uploads: skipping Twisted's form parsing of POST bodies
+        # saves its costly Content-Type parse (email.message) on every XML-RPC call.
+        super().__init__(root, timeout=IDLE_TIMEOUT, parsePOSTFormSubmission=False)
+        self.name = name
+        self.channels: dict[int, Any] = {}  # insertion order: oldest first
+        self._said_full = False
+
+    def log(self, request: Any) -> None:
+        """Drop access-log lines."""
+
+    def buildProtocol(self, addr: Any) -> Any:  # noqa: N802 - Twisted's name
+        """A channel; past the bound, make room by closing the oldest idle one."""
+        if len(self.channels) >= MAX_CONNECTIONS and not self._make_room():
+            return None
+        channel = super().buildProtocol(addr)
+        if channel is None:
+            return None
+        key = id(channel)
+        self.channels[key] = channel
+        lost = channel.connectionLost
+
+        def connection_lost(reason: Any) -> None:
+            self.channels.pop(key, None)
+            lost(reason)
+
+        channel.connectionLost = connection_lost
+        return channel
+
+    def _make_room(self) -> bool:
+        if not self._said_full:
+            self._said_full = True
+            log.warn(
+                "HTTP server {name}: {n} connections open; closing the oldest idle ones to "
+                "serve new clients",
+                name=self.name,
+                n=len(self.channels),
+            )
+        for key, channel in list(self.channels.items()):
+            http_channel = getattr(channel, "_channel", channel)  # behind Twisted's wrapper
+            transport = getattr(http_channel, "transport", None)
+            if not http_channel.requests and transport is not None:
+                del self.channels[key]
+                transport.abortConnection()
+                return True
+        return False  # every connection is busy answering: refuse the newcomer
+
+
+def _unix_in_use(path: str) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.settimeout(1)
+        probe.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
+def listen(
+    reactor: Any,
+    config: ServerConfig,
+    root: resource.IResource,
+    guests: Mapping[str, tuple[str, str]] | None = None,
+    guest_tree: Callable[[str], resource.IResource] | None = None,
+) -> IListeningPort:
+    """Start one server; raise ServerStartError with supervisord's wording."""
+    site = QuietSite(protect(root, config, guests, guest_tree), config.section)
+    site.displayTracebacks = False
+    if config.username is None:
+        log.critical(
+            "Server {name!r} running without any HTTP authentication checking",
+            name=config.section,
+        )
+    if config.kind == "unix":
+        assert config.file is not None
+        if os.path.exists(config.file):
+            if _unix_in_use(config.file):
+                raise ServerStartError(IN_USE)
+            os.unlink(config.file)
+        try:
+            port: IListeningPort = reactor.listenUNIX(
+                config.file, site, mode=config.chmod, backlog=1024
+            )
+        except Exception as failure:
+            raise ServerStartError(
+                f"Cannot open an HTTP server: socket.error reported {failure}"
+            ) from None
+        if config.chown is not None:
+            uid, gid = config.chown
+            try:
+                os.chown(config.file, uid, gid)
+            except OSError as problem:
+                raise ServerStartError(
+                    f"Could not change ownership of socket file: {problem}"
+                ) from None
+        return port
+    if config.certfile is not None and config.keyfile is not None:
+        try:
+            with open(config.certfile, "rb") as cert, open(config.keyfile, "rb") as key:
+                identity = ssl.PrivateCertificate.loadPEM(cert.read() + b"\n" + key.read())
+        except Exception as problem:
+            raise ServerStartError(
+                f"Cannot open an HTTPS server: the certificate or key is unusable ({problem})"
+            ) from None
+        try:
+            return reactor.listenSSL(  # type: ignore[no-any-return]
+                config.port, site, identity.options(), backlog=1024, interface=config.host
+            )
+        except Exception:
+            raise ServerStartError(IN_USE) from None
+    try:
+        return reactor.listenTCP(config.port, site, backlog=1024, interface=config.host)  # type: ignore[no-any-return]
+    except Exception:
+        raise ServerStartError(IN_USE) from None
