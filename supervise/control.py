@@ -84,7 +84,7 @@ class SupervisorControl:
     _waiters: StateWaiters = field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self._waiters = StateWaiters(self.bus, self.supervisor.clock, self._lookup)
+        self._waiters = self.supervisor.waiters
 
     @property
     def bus(self) -> IEventBus:
@@ -457,7 +457,7 @@ class SupervisorControl:
         for name in [*changes.removed, *(g.name for g in changes.changed)]:
             group = self.supervisor.groups.get(name)
             if group is not None:
-                await group.stop_all()
+                await group.stop_all(self.supervisor.waiters)
                 self.supervisor.remove_group(name)
         for config in [*changes.changed, *changes.added]:
             self.supervisor.add_group(config)

@@ -26,8 +26,10 @@ from supervise.process.linux.host import real_host
 from supervise.process.pool import ListenerPool, WireSerials
 from supervise.process.program import Program
 from supervise.process.spec import SpawnContext
+from supervise.snapshot import ProcessSnapshot
 from supervise.states import STOPPED_STATES, ProcessState, SupervisorState
 from supervise.supervisor_machine import SupervisorInputs, SupervisorMachine
+from supervise.waiting import StateWaiters
 
 log = Logger()
 
@@ -58,10 +60,19 @@ class Supervisor:
     _stopping: Deferred[None] | None = None
     host: ProcessHost = field(init=False)
     machine: SupervisorInputs = field(init=False)
+    #: Every wait on process states (dependencies, stops, edges' waits): one bus listener.
+    waiters: StateWaiters = field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self.host = self._host_for(self.context)
         self.machine = SupervisorMachine(self)
+        self.waiters = StateWaiters(self.bus, self.clock, self.lookup)
+
+    def lookup(self, key: tuple[str, str]) -> ProcessSnapshot | None:
+        """The snapshot of (group, process), None if there is no such process."""
+        group = self.groups.get(key[0])
+        program = group.processes.get(key[1]) if group is not None else None
+        return program.snapshot() if program is not None else None
 
     def record(self, state: SupervisorState) -> None:
         """Record the state the machine entered."""
@@ -178,18 +189,16 @@ class Supervisor:
             program=program.namespec,
         )
 
-        def check(_: ProcessState) -> bool:
+        def dependencies_running(_: object) -> None:
             if program.start_time or program.state is not ProcessState.STOPPED:
-                return True
-            if self.state is not SupervisorState.RUNNING:
-                return True
-            if all(d.state is ProcessState.RUNNING for d in dependencies):
+                return  # started meanwhile by someone else
+            if self.state is SupervisorState.RUNNING:
                 program.start()
-                return True
-            return False
 
-        for dependency in waiting:
-            dependency.watch(check)
+        self.waiters.when(
+            [(d.namespec, (d.group, d.name)) for d in dependencies],
+            lambda snapshot: snapshot.state is ProcessState.RUNNING,
+        ).addCallback(dependencies_running)
 
     def remove_group(self, name: str) -> None:
         """Forget a fully stopped group and announce it."""
@@ -219,7 +228,7 @@ class Supervisor:
                 names = [p.name for p in self.all_programs() if p.state not in STOPPED_STATES]
                 if names:
                     log.info("waiting for {names} to die", names=", ".join(sorted(names)))
-                await group.stop_all()
+                await group.stop_all(self.waiters)
             return
         dependents: dict[int, list[Program]] = {id(p): [] for p in programs}
         for program in programs:
@@ -230,7 +239,7 @@ class Supervisor:
             if not active:
                 return
             wave = [p for p in active if all(d.state in STOPPED_STATES for d in dependents[id(p)])]
-            await stop_and_wait(wave or active)
+            await stop_and_wait(wave or active, self.waiters)
 
     def shutdown(self) -> Deferred[None]:
         """Stop everything for exit; fire when every process is stopped."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from attrs import define
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred
 
 from supervise.config.model import GroupConfig
+from supervise.errors import NotRunning
 from supervise.process.program import Program
 from supervise.states import STOPPED_STATES, ProcessState
+from supervise.waiting import StateWaiters
 
 
 @define(eq=False)
@@ -42,39 +44,20 @@ class ProcessGroup:
         """True when every process is in a stopped state."""
         return all(p.state in STOPPED_STATES for p in self.processes.values())
 
-    def stop_all(self) -> Deferred[None]:
+    def stop_all(self, waiters: StateWaiters) -> Deferred[None]:
         """Stop every process at once (BACKOFF becomes FATAL); fire when all are stopped."""
-        return stop_and_wait(list(reversed(self.ordered())))
+        return stop_and_wait(list(reversed(self.ordered())), waiters)
 
 
-def stop_and_wait(programs: list[Program]) -> Deferred[None]:
+def stop_and_wait(programs: list[Program], waiters: StateWaiters) -> Deferred[None]:
     """Stop ``programs`` at once (BACKOFF becomes FATAL); fire when all are stopped."""
     for program in programs:
-        if program.state in (ProcessState.RUNNING, ProcessState.STARTING):
+        try:
             program.stop()
-        elif program.state is ProcessState.BACKOFF:
+        except NotRunning:
             program.give_up()
-    return when_stopped(programs)
-
-
-def when_stopped(programs: list[Program]) -> Deferred[None]:
-    """Fire once every one of ``programs`` is in a stopped state."""
-
-    def all_stopped() -> bool:
-        return all(p.state in STOPPED_STATES for p in programs)
-
-    if all_stopped():
-        return succeed(None)
-    done: Deferred[None] = Deferred()
-
-    def check(_: ProcessState) -> bool:
-        if done.called:
-            return True
-        if all_stopped():
-            done.callback(None)
-            return True
-        return False
-
-    for program in programs:
-        program.watch(check)
-    return done
+    done = waiters.when(
+        [(p.namespec, (p.group, p.name)) for p in programs],
+        lambda snapshot: snapshot.state in STOPPED_STATES,
+    )
+    return done.addCallback(lambda _: None)

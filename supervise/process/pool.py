@@ -21,7 +21,13 @@ from supervise.config.model import GroupConfig
 from supervise.config.values import import_spec
 from supervise.errors import NotRunning
 from supervise.events.bus import CallbackListener
-from supervise.events.types import EVENT_TYPES_BY_NAME, Event, EventBufferOverflow, SuperviseEvent
+from supervise.events.types import (
+    EVENT_TYPES_BY_NAME,
+    Event,
+    EventBufferOverflow,
+    ProcessStateEvent,
+    SuperviseEvent,
+)
 from supervise.events.wire import envelope
 from supervise.interfaces import IEventBus, ISubscription
 from supervise.process.listener import ListenerChannel, Queued, default_handler
@@ -68,6 +74,8 @@ class ListenerPool:
     buffer: deque[Queued] = field(factory=deque)
     pool_serial: int = -1
     subscription: ISubscription | None = None
+    lifecycle: ISubscription | None = None
+    _members: dict[tuple[str, str], ListenerChannel] = field(factory=dict)
     _drain_waiters: list[Deferred[None]] = field(factory=list)
 
     def start(self) -> None:
@@ -76,12 +84,17 @@ class ListenerPool:
         for program in self.programs:
             channel = ListenerChannel(program.namespec, handler, self.dispatch, self.rebuffer)
             self.channels[program.name] = channel
+            self._members[(program.group, program.name)] = channel
             program.stdout_listener = channel.feed
-            program.watch(self._watcher(program))
         types = tuple(EVENT_TYPES_BY_NAME[name] for name in self.config.events)
         named_own = tuple(t for t in types if issubclass(t, SuperviseEvent))
         self.subscription = self.bus.subscribe(
             CallbackListener(f"pool:{self.config.name}", types, lambda e: self.accept(e, named_own))
+        )
+        self.lifecycle = self.bus.subscribe(
+            CallbackListener(
+                f"pool:{self.config.name}:listeners", (ProcessStateEvent,), self._state_event
+            )
         )
 
     def stop(self) -> None:
@@ -89,6 +102,9 @@ class ListenerPool:
         if self.subscription is not None:
             self.subscription.cancel()
             self.subscription = None
+        if self.lifecycle is not None:
+            self.lifecycle.cancel()
+            self.lifecycle = None
 
     def accept(self, event: Event, named_own: tuple[type[Event], ...] = ()) -> None:
         """Buffer an event (our own event types only when named in ``events=``)."""
@@ -180,14 +196,13 @@ class ListenerPool:
                 if not waiter.called:
                     waiter.callback(None)
 
-    def _watcher(self, program: Program) -> Callable[[ProcessState], bool]:
-        def watch(state: ProcessState) -> bool:
-            return self._state_changed(program, state)
-
-        return watch
-
-    def _state_changed(self, program: Program, state: ProcessState) -> bool:
-        channel = self.channels[program.name]
+    def _state_event(self, event: Event) -> None:
+        """A listener process changed state: its protocol starts over, or it died."""
+        assert isinstance(event, ProcessStateEvent)
+        channel = self._members.get((event.group, event.process))
+        if channel is None:
+            return
+        state = event.state
         if state is ProcessState.STARTING:
             channel.reset()
         elif state is ProcessState.RUNNING:
@@ -195,4 +210,3 @@ class ListenerPool:
         elif state is not ProcessState.STOPPING:
             channel.died()
             self.dispatch()
-        return self.subscription is None

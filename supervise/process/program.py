@@ -72,7 +72,6 @@ class Program:
     readiness: IReadinessCheck | None = field(default=None, init=False)
     health: IReadinessCheck | None = field(default=None, init=False)
     machine: ProcessInputs = field(init=False)
-    _watchers: list[Callable[[ProcessState], bool]] = field(factory=list, init=False)
     _ticks: tuple[int, int | None] = field(default=(0, None), init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -176,10 +175,6 @@ class Program:
             command.search_path(self.config.environment, self.host.context.environ),
         )
 
-    def watch(self, watcher: Callable[[ProcessState], bool]) -> None:
-        """Call ``watcher`` with each new state until it returns True."""
-        self._watchers.append(watcher)
-
     # -- IChildProtocol ----------------------------------------------------------------
 
     def output(self, stream: str, data: bytes) -> None:
@@ -205,10 +200,6 @@ class Program:
         previous = self.state
         self.state = state
         self.host.bus.publish(STATE_EVENTS[state](self.group, self.name, previous, **fields))
-        watchers, self._watchers = self._watchers, []
-        kept = [w for w in watchers if not w(state)]
-        # Watchers added while these ran (self._watchers) wait for the next change.
-        self._watchers = kept + self._watchers
 
     def recall(self, state: ProcessState) -> None:
         """Record ``state`` as a previous daemon left it, with no event."""

@@ -303,8 +303,10 @@ def test_update_restarts_a_changed_group(core: Core) -> None:
     control.start("db", wait=False)
     core.harness.clock.advance(1)
     model = core.write(TWO.replace("/bin/sleep 100", "/bin/sleep 200") + GROUPED)
-    changes = result_of(control.update(model))
-    core.harness.clock.advance(0)
+    updating = control.update(model)
+    for _ in range(10):  # each group's stop is awaited a reactor turn after it happened
+        core.harness.clock.advance(0)
+    changes = result_of(updating)
     assert changes.names() == (["worker"], ["db", "web"], [])  # type: ignore[attr-defined]
     assert control.process_config("db").command == "/bin/sleep 200"
 

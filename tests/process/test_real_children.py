@@ -48,13 +48,12 @@ class Core:
             done.callback(None)
             return done
 
-        def watch(new: ProcessState) -> bool:
-            if new is state:
+        def seen(event: ProcessStateEvent) -> None:
+            if event.state is state and not done.called:
                 done.callback(None)
-                return True
-            return False
 
-        self.program.watch(watch)
+        subscription = self.bus.subscribe(CallbackListener("reach", (ProcessStateEvent,), seen))
+        done.addBoth(lambda result: subscription.cancel() or result)
         return done.addTimeout(timeout, reactor)
 
     def states(self) -> list[ProcessState]:
