@@ -1,6 +1,7 @@
 """Draw the core's state machines as Mermaid diagrams (docs/architecture.md).
 
-``python -m supervise.diagrams`` prints them; a test keeps the document equal to the
+``python -m supervise.diagrams`` prints them, ``--write docs/architecture.md`` puts
+them between the page's ``<!-- machines -->`` marks; a test keeps the page equal to the
 machines. Each arrow is a transition that changes state, labelled by its input; a state
 that carries data names its factory (what it owns).
 """
@@ -40,11 +41,36 @@ def mermaid(machine: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    """Print every machine."""
-    for name, machine in MACHINES.items():
-        print(f"{name}:\n\n```mermaid\n{mermaid(machine)}```\n")
+TITLES = {
+    "process": "A process (supervisord's states):",
+    "supervisor": "The supervisor:",
+    "listener": "An event listener's protocol:",
+}
+
+
+def section() -> str:
+    """Every machine, titled, as Markdown."""
+    return "".join(
+        f"{TITLES[name]}\n\n```mermaid\n{mermaid(machine)}```\n\n"
+        for name, machine in MACHINES.items()
+    )
+
+
+def main(argv: list[str]) -> None:
+    """Print every machine, or write them into a page (``--write PATH``)."""
+    if len(argv) == 2 and argv[0] == "--write":
+        with open(argv[1]) as handle:
+            page = handle.read()
+        start, end = "<!-- machines -->\n", "<!-- /machines -->"
+        before, _, rest = page.partition(start)
+        _, _, after = rest.partition(end)
+        with open(argv[1], "w") as handle:
+            handle.write(before + start + section() + end + after)
+        return
+    print(section(), end="")
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])
