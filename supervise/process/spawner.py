@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import pwd
 import signal as signal_module
 import subprocess
 from collections.abc import Callable, Mapping
@@ -345,7 +346,20 @@ class ReactorSpawner:
         if steps:
             kwargs["preexec_fn"] = _run_all(steps)
         if spec.uid is not None and spec.uid != os.getuid():
-            kwargs.update(user=spec.uid, group=spec.gid, extra_groups=list(spec.groups or ()))
+            gid, groups = spec.gid, spec.groups
+            if gid is None:
+                # The user's primary group and groups, read at each spawn as supervisord does.
+                try:
+                    record = pwd.getpwuid(spec.uid)
+                except KeyError:
+                    raise ChildSetupError(
+                        [
+                            f"supervisor: couldn't setuid to {spec.uid}: no such user",
+                            "supervisor: child process was not spawned",
+                        ]
+                    ) from None
+                gid, groups = record.pw_gid, tuple(os.getgrouplist(record.pw_name, record.pw_gid))
+            kwargs.update(user=spec.uid, group=gid, extra_groups=list(groups or ()))
         try:
             popen = subprocess.Popen(
                 argv,

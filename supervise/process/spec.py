@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import pwd
 from collections.abc import Mapping
 
 from attrs import field, frozen
@@ -60,20 +58,12 @@ def build_spawn_spec(
         listen_fds = tuple(context.sockets[n] for n in names)
         env["LISTEN_FDS"] = str(len(names))
         env["LISTEN_FDNAMES"] = ":".join(names)
-    uid = gid = None
-    groups: tuple[int, ...] | None = None
-    if config.uid is not None:
-        record = pwd.getpwuid(config.uid)
-        uid, gid = record.pw_uid, record.pw_gid
-        groups = tuple(os.getgrouplist(record.pw_name, record.pw_gid))
     return SpawnSpec(
         filename=filename,
         argv=argv,
         env=env,
         cwd=config.directory,
-        uid=uid,
-        gid=gid,
-        groups=groups,
+        uid=config.uid,
         umask=config.umask,
         redirect_stderr=config.redirect_stderr,
         stdin_fd=stdin_fd,
