@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Callable, Sequence
 
@@ -110,17 +109,14 @@ class Supervisor:
             program = programs.get(entry.namespec)
             if program is not None:
                 program.restore(entry, handed_over)
-            elif entry.same_process_alive():
+            elif entry.ticks is not None and self.host.table.start_ticks(entry.pid) == entry.ticks:
                 log.warn(
                     "{name} (pid {pid}) survived the previous daemon but is no longer configured: "
                     "stopping it",
                     name=entry.namespec,
                     pid=entry.pid,
                 )
-                try:
-                    os.kill(entry.pid, signal.SIGTERM)
-                except OSError:
-                    pass
+                self.host.table.signal(entry.pid, signal.SIGTERM)
 
     def all_programs(self) -> list[Program]:
         """Every process of every group."""

@@ -153,6 +153,12 @@ class FakeProcessTable:
     processes: dict[int, str] = field(factory=dict)
     pidfiles: dict[str, tuple[int, float]] = field(factory=dict)
     started: dict[int, float] = field(factory=dict)
+    signalled: list[tuple[int, int]] = field(factory=list)
+
+    def signal(self, pid: int, sig: int) -> None:
+        """A signal ends the process (it leaves the table)."""
+        self.signalled.append((pid, sig))
+        self.processes.pop(pid, None)
 
     def start_ticks(self, pid: int) -> int | None:
         """A fixed tick count per live pid."""

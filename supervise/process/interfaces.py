@@ -73,7 +73,10 @@ class IFileWatcher(Interface):
 
 
 class IProcessTable(Interface):
-    """The one reader of the kernel's process table (``/proc``)."""
+    """The one reader of the kernel's process table (``/proc``), and signals by pid."""
+
+    def signal(pid: int, sig: int) -> None:
+        """Send ``sig`` to ``pid`` (a process that is no child of ours); nothing if gone."""
 
     def start_ticks(pid: int) -> int | None:
         """When ``pid`` started (clock ticks since boot); None if gone or a zombie."""

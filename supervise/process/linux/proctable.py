@@ -110,6 +110,13 @@ class ProcTable:
         """When ``pid`` started (clock ticks since boot); None if gone or a zombie."""
         return start_ticks(pid)
 
+    def signal(self, pid: int, sig: int) -> None:
+        """Send ``sig`` to ``pid``; nothing if it is gone or not ours to signal."""
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+
     def start_time(self, pid: int) -> float | None:
         """When ``pid`` started, in epoch seconds (from its ticks and the boot time)."""
         ticks = start_ticks(pid)
