@@ -15,6 +15,7 @@ from twisted.logger import ILogObserver, LogLevel, formatEvent
 from zope.interface import provider
 
 from supervise import SUPERVISOR_COMPAT_VERSION, config
+from supervise.options import LONG, SHORT
 
 USAGE = """supervise -- run a set of applications as daemons (supervisord compatible).
 
@@ -43,13 +44,6 @@ Options:
 --minprocs NUM  -- the minimum number of processes available for start success
 """
 
-SHORT = "c:nshv?u:m:d:l:y:z:e:j:i:q:ka:t"
-LONG = [
-    "configuration=", "nodaemon", "silent", "help", "version", "user=", "umask=",
-    "directory=", "logfile=", "logfile_maxbytes=", "logfile_backups=", "loglevel=",
-    "pidfile=", "identifier=", "childlogdir=", "nocleanup", "minfds=", "strip_ansi",
-    "minprocs=", "profile_options=",
-]  # fmt: skip
 VALUE_OPTIONS = {
     "-u": "user", "--user": "user", "-m": "umask", "--umask": "umask", "-d": "directory",
     "--directory": "directory", "-l": "logfile", "--logfile": "logfile",

@@ -11,7 +11,7 @@ from twisted.python import usage
 
 from supervise import config
 from supervise.process.handoff import HANDOFF_ENV
-from supervise.service import DaemonOptions, make_service
+from supervise.service import DaemonOptions, StartupError, make_service
 
 
 class Options(usage.Options):
@@ -64,7 +64,8 @@ class Options(usage.Options):
 
 
 def make_service_from_options(options: Options, foreground: bool = True) -> IService:
-    """Build the service, or exit 2 with ``Error: …`` on a bad configuration."""
+    """Build the service, or exit 2 with ``Error: …`` on a bad configuration or a daemon
+    that cannot start (found before twistd forks, so the user's terminal says why)."""
     try:
         path = options["configuration"] or config.find_config()
         echo = foreground and bool(options["echo-main-log"])
@@ -72,15 +73,25 @@ def make_service_from_options(options: Options, foreground: bool = True) -> ISer
         # A re-exec passes its state file here; children must not inherit the variable.
         handoff = environ.pop(HANDOFF_ENV, None)
         os.environ.pop(HANDOFF_ENV, None)
-        daemon_options = DaemonOptions(path, options.overrides(), echo, environ, handoff)
+        twistd = getattr(options, "parent", None)
+        daemon_options = DaemonOptions(
+            path, options.overrides(), echo, environ, handoff, twistd=twistd
+        )
         return make_service(daemon_options)
-    except ValueError as problem:
+    except (ValueError, StartupError) as problem:
         sys.stderr.write(f"Error: {problem}\nFor help, use {sys.argv[0]} -h\n")
         raise SystemExit(2) from None
 
 
-def foreground_requested(argv: Any = None) -> bool:
-    """True when twistd was asked to stay in the foreground (``-n``/``--nodaemon``)."""
+def foreground_requested(options: Any = None, argv: Any = None) -> bool:
+    """True when twistd was asked to stay in the foreground (``-n``/``--nodaemon``):
+    read from twistd's own parsed options when there are any, else from ``argv``."""
+    parent = getattr(options, "parent", None)
+    if parent is not None:
+        try:
+            return bool(parent["nodaemon"])
+        except KeyError:
+            pass
     args = sys.argv if argv is None else argv
     return any(
         a in ("-n", "--nodaemon")
