@@ -31,6 +31,8 @@ class DaemonOptions:
         so relative paths on its command line mean what they meant).
     :ivar twistd: twistd's own options (``pidfile``, ``statusPipe`` once daemonized), or
         None when the service is built without twistd.
+    :ivar stderr_fd: a copy of the terminal's stderr taken before twistd daemonizes, to
+        tell why a start failed after the fork; closed once the daemon runs.
     """
 
     config_path: str
@@ -40,10 +42,20 @@ class DaemonOptions:
     handoff: str | None = None
     cwd: str = field(factory=os.getcwd)
     twistd: Any = None
+    stderr_fd: int | None = None
 
     def load(self, extra: Callable[[RawConfig], None] | None = None) -> ConfigModel:
         """Read the configuration (raises ConfigError); ``extra`` adds cluster sections."""
         return config_module.load(self.config_path, self.environ, self.overrides, extra)
+
+    def release_stderr(self) -> None:
+        """Close the copy of the terminal's stderr (the daemon started)."""
+        if self.stderr_fd is not None:
+            try:
+                os.close(self.stderr_fd)
+            except OSError:
+                pass
+            self.stderr_fd = None
 
     def twistd_option(self, name: str) -> Any:
         """One of twistd's options (None without twistd or when it has no such option)."""

@@ -74,8 +74,11 @@ def make_service_from_options(options: Options, foreground: bool = True) -> ISer
         handoff = environ.pop(HANDOFF_ENV, None)
         os.environ.pop(HANDOFF_ENV, None)
         twistd = getattr(options, "parent", None)
+        # Daemonizing, twistd points stderr at /dev/null: keep the terminal's, to say
+        # why a start fails after the fork.
+        stderr_fd = None if foreground else os.dup(2)
         daemon_options = DaemonOptions(
-            path, options.overrides(), echo, environ, handoff, twistd=twistd
+            path, options.overrides(), echo, environ, handoff, twistd=twistd, stderr_fd=stderr_fd
         )
         return make_service(daemon_options)
     except (ValueError, StartupError) as problem:

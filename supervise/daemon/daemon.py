@@ -21,27 +21,52 @@ log = Logger(namespace="supervise.service")
 def report_startup_error(options: DaemonOptions, problem: StartupError) -> NoReturn:
     """Say why, where the user looks, and exit 2 (supervisord's status).
 
-    In the foreground that is stderr; once twistd has daemonized, stderr is /dev/null
-    and the launching parent waits on twistd's status pipe, so the reason goes there
-    (the parent prints it and exits non-zero).
+    In the foreground that is stderr. Once twistd has daemonized, stderr is /dev/null:
+    the message goes to the terminal's stderr copied before the fork, and a short note
+    to twistd's status pipe, on which the launching parent waits (it exits 1).
     """
-    log.critical("{problem}", problem=str(problem))
+    log.critical("{problem}", problem=str(problem), startup_error=True)
     prog = os.path.basename(sys.argv[0]) or "supervise"
-    stderr = sys.__stderr__ or sys.stderr
-    try:
-        stderr.write(f"Error: {problem}\nFor help, use {prog} -h\n")
-        stderr.flush()
-    except (OSError, ValueError):
-        pass
+    message = f"Error: {problem}\nFor help, use {prog} -h\n"
     pipe = options.twistd_option("statusPipe")
     if isinstance(pipe, int):
-        try:
-            os.write(pipe, f"1 {problem}".encode("ascii", "backslashreplace")[:100])
-            os.close(pipe)
-        except OSError:
-            pass
+        if options.stderr_fd is not None:
+            _write(options.stderr_fd, message.encode("utf-8", "replace"))
+            note = "the daemon could not start (the reason is above)"
+        else:
+            note = str(problem)
+        _write(pipe, f"1 {note}".encode("ascii", "backslashreplace")[:100])
+        os.close(pipe)
         options.twistd["statusPipe"] = None
+        _remove_own_pidfile(options.twistd_option("pidfile"))
+    else:
+        stderr = sys.__stderr__ or sys.stderr
+        try:
+            stderr.write(message)
+            stderr.flush()
+        except (OSError, ValueError):
+            pass
+    options.release_stderr()
     raise SystemExit(2)
+
+
+def _write(fd: int, data: bytes) -> None:
+    try:
+        os.write(fd, data)
+    except OSError:
+        pass
+
+
+def _remove_own_pidfile(path: str | None) -> None:
+    """twistd wrote its pidfile before the service started; it is ours to remove."""
+    if not path:
+        return
+    try:
+        with open(path) as handle:
+            if handle.read().strip() == str(os.getpid()):
+                os.unlink(path)
+    except OSError:
+        pass
 
 
 class DaemonService(MultiService):
@@ -59,7 +84,7 @@ class DaemonService(MultiService):
                 service.startService()
                 started.append(service)
         except StartupError as problem:
-            # Undo what did start (nothing runs yet: no program was spawned).
+            # Undo what did start (no program was spawned yet).
             for service in reversed(started):
                 try:
                     service.stopService()

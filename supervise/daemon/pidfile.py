@@ -135,3 +135,5 @@ class ReadyService(Service):
     def startService(self) -> None:  # noqa: N802 - Twisted's name
         super().startService()
         notify(self.runtime.options.environ, f"READY=1\nMAINPID={os.getpid()}")
+        # No start-up error can come any more: let go of the launching terminal.
+        self.runtime.options.release_stderr()
