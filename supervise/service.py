@@ -56,8 +56,10 @@ from supervise.process.spawner import ReactorSpawner
 log = Logger(namespace="supervise.service")
 
 
-def make_service(options: DaemonOptions, reactor: Any = None) -> DaemonService:
-    """Build the daemon's service.
+def make_service(
+    options: DaemonOptions, reactor: Any = None, model: ConfigModel | None = None
+) -> DaemonService:
+    """Build the daemon's service (``model``: the configuration, if already read).
 
     Raises ConfigError if the configuration is invalid, and StartupError if the daemon
     could not start (an HTTP server's address in use, an unusable main log): both are
@@ -68,7 +70,8 @@ def make_service(options: DaemonOptions, reactor: Any = None) -> DaemonService:
 
         reactor = global_reactor
     handoff = take_handoff(options.handoff)
-    model = options.load()
+    if model is None:
+        model = options.load()
     applied = Applied()
     if model.cluster is not None:
         model, applied = with_cached_revision(options, model)

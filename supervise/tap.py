@@ -10,8 +10,10 @@ from twisted.application.service import IService
 from twisted.python import usage
 
 from supervise import config
+from supervise.daemon import preflight
+from supervise.daemon.errors import StartupError
+from supervise.options import DaemonOptions
 from supervise.process.handoff import HANDOFF_ENV
-from supervise.service import DaemonOptions, StartupError, make_service
 
 
 class Options(usage.Options):
@@ -74,13 +76,20 @@ def make_service_from_options(options: Options, foreground: bool = True) -> ISer
         handoff = environ.pop(HANDOFF_ENV, None)
         os.environ.pop(HANDOFF_ENV, None)
         twistd = getattr(options, "parent", None)
+        daemon_options = DaemonOptions(
+            path, options.overrides(), echo, environ, handoff, twistd=twistd
+        )
+        model = daemon_options.load()
+        if handoff is None:
+            # Before importing the daemon's code: a second daemon says so at once.
+            preflight.check(model)
+        from supervise.service import make_service
+
         # Daemonizing, twistd points stderr at /dev/null: keep the terminal's, to say
         # why a start fails after the fork.
-        stderr_fd = None if foreground else os.dup(2)
-        daemon_options = DaemonOptions(
-            path, options.overrides(), echo, environ, handoff, twistd=twistd, stderr_fd=stderr_fd
-        )
-        return make_service(daemon_options)
+        daemon_options.stderr_fd = None if foreground else os.dup(2)
+
+        return make_service(daemon_options, model=model)
     except (ValueError, StartupError) as problem:
         sys.stderr.write(f"Error: {problem}\nFor help, use {sys.argv[0]} -h\n")
         raise SystemExit(2) from None

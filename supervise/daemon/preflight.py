@@ -2,7 +2,10 @@
 the user typed (not a detached child with no terminal) says why it cannot start.
 
 A second daemon on the same configuration stops here, before it touches anything of
-the first one's: its socket file, pidfile, state file, AUTO logs or main log.
+the first one's: its socket file, pidfile, state file, AUTO logs or main log. To say so
+within a second, this module imports little: ``supervise.tap`` runs it before it
+imports the daemon's own code (the HTTP stack, TLS, the core), which costs more time
+than everything else a refused start does.
 """
 
 from __future__ import annotations
@@ -11,9 +14,15 @@ import os
 
 from supervise.config.model import ConfigModel, ServerConfig
 from supervise.daemon.errors import StartupError
-from supervise.daemon.mainlog import main_log_path
-from supervise.rpc.transport import IN_USE
 from supervise.sockets import socket_address, tcp_in_use, unix_in_use
+
+#: supervisord's words (SUPERVISOR.md §2.9), as ``supervise.rpc.transport`` says them
+#: when a server cannot listen; not imported from there, which would cost this check
+#: the HTTP stack and TLS (0.2 s).
+IN_USE = (
+    "Another program is already listening on a port that one of our HTTP servers is "
+    "configured to use.  Shut this program down first before starting supervisord."
+)
 
 
 def in_use(server: ServerConfig) -> str | None:
@@ -44,8 +53,8 @@ def check_servers(model: ConfigModel) -> None:
 def check_main_log(model: ConfigModel) -> None:
     """StartupError naming the main log if it cannot be a file: a directory, or a
     folder that does not exist (checked without creating anything)."""
-    path = main_log_path(model)
-    if path is None:
+    path = model.supervisord.logfile
+    if path.lower() == "syslog":
         return
     if os.path.isdir(path):
         raise StartupError(f"cannot open the main log file {path}: Is a directory")
