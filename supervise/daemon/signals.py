@@ -54,8 +54,15 @@ def handle(control: DaemonControl, number: signal.Signals) -> None:
 
 
 class SignalService(Service):
-    """Installs the handlers (again once the reactor runs: it installs its own for
-    SIGINT/SIGTERM when it starts). They stay until the process ends."""
+    """Installs the handlers, and again right after the reactor installs its own (for
+    SIGINT, SIGTERM and SIGCHLD) as it starts. They stay until the process ends.
+
+    The reactor's own SIGINT/SIGTERM handlers (``sigInt``/``sigTerm``) are pointed at
+    ours too: CPython runs a pending signal's handler when the next handler is
+    installed, so a SIGTERM arriving as the reactor starts would otherwise reach the
+    reactor's, ending the daemon with no line in the log and (twistd re-raising the
+    signal) exit status -15 instead of 0.
+    """
 
     def __init__(self, control: DaemonControl, reactor: Any, reaper: Reaper) -> None:
         self.control = control
@@ -64,8 +71,11 @@ class SignalService(Service):
 
     def startService(self) -> None:  # noqa: N802 - Twisted's name
         super().startService()
+        self.reactor.sigInt = self.reactor.sigTerm = self._handler
         self.install()
-        self.reactor.callWhenRunning(self.install)
+        if not self.reactor.running:
+            # Registered after the reactor's own trigger, so it runs right after it.
+            self.reactor.addSystemEventTrigger("during", "startup", self.install)
 
     def install(self) -> None:
         """Install every handler of the table, and SIGCHLD's."""
