@@ -15,6 +15,7 @@ from twisted.logger import ILogObserver, LogLevel, formatEvent
 from zope.interface import provider
 
 from supervise import SUPERVISOR_COMPAT_VERSION, config
+from supervise.options import LONG, SHORT
 
 USAGE = """supervise -- run a set of applications as daemons (supervisord compatible).
 
@@ -43,13 +44,6 @@ Options:
 --minprocs NUM  -- the minimum number of processes available for start success
 """
 
-SHORT = "c:nshv?u:m:d:l:y:z:e:j:i:q:ka:t"
-LONG = [
-    "configuration=", "nodaemon", "silent", "help", "version", "user=", "umask=",
-    "directory=", "logfile=", "logfile_maxbytes=", "logfile_backups=", "loglevel=",
-    "pidfile=", "identifier=", "childlogdir=", "nocleanup", "minfds=", "strip_ansi",
-    "minprocs=", "profile_options=",
-]  # fmt: skip
 VALUE_OPTIONS = {
     "-u": "user", "--user": "user", "-m": "umask", "--umask": "umask", "-d": "directory",
     "--directory": "directory", "-l": "logfile", "--logfile": "logfile",
@@ -106,9 +100,10 @@ def _startup_observer(event: dict[str, Any]) -> None:
 
     The main log (written by the service) is what operators read.
     """
-    if "log_io" in event:
+    if "log_io" in event or event.get("startup_error"):
         # Something written to sys.stdout/sys.stderr, which twistd redirects into the log:
-        # writing it back to sys.stderr would loop (and flood the main log).
+        # writing it back to sys.stderr would loop (and flood the main log). A start-up
+        # error is written to stderr as ``Error: …`` by the service itself.
         return
     if event.get("log_level", LogLevel.info) >= LogLevel.error:
         stream = sys.__stderr__ or sys.stderr  # the real one, not twistd's redirection
@@ -125,7 +120,7 @@ def startup_observer() -> Any:
 
 def twistd_argv(path: str, overrides: dict[str, str], nodaemon: bool) -> list[str]:
     """The ``twistd`` command line that runs the same daemon."""
-    args = ["twistd", "--pidfile=", "--logger=supervise.cli.startup_observer"]
+    args = ["supervise", "--pidfile=", "--logger=supervise.cli.startup_observer"]
     if nodaemon:
         args.append("--nodaemon")
     else:

@@ -19,7 +19,7 @@ from twisted.web.util import Redirect
 from supervise import config
 from supervise.cluster.console import ConsoleMount, cluster_gate, cluster_users
 from supervise.config.model import ConfigModel
-from supervise.rpc.transport import listen
+from supervise.http.servers import listen
 
 
 class Options(usage.Options):

@@ -10,8 +10,10 @@ from twisted.application.service import IService
 from twisted.python import usage
 
 from supervise import config
+from supervise.daemon import preflight
+from supervise.daemon.errors import StartupError
+from supervise.options import DaemonOptions
 from supervise.process.handoff import HANDOFF_ENV
-from supervise.service import DaemonOptions, make_service
 
 
 class Options(usage.Options):
@@ -64,7 +66,8 @@ class Options(usage.Options):
 
 
 def make_service_from_options(options: Options, foreground: bool = True) -> IService:
-    """Build the service, or exit 2 with ``Error: …`` on a bad configuration."""
+    """Build the service, or exit 2 with ``Error: …`` on a bad configuration or a daemon
+    that cannot start (found before twistd forks, so the user's terminal says why)."""
     try:
         path = options["configuration"] or config.find_config()
         echo = foreground and bool(options["echo-main-log"])
@@ -72,15 +75,35 @@ def make_service_from_options(options: Options, foreground: bool = True) -> ISer
         # A re-exec passes its state file here; children must not inherit the variable.
         handoff = environ.pop(HANDOFF_ENV, None)
         os.environ.pop(HANDOFF_ENV, None)
-        daemon_options = DaemonOptions(path, options.overrides(), echo, environ, handoff)
-        return make_service(daemon_options)
-    except ValueError as problem:
+        twistd = getattr(options, "parent", None)
+        daemon_options = DaemonOptions(
+            path, options.overrides(), echo, environ, handoff, twistd=twistd
+        )
+        model = daemon_options.load()
+        if handoff is None:
+            # Before importing the daemon's code: a second daemon says so at once.
+            preflight.check(model)
+        from supervise.service import make_service
+
+        # Daemonizing, twistd points stderr at /dev/null: keep the terminal's, to say
+        # why a start fails after the fork.
+        daemon_options.stderr_fd = None if foreground else os.dup(2)
+
+        return make_service(daemon_options, model=model)
+    except (ValueError, StartupError) as problem:
         sys.stderr.write(f"Error: {problem}\nFor help, use {sys.argv[0]} -h\n")
         raise SystemExit(2) from None
 
 
-def foreground_requested(argv: Any = None) -> bool:
-    """True when twistd was asked to stay in the foreground (``-n``/``--nodaemon``)."""
+def foreground_requested(options: Any = None, argv: Any = None) -> bool:
+    """True when twistd was asked to stay in the foreground (``-n``/``--nodaemon``):
+    read from twistd's own parsed options when there are any, else from ``argv``."""
+    parent = getattr(options, "parent", None)
+    if parent is not None:
+        try:
+            return bool(parent["nodaemon"])
+        except KeyError:
+            pass
     args = sys.argv if argv is None else argv
     return any(
         a in ("-n", "--nodaemon")

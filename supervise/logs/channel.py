@@ -43,18 +43,24 @@ def cleanup_auto_logs(
     childlogdir: str, identifier: str, keep: set[str] | frozenset[str] = frozenset()
 ) -> list[str]:
     """Delete stale AUTO logs of ``identifier`` in ``childlogdir`` (except ``keep`` and
-    their rotated copies); return their names."""
+    their rotated copies); return their names.
+
+    Paths are compared normalised: ``childlogdir`` may say ``%(here)s/../var`` while the
+    files to keep were named by their absolute path.
+    """
     pattern = auto_log_pattern(identifier)
+    kept = {os.path.normpath(os.path.abspath(path)) for path in keep}
     removed: list[str] = []
     try:
         names = os.listdir(childlogdir)
     except OSError:
         return removed
+    folder = os.path.normpath(os.path.abspath(childlogdir))
     for name in names:
-        full = os.path.join(childlogdir, name)
-        if pattern.fullmatch(name) and not any(full == k or full.startswith(k + ".") for k in keep):
+        full = os.path.join(folder, name)
+        if pattern.fullmatch(name) and not any(full == k or full.startswith(k + ".") for k in kept):
             try:
-                os.remove(os.path.join(childlogdir, name))
+                os.remove(full)
                 removed.append(name)
             except OSError:
                 pass
@@ -98,7 +104,9 @@ class OutputChannel:
 
     @classmethod
     def at_path(cls, channel: OutputChannel, path: str) -> OutputChannel:
-        """``channel`` writing to an existing ``path`` (a log taken over from before)."""
+        """``channel`` writing to an existing ``path`` (a log taken over from before),
+        named by its normalised absolute path."""
+        path = os.path.normpath(os.path.abspath(path))
         rotating = RotatingFile(path, channel.config.maxbytes, channel.config.backups)
         return cls(channel.process, channel.name, channel.config, path, channel.strip, rotating)
 

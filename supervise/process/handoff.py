@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from attrs import asdict, frozen
+from attrs import asdict, field, frozen
 
 STATE_VERSION = 1
 HANDOFF_ENV = "SUPERVISE_HANDOFF"
@@ -97,42 +96,48 @@ def owned_survivors(owner: str) -> dict[str, list[tuple[int, int]]]:
     return survivors
 
 
-def write_state(path: str, daemon_pid: int, processes: Sequence[SavedProcess]) -> None:
-    """Write the state file atomically."""
+@frozen
+class SavedState:
+    """A state file's contents: the daemon that wrote it, its processes, and (in a
+    re-exec's handoff) what the daemon itself passes on (``extra``)."""
+
+    daemon_pid: int
+    processes: list[SavedProcess]
+    extra: dict[str, Any] = field(factory=dict)
+
+
+def write_state(
+    path: str,
+    daemon_pid: int,
+    processes: Sequence[SavedProcess],
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Write the state file atomically, readable by its owner only (mode 0600)."""
     data = {
         "version": STATE_VERSION,
         "daemon_pid": daemon_pid,
         "processes": [asdict(p) for p in processes],
+        "extra": dict(extra or {}),
     }
     temporary = f"{path}.tmp"
-    with open(temporary, "w") as handle:
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
         json.dump(data, handle)
     os.replace(temporary, path)
 
 
-def read_state(path: str) -> tuple[int, list[SavedProcess]] | None:
-    """``(daemon_pid, processes)`` from a state file, or None if missing or unreadable."""
+def read_state(path: str) -> SavedState | None:
+    """The state file at ``path``, or None if missing or unreadable."""
     try:
         with open(path) as handle:
             data: dict[str, Any] = json.load(handle)
         if data.get("version") != STATE_VERSION:
             return None
-        return int(data["daemon_pid"]), [SavedProcess(**p) for p in data["processes"]]
+        extra = data.get("extra") or {}
+        if not isinstance(extra, dict):
+            return None
+        return SavedState(
+            int(data["daemon_pid"]), [SavedProcess(**p) for p in data["processes"]], extra
+        )
     except (OSError, ValueError, TypeError, KeyError):
         return None
-
-
-def reexec_argv(orig_argv: Sequence[str]) -> list[str]:
-    """The command line that runs this daemon again, in the foreground, in this pid.
-
-    twistd gets ``--nodaemon --pidfile=`` (a daemonizing fork would lose the children,
-    and twistd would find its own pid in its pidfile); ``supervise`` gets ``-n``.
-    """
-    argv = [sys.executable, *orig_argv[1:]]
-    for index, word in enumerate(argv[1:], start=1):
-        base = os.path.basename(word)
-        if base == "twistd" or (word == "twisted" and argv[index - 1] == "-m"):
-            return [*argv[: index + 1], "--nodaemon", "--pidfile=", *argv[index + 1 :]]
-        if base == "supervise" or (word == "supervise.cli" and argv[index - 1] == "-m"):
-            return [*argv, "-n"]
-    return argv

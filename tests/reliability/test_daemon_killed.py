@@ -24,25 +24,37 @@ from tests.reliability.conftest import CASES, scale
 
 pytestmark = pytest.mark.e2e
 
-STEADY = [f"sleep {47000 + i}" for i in range(8)]
-CRASHERS = [f"crashloop{i}" for i in range(3)]
-CONFIG = "".join(
-    f"[program:steady{i}]\ncommand = {tag}\nstartsecs = 0\nstdout_logfile_maxbytes = 1KB\n"
-    for i, tag in enumerate(STEADY)
-) + "".join(
-    f"[program:crash{i}]\ncommand = sh -c 'echo going; sleep 0.{i + 1}; exit 3' {tag}\n"
-    "startsecs = 0\nautorestart = true\n"
-    for i, tag in enumerate(CRASHERS)
-)
+#: Each test's programs have their own command lines: the tests may run side by side
+#: (xdist), and they count processes by command line.
+TAGS = {
+    "random": ([f"sleep {47000 + i}" for i in range(8)], [f"crashloop{i}" for i in range(3)]),
+    "missed": ([f"sleep {47100 + i}" for i in range(8)], [f"crashloopm{i}" for i in range(3)]),
+}
+STEADY, CRASHERS = TAGS["random"]
+
+
+def config(steady: list[str], crashers: list[str]) -> str:
+    """Steady programs and crash-looping ones, recognisable by their command lines."""
+    return "".join(
+        f"[program:steady{i}]\ncommand = {tag}\nstartsecs = 0\nstdout_logfile_maxbytes = 1KB\n"
+        for i, tag in enumerate(steady)
+    ) + "".join(
+        f"[program:crash{i}]\ncommand = sh -c 'echo going; sleep 0.{i + 1}; exit 3' {tag}\n"
+        "startsecs = 0\nautorestart = true\n"
+        for i, tag in enumerate(crashers)
+    )
 
 
 @pytest.fixture
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
+def daemon(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[RunningDaemon]:
+    steady, crashers = TAGS["missed" if "missed" in request.node.name else "random"]
     started = RunningDaemon(tmp_path_factory.mktemp("killed"), {"PYTHONPATH": str(ROOT)})
-    started.write(CONFIG)
+    started.write(config(steady, crashers))
     yield started
     started.close()
-    for tag in STEADY + CRASHERS:
+    for tag in steady + crashers:
         for pid in pids_with(tag):
             try:
                 import os
@@ -128,9 +140,10 @@ def test_sigkill_at_random_moments_leaves_no_duplicate_and_no_orphan(daemon: Run
 def test_survivors_the_state_file_missed_are_found_and_adopted(daemon: RunningDaemon) -> None:
     """A crash right after a spawn, before the state file is written: the owner mark in
     the children's environment still finds them; none is started twice."""
+    steady = TAGS["missed"][0]
     daemon.start(None)
     wait_until(lambda: settled(daemon), timeout=30)
-    before = {tag: pids_with(tag) for tag in STEADY}
+    before = {tag: pids_with(tag) for tag in steady}
     assert daemon.process is not None
     daemon.process.send_signal(signal.SIGKILL)
     daemon.process.wait(10)
@@ -138,7 +151,7 @@ def test_survivors_the_state_file_missed_are_found_and_adopted(daemon: RunningDa
     daemon.start(None)
     wait_until(lambda: settled(daemon), timeout=30)
     CASES["daemon SIGKILL trials"] += 1
-    for i, tag in enumerate(STEADY):
+    for i, tag in enumerate(steady):
         assert pids_with(tag) == before[tag], f"steady{i} was started again"
         assert daemon.rpc().supervisor.getProcessInfo(f"steady{i}")["pid"] in before[tag]
     assert "is not in its state file: adopting it" in (daemon.tmp / "main.log").read_text()

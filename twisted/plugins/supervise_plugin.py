@@ -23,7 +23,7 @@ class SuperviseServiceMaker:
     def makeService(self, options: object) -> object:  # noqa: N802 - Twisted's name
         from supervise.tap import foreground_requested, make_service_from_options
 
-        return make_service_from_options(options, foreground_requested())  # type: ignore[arg-type]
+        return make_service_from_options(options, foreground_requested(options))  # type: ignore[arg-type]
 
 
 serviceMaker = SuperviseServiceMaker()

@@ -1,0 +1,109 @@
+"""The ``[unix_http_server]`` / ``[inet_http_server]`` servers as a service.
+
+They listen before the core starts (a second daemon on the same config stops there,
+having touched nothing of the first one's) and close after every program has stopped
+(supervisorctl can follow a shutdown to its end). What they serve is mounted later,
+once the core runs: until then a request gets 503.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.interfaces import IListeningPort
+from twisted.logger import Logger
+from twisted.web import resource
+from twisted.web.pages import errorPage
+
+from supervise.daemon.errors import StartupError
+from supervise.daemon.runtime import Runtime
+from supervise.http.servers import ServerStartError, listen
+
+if TYPE_CHECKING:
+    # Cluster mode (and its Redis client) is imported only when [cluster] is configured:
+    # it would otherwise cost every daemon ~80 ms of start-up and a few MiB.
+    from supervise.cluster.console import ConsoleMount
+
+log = Logger(namespace="supervise.service")
+
+
+class LateRoot(resource.Resource):
+    """The servers' root: delegates to the tree mounted now (503 before there is one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.current: resource.Resource | None = None
+
+    def getChildWithDefault(self, path: bytes, request: Any) -> Any:  # noqa: N802
+        if self.current is None:
+            return errorPage(503, "Service Unavailable", "supervise is starting.")
+        return self.current.getChildWithDefault(path, request)
+
+    def render(self, request: Any) -> Any:
+        if self.current is None:
+            return errorPage(503, "Service Unavailable", "supervise is starting.").render(request)
+        return self.current.render(request)
+
+
+class HTTPServers(Service):
+    """Listens on every configured server (StartupError with supervisord's wording if
+    one cannot), and serves the cluster console's mount when configured."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.root = LateRoot()
+        self.ports: list[IListeningPort] = []
+        self.cluster_console: ConsoleMount | None = None
+
+    def startService(self) -> None:  # noqa: N802 - Twisted's name
+        super().startService()
+        self.listen()
+
+    def stopService(self) -> Deferred[None]:  # noqa: N802 - Twisted's name
+        super().stopService()
+        if self.cluster_console is not None:
+            self.cluster_console.stop()
+            self.cluster_console = None
+        return ensureDeferred(self.stop_listening())
+
+    def mount(self, tree: resource.Resource) -> None:
+        """Serve ``tree`` from now on."""
+        self.root.current = tree
+
+    def listen(self) -> None:
+        """Open every server of the configuration running now."""
+        model = self.runtime.model
+        if model.cluster is not None and model.cluster.console and self.cluster_console is None:
+            from supervise.cluster.console import ConsoleMount
+
+            self.cluster_console = ConsoleMount(model.cluster, self.runtime.reactor)
+        mount = self.cluster_console
+        guests: dict[str, Any] = {}
+        if mount is not None:
+            from supervise.cluster.console import cluster_users
+
+            guests = cluster_users(mount.config)
+        for server_config in model.servers:
+            try:
+                port = listen(
+                    self.runtime.reactor,
+                    server_config,
+                    self.root,
+                    guests,
+                    mount.guest_tree if mount else None,
+                )
+            except ServerStartError as problem:
+                raise StartupError(str(problem)) from None
+            self.ports.append(port)
+        if mount is not None:
+            mount.start()
+
+    async def stop_listening(self) -> None:
+        """Close every server (the cluster console's mount stays)."""
+        ports, self.ports = self.ports, []
+        for port in ports:
+            stopping = port.stopListening()
+            if stopping is not None:
+                await stopping
