@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from attrs import define, field
 from twisted.logger import Logger
@@ -62,13 +62,27 @@ class Reaper:
     """
 
     owned: dict[int, Callable[[], None]] = field(factory=dict)
+    #: Pids a re-exec handed over, not taken over yet: an exit before that is kept.
+    expected: set[int] = field(factory=set)
+    #: Raw wait statuses of expected pids that exited before they were taken over.
+    early_exits: dict[int, int] = field(factory=dict)
     reaped_unknown: int = 0
     #: True once a SIGCHLD handler calls ``reap``: then spawned children need no pidfd.
     active: bool = False
 
     def own(self, pid: int, check_exit: Callable[[], None]) -> None:
         """``pid`` is ours: its exit is handled by ``check_exit``."""
+        self.expected.discard(pid)
         self.owned[pid] = check_exit
+
+    def expect(self, pids: Iterable[int]) -> None:
+        """These children come from a re-exec: keep their exit until they are taken over."""
+        self.expected.update(pid for pid in pids if pid > 0)
+
+    def early_exit(self, pid: int) -> int | None:
+        """The raw status of an expected child that exited before its take-over (once)."""
+        self.expected.discard(pid)
+        return self.early_exits.pop(pid, None)
 
     def disown(self, pid: int) -> None:
         """``pid`` was reaped."""
@@ -113,5 +127,8 @@ class Reaper:
         except ChildProcessError:
             return
         self.owned.pop(pid, None)
+        if pid in self.expected:
+            self.early_exits[pid] = status  # its program takes it over in a moment
+            return
         self.reaped_unknown += 1
         log.info("reaped unknown pid {pid} ({why})", pid=pid, why=describe_status(status))

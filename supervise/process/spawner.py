@@ -292,9 +292,16 @@ class ReactorSpawner:
         fds: Mapping[str, int] | None = None,
         label: str = "",
     ) -> AdoptedChild:
-        """Watch a process we did not start directly; ``fds`` are its inherited pipes."""
+        """Watch a process we did not start directly; ``fds`` are its inherited pipes.
+
+        A child handed over by a re-exec that exited meanwhile (reaped already, its
+        status kept by the reaper) is reported exited on the next reactor turn, after its
+        pipes are drained.
+        """
+        early = self.reaper.early_exit(pid) if self.reaper is not None else None
+        pidfd = os.pidfd_open(pid) if early is None else -1
         child = AdoptedChild(
-            pid, self.reactor, protocol, os.pidfd_open(pid), reaper=self.reaper, label=label,
+            pid, self.reactor, protocol, pidfd, reaper=self.reaper, label=label,
             pipes=self.pipes if fds else None,
         )  # fmt: skip
         for stream, fd in (fds or {}).items():
@@ -306,6 +313,10 @@ class ReactorSpawner:
                 reader = PipeReader(fd, stream, protocol.output)
                 child.readers.append(reader)
                 self.reactor.addReader(reader)
+        if early is not None:
+            child.early = early
+            self.reactor.callLater(0, child.finish_early)
+            return child
         child.watcher = ExitWatcher(child.pidfd, child.check_exit)
         self.reactor.addReader(child.watcher)
         if self.reaper is not None:
@@ -432,6 +443,19 @@ class AdoptedChild(WatchedChildBase):
     stdin: StdinWriter | None = None
     label: str = ""
     pipes: PipeStore | None = None
+    #: The raw status of a handed-over child that exited before its take-over.
+    early: int | None = None
+
+    def finish_early(self) -> None:
+        """The process had exited before it was taken over: report that now."""
+        if not self.reaped and self.early is not None:
+            self._finish(self.early)
+
+    def signal(self, sig: int, group: bool = False) -> None:
+        """Signal the process; ProcessGone if it had exited before its take-over."""
+        if self.early is not None:
+            raise ProcessGone(self.pid)
+        super().signal(sig, group)
 
     def check_exit(self) -> None:
         """Report the exit once the process is gone (pipes drained first)."""

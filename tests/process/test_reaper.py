@@ -103,3 +103,17 @@ def test_orphans_are_reaped_and_counted(kernel: Kernel) -> None:
     kernel.waitable.extend([5, 6])
     assert reaper.reap() is False
     assert reaper.reaped_unknown == 2
+
+
+def test_a_handed_over_child_exiting_before_its_take_over_keeps_its_status(
+    kernel: Kernel,
+) -> None:
+    """A child handed over by a re-exec that exits before its program takes it over is
+    not an unknown orphan: its status waits for the program."""
+    reaper = Reaper()
+    reaper.expect([300, 0])
+    kernel.waitable = [300, 301]
+    reaper.reap()
+    assert reaper.reaped_unknown == 1  # 301 was nobody's
+    assert reaper.early_exit(300) == 0
+    assert reaper.early_exit(300) is None  # told once
