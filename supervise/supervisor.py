@@ -19,11 +19,10 @@ from supervise.events.types import (
 )
 from supervise.interfaces import IEventBus, IProcessSpawner
 from supervise.process.group import ProcessGroup, stop_and_wait
-from supervise.process.handoff import SavedProcess
 from supervise.process.host import ProcessHost
-from supervise.process.linux.host import real_host
 from supervise.process.pool import ListenerPool, WireSerials
 from supervise.process.program import Program
+from supervise.process.saved import SavedProcess
 from supervise.process.spec import SpawnContext
 from supervise.snapshot import ProcessSnapshot
 from supervise.states import STOPPED_STATES, ProcessState, SupervisorState
@@ -49,9 +48,10 @@ class Supervisor:
     spawner: IProcessSpawner
     bus: IEventBus
     context: SpawnContext
+    #: Builds the programs' ProcessHost for a SpawnContext and the supervisor's
+    #: ``may_restart`` (the assembly gives the real Linux one, tests a fake one).
+    make_host: Callable[[SpawnContext, Callable[[], bool]], ProcessHost]
     fcgi_sockets: Callable[[GroupConfig], int | None] = lambda group: None
-    #: Builds the programs' ProcessHost for a SpawnContext (the real Linux one by default).
-    make_host: Callable[[SpawnContext], ProcessHost] | None = None
     state: SupervisorState = field(default=SupervisorState.RUNNING, init=False)
     groups: dict[str, ProcessGroup] = field(factory=dict)
     pools: dict[str, ListenerPool] = field(factory=dict)
@@ -82,11 +82,7 @@ class Supervisor:
         self.bus.publish(SupervisorStopping())
 
     def _host_for(self, context: SpawnContext) -> ProcessHost:
-        if self.make_host is not None:
-            return self.make_host(context)
-        return real_host(
-            self.clock, self.wall_clock, self.spawner, self.bus, context, self.may_restart
-        )
+        return self.make_host(context, self.may_restart)
 
     def start(self, saved: Sequence[SavedProcess] = (), handed_over: bool = False) -> None:
         """Add every configured group, take over ``saved`` processes, announce RUNNING,

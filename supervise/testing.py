@@ -41,8 +41,7 @@ from supervise.process.interfaces import (
     ITreeKiller,
 )
 from supervise.process.program import Program
-from supervise.process.spawner import SpawnSpec
-from supervise.process.spec import SpawnContext
+from supervise.process.spec import SpawnContext, SpawnSpec
 from supervise.states import ProcessState
 
 

@@ -20,8 +20,9 @@ from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.ticks import Ticker
 from supervise.events.types import ProcessStateEvent
 from supervise.logs.channel import cleanup_auto_logs
-from supervise.process.handoff import SavedProcess
+from supervise.process.linux.host import real_host
 from supervise.process.program import Program
+from supervise.process.saved import SavedProcess
 from supervise.process.spawner import ReactorSpawner
 from supervise.process.spec import SpawnContext
 from supervise.process.tree import CgroupTree
@@ -84,6 +85,9 @@ class CoreService(Service):
             self.bus,
             self.context(model),
             fcgi_sockets=self.sockets.fcgi_fd,
+            make_host=lambda context, may_restart: real_host(
+                self.runtime.reactor, time.time, self.spawner, self.bus, context, may_restart
+            ),
         )
         self.control = SupervisorControl(self.supervisor, self.read_config)
         self.statefile.snapshot = lambda: [p.saved(False) for p in self.programs()]

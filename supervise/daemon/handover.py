@@ -12,12 +12,12 @@ from twisted.logger import Logger
 from supervise.daemon.core import CoreService, ProgramsService
 from supervise.daemon.mainlog import MainLogService
 from supervise.daemon.pidfile import PidFileService
+from supervise.daemon.reexec import reexec_argv
 from supervise.daemon.runtime import Runtime
 from supervise.daemon.servers import HTTPServers
 from supervise.daemon.socket_table import SocketTable
 from supervise.daemon.statefile import StateFile
 from supervise.process.handoff import HANDOFF_ENV
-from supervise.restarts import reexec_argv
 
 log = Logger(namespace="supervise.service")
 

@@ -14,12 +14,13 @@ from twisted.logger import Logger
 from supervise.config.model import ConfigModel
 from supervise.daemon.runtime import Runtime
 from supervise.process.handoff import (
-    SavedProcess,
     SavedState,
     owned_survivors,
     read_state,
+    same_process_alive,
     write_state,
 )
+from supervise.process.saved import SavedProcess
 
 log = Logger(namespace="supervise.service")
 
@@ -95,7 +96,7 @@ class StateFile:
             )
             return [], False
         processes = self._with_unrecorded(processes)
-        survivors = [p for p in processes if p.same_process_alive()]
+        survivors = [p for p in processes if same_process_alive(p)]
         if survivors:
             log.warn(
                 "the previous daemon (pid {pid}) died leaving {names} running: adopting them",
@@ -112,7 +113,7 @@ class StateFile:
         result = list(processes)
         for namespec, copies in found.items():
             saved = by_name.get(namespec)
-            known = saved.pid if saved is not None and saved.same_process_alive() else None
+            known = saved.pid if saved is not None and same_process_alive(saved) else None
             extra = [(pid, ticks) for pid, ticks in copies if pid != known]
             if known is None and extra:
                 pid, ticks = extra.pop(0)

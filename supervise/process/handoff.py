@@ -23,6 +23,8 @@ from typing import Any
 
 from attrs import asdict, field, frozen
 
+from supervise.process.saved import SavedProcess
+
 STATE_VERSION = 1
 HANDOFF_ENV = "SUPERVISE_HANDOFF"
 
@@ -39,28 +41,9 @@ def start_ticks(pid: int) -> int | None:
     return int(fields[19])
 
 
-@frozen
-class SavedProcess:
-    """One process as written to the state file."""
-
-    namespec: str
-    state: str
-    pid: int
-    ticks: int | None
-    start_time: float
-    stop_time: float
-    spawns: int
-    exitstatus: int
-    stdout: str | None
-    stderr: str | None
-    fds: dict[str, int] | None = None
-    #: BACKOFF's retry count and the spawn error of BACKOFF/FATAL/EXITED.
-    tries: int = 0
-    spawnerr: str = ""
-
-    def same_process_alive(self) -> bool:
-        """True if ``pid`` still names the process that was saved (not a reused pid)."""
-        return self.pid > 0 and self.ticks is not None and start_ticks(self.pid) == self.ticks
+def same_process_alive(saved: SavedProcess) -> bool:
+    """True if the saved ``pid`` still names the process that was saved (not a reused pid)."""
+    return saved.pid > 0 and saved.ticks is not None and start_ticks(saved.pid) == saved.ticks
 
 
 def owned_survivors(owner: str) -> dict[str, list[tuple[int, int]]]:

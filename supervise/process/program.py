@@ -25,14 +25,13 @@ from supervise.events.types import STATE_EVENTS, OutOfMemory
 from supervise.interfaces import IChildProtocol, IProcess
 from supervise.logs.channel import OutputChannel
 from supervise.process import command
-from supervise.process.handoff import SavedProcess
 from supervise.process.host import ProcessHost
 from supervise.process.inputs import ChildRun, ProcessInputs
 from supervise.process.interfaces import IReadinessCheck, ITreeKiller
 from supervise.process.machine import ProcessMachine
 from supervise.process.output import ProgramOutput
-from supervise.process.spawner import ChildSetupError
-from supervise.process.spec import build_spawn_spec
+from supervise.process.saved import SavedProcess
+from supervise.process.spec import ChildSetupError, build_spawn_spec
 from supervise.process.status import TOO_QUICK, decode_wait_status
 from supervise.snapshot import ProcessSnapshot
 from supervise.states import ProcessState

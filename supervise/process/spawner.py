@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from attrs import define, field, frozen
+from attrs import define, field
 from twisted.internet import main
 from twisted.internet.interfaces import IReactorFDSet, IReadDescriptor, IWriteDescriptor
 from twisted.logger import Logger
@@ -28,6 +28,7 @@ from supervise.interfaces import IChild, IChildProtocol, IProcessSpawner
 from supervise.process.linux.pipestore import PipeStore
 from supervise.process.pidfd import ExitWatcher
 from supervise.process.reaper import Reaper
+from supervise.process.spec import ChildSetupError, SpawnSpec
 from supervise.process.tree import join_in_child
 
 log = Logger()
@@ -37,38 +38,6 @@ READS_PER_WAKEUP = 8
 #: Pipe capacity asked of the kernel for children's output (F_SETPIPE_SZ): a writer
 #: blocks less often; the kernel caps it at /proc/sys/fs/pipe-max-size.
 PIPE_SIZE = 1024 * 1024
-
-
-@frozen
-class SpawnSpec:
-    """Everything needed to start one child: pure data built from a ProcessConfig."""
-
-    filename: str
-    argv: tuple[str, ...]
-    env: Mapping[str, str]
-    cwd: str | None = None
-    uid: int | None = None
-    gid: int | None = None
-    groups: tuple[int, ...] | None = None
-    umask: int | None = None
-    redirect_stderr: bool = False
-    stdin_fd: int | None = None
-    cgroup: str | None = None
-    listen_fds: tuple[int, ...] = ()
-    #: The program's namespec: names its pipes in the descriptor keeper.
-    label: str = ""
-
-
-class ChildSetupError(Exception):
-    """The child could not be set up (user, directory, exec).
-
-    supervisord reports these on the child's stderr and exits 127; ``lines`` are those
-    messages, which the caller writes to the stderr log.
-    """
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("; ".join(lines))
-        self.lines = lines
 
 
 @implementer(IReadDescriptor)

@@ -3,16 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from attrs import field, frozen
 
 from supervise.config.model import ProcessConfig
 from supervise.errors import SpawnError
 from supervise.process import command
-from supervise.process.spawner import SpawnSpec
-from supervise.process.tree import CgroupTree
+
+if TYPE_CHECKING:
+    from supervise.process.tree import CgroupTree
 
 OWNER_ENV = "SUPERVISE_OWNER"
+
+
+@frozen
+class SpawnSpec:
+    """Everything needed to start one child: pure data built from a ProcessConfig."""
+
+    filename: str
+    argv: tuple[str, ...]
+    env: Mapping[str, str]
+    cwd: str | None = None
+    uid: int | None = None
+    gid: int | None = None
+    groups: tuple[int, ...] | None = None
+    umask: int | None = None
+    redirect_stderr: bool = False
+    stdin_fd: int | None = None
+    cgroup: str | None = None
+    listen_fds: tuple[int, ...] = ()
+    #: The program's namespec: names its pipes in the descriptor keeper.
+    label: str = ""
+
+
+class ChildSetupError(Exception):
+    """The child could not be set up (user, directory, exec).
+
+    supervisord reports these on the child's stderr and exits 127; ``lines`` are those
+    messages, which the caller writes to the stderr log.
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = lines
 
 
 @frozen

@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from attrs import define, field
+from attrs import define, evolve, field
 
 from supervise import config
 from supervise.config.model import ConfigModel
@@ -51,7 +51,12 @@ class Core:
             identifier="test",
         )
         h = self.harness
-        self.supervisor = Supervisor(model, h.clock, h.clock.seconds, h.spawner, h.bus, context)
+        self.supervisor = Supervisor(
+            model, h.clock, h.clock.seconds, h.spawner, h.bus, context,
+            make_host=lambda context, may_restart: evolve(
+                h.host, context=context, may_restart=may_restart
+            ),
+        )  # fmt: skip
         self.control = SupervisorControl(self.supervisor, lambda: config.load(str(self.conf)))
         self.supervisor.start()
         return self.control

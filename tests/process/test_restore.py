@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from supervise.config.values import AutoRestart
-from supervise.process.handoff import SavedProcess
+from supervise.process.saved import SavedProcess
 from supervise.states import ProcessState
 from supervise.testing import Harness
 

@@ -22,7 +22,7 @@ from supervise.process import tree as cgroupfs
 from supervise.process.interfaces import ITreeKiller
 from supervise.process.linux.proctable import ProcTable
 from supervise.process.pidfd import ExitWatcher
-from supervise.process.spawner import SpawnSpec
+from supervise.process.spec import SpawnSpec
 
 
 @implementer(ITreeKiller)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supervise.restarts import reexec_argv, twistd_table
+from supervise.daemon.reexec import reexec_argv, twistd_table
 
 PY = "/venv/bin/python3"
 TWISTD = "/venv/bin/twistd"
