@@ -37,6 +37,7 @@ from supervise.daemon.daemon import DaemonService, report_startup_error
 from supervise.daemon.errors import StartupError
 from supervise.daemon.handover import Handover
 from supervise.daemon.http import SiteService
+from supervise.daemon.keeper import KeeperService
 from supervise.daemon.mainlog import MainLogService
 from supervise.daemon.pidfile import PidFileService, ReadyService
 from supervise.daemon.plugins import PluginHost
@@ -50,6 +51,7 @@ from supervise.daemon.statefile import StateFile, take_handoff
 from supervise.events.bus import EventBus
 from supervise.events.journal import EventJournal
 from supervise.options import DaemonOptions
+from supervise.process.linux.pipestore import PipeStore
 from supervise.process.reaper import Reaper
 from supervise.process.spawner import ReactorSpawner
 
@@ -88,7 +90,12 @@ def wire(runtime: Runtime, applied: Applied) -> DaemonService:
     if runtime.model.supervisord.loglevel in DEBUG_LEVELS:
         bus.subscribe(EventJournal())
     reaper = Reaper()
-    spawner = ReactorSpawner(reactor, reaper)
+    if runtime.handoff is not None:
+        # Children that exit during the hand-off are kept for their programs.
+        reaper.expect(p.pid for p in runtime.handoff.processes)
+    pipes = PipeStore(f"{runtime.state_path}.keeper")
+    keeper = KeeperService(runtime, pipes)
+    spawner = ReactorSpawner(reactor, reaper, pipes)
     sockets = SocketTable(runtime)
     mainlog = MainLogService(runtime)
     servers = HTTPServers(runtime)
@@ -99,7 +106,7 @@ def wire(runtime: Runtime, applied: Applied) -> DaemonService:
         """The local files, plus the cluster revision this node runs."""
         return options.load(cluster.hook())
 
-    core = CoreService(runtime, bus, spawner, sockets, statefile, read_config)
+    core = CoreService(runtime, bus, spawner, sockets, statefile, read_config, keeper)
     cluster = ClusterService(runtime, bus, core, applied)
     plugins = PluginHost(runtime, bus, core)
     programs = ProgramsService(runtime, bus, core)
@@ -127,6 +134,7 @@ def wire(runtime: Runtime, applied: Applied) -> DaemonService:
         LimitsService(runtime),
         servers,
         pidfiles,
+        keeper,
         core,
         plugins,
         site,

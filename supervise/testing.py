@@ -523,8 +523,17 @@ class RunningDaemon:
             self.process.wait(10)
 
     def close(self, timeout: float = 30) -> None:
-        """Stop the daemon and its programs (SIGTERM); SIGKILL it if it hangs."""
+        """Stop the daemon and its programs (SIGTERM); SIGKILL it if it hangs. A
+        descriptor keeper a killed daemon left behind is told to quit."""
         try:
             self.stop(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
+        from supervise.process.keeper import KeeperError, connect
+
+        try:
+            keeper = connect(str(self.tmp / "supervisord.pid.state.keeper"))
+            if keeper is not None:
+                keeper.quit()
+        except KeeperError:
+            pass

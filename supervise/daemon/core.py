@@ -13,6 +13,7 @@ from twisted.logger import Logger
 
 from supervise.config.model import ConfigModel
 from supervise.control import SupervisorControl
+from supervise.daemon.keeper import KeeperService
 from supervise.daemon.runtime import Runtime
 from supervise.daemon.socket_table import SocketTable
 from supervise.daemon.statefile import StateFile
@@ -57,8 +58,10 @@ class CoreService(Service):
         sockets: SocketTable,
         statefile: StateFile,
         read_config: Callable[[], ConfigModel],
+        keeper: KeeperService,
     ) -> None:
         self.runtime = runtime
+        self.keeper = keeper
         self.bus = bus
         self.spawner = spawner
         self.sockets = sockets
@@ -72,7 +75,8 @@ class CoreService(Service):
     def startService(self) -> None:  # noqa: N802 - Twisted's name
         super().startService()
         model = self.runtime.model
-        self.saved = self.statefile.saved(model)
+        saved, handed_over = self.statefile.saved(model)
+        self.saved = (saved if handed_over else self.keeper.attach(saved), handed_over)
         if not model.supervisord.nocleanup:
             # Keep the logs of processes about to be taken over.
             keep = {p for entry in self.saved[0] for p in (entry.stdout, entry.stderr) if p}

@@ -26,7 +26,7 @@ def control_in(folder: Path) -> tuple[DaemonControl, list[str]]:
     async def reexec() -> None:
         jobs.append("reexec")
 
-    core = CoreService(runtime, None, None, None, None, lambda: runtime.model)  # type: ignore[arg-type]
+    core = CoreService(runtime, None, None, None, None, lambda: runtime.model, None)  # type: ignore[arg-type]
     return DaemonControl(runtime, MainLogService(runtime), core, restart, reexec), jobs
 
 
