@@ -10,6 +10,13 @@ from collections.abc import Mapping
 
 from supervise.config.model import SocketConfig
 
+#: supervisord's words (SUPERVISOR.md §2.9) when an HTTP server's address is taken: said
+#: by the start-up check and by a server that cannot listen.
+IN_USE = (
+    "Another program is already listening on a port that one of our HTTP servers is "
+    "configured to use.  Shut this program down first before starting supervisord."
+)
+
 
 def unix_in_use(path: str) -> bool:
     """True if something accepts connections on the unix socket ``path``."""

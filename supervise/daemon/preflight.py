@@ -14,15 +14,7 @@ import os
 
 from supervise.config.model import ConfigModel, ServerConfig
 from supervise.daemon.errors import StartupError
-from supervise.sockets import socket_address, tcp_in_use, unix_in_use
-
-#: supervisord's words (SUPERVISOR.md §2.9), as ``supervise.http.servers`` says them
-#: when a server cannot listen; not imported from there, which would cost this check
-#: the HTTP stack and TLS (0.2 s).
-IN_USE = (
-    "Another program is already listening on a port that one of our HTTP servers is "
-    "configured to use.  Shut this program down first before starting supervisord."
-)
+from supervise.sockets import IN_USE, socket_address, tcp_in_use, unix_in_use
 
 
 def in_use(server: ServerConfig) -> str | None:

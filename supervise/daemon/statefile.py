@@ -15,11 +15,11 @@ from supervise.config.model import ConfigModel
 from supervise.daemon.runtime import Runtime
 from supervise.process.handoff import (
     SavedState,
-    owned_survivors,
     read_state,
     same_process_alive,
     write_state,
 )
+from supervise.process.linux.proctable import owned_survivors
 from supervise.process.saved import SavedProcess
 
 log = Logger(namespace="supervise.service")

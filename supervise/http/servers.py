@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,13 +21,9 @@ from twisted.web import guard, resource, server
 from zope.interface import implementer
 
 from supervise.config.model import ServerConfig
+from supervise.sockets import IN_USE, unix_in_use
 
 log = Logger()
-
-IN_USE = (
-    "Another program is already listening on a port that one of our HTTP servers is "
-    "configured to use.  Shut this program down first before starting supervisord."
-)
 
 
 class ServerStartError(Exception):
@@ -174,18 +169,6 @@ class QuietSite(server.Site):
         return False  # every connection is busy answering: refuse the newcomer
 
 
-def _unix_in_use(path: str) -> bool:
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        probe.settimeout(1)
-        probe.connect(path)
-        return True
-    except OSError:
-        return False
-    finally:
-        probe.close()
-
-
 def listen(
     reactor: Any,
     config: ServerConfig,
@@ -204,7 +187,7 @@ def listen(
     if config.kind == "unix":
         assert config.file is not None
         if os.path.exists(config.file):
-            if _unix_in_use(config.file):
+            if unix_in_use(config.file):
                 raise ServerStartError(IN_USE)
             os.unlink(config.file)
         try:

@@ -23,60 +23,16 @@ from typing import Any
 
 from attrs import asdict, field, frozen
 
+from supervise.process.linux.proctable import start_ticks
 from supervise.process.saved import SavedProcess
 
 STATE_VERSION = 1
 HANDOFF_ENV = "SUPERVISE_HANDOFF"
 
 
-def start_ticks(pid: int) -> int | None:
-    """When the kernel started ``pid`` (clock ticks since boot), or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    if fields[0] == "Z":
-        return None
-    return int(fields[19])
-
-
 def same_process_alive(saved: SavedProcess) -> bool:
     """True if the saved ``pid`` still names the process that was saved (not a reused pid)."""
     return saved.pid > 0 and saved.ticks is not None and start_ticks(saved.pid) == saved.ticks
-
-
-def owned_survivors(owner: str) -> dict[str, list[tuple[int, int]]]:
-    """Processes a crashed daemon started, found by ``SUPERVISE_OWNER=owner`` in their
-    environment: namespec → [(pid, start ticks)], top processes only (their own children
-    inherit the variable and are left alone)."""
-    marker = f"SUPERVISE_OWNER={owner}".encode()
-    found: dict[int, tuple[str, int, int]] = {}  # pid -> (namespec, ppid, ticks)
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as handle:
-                variables = handle.read().split(b"\0")
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if marker not in variables or fields[0] == "Z":
-            continue
-        env = dict(v.split(b"=", 1) for v in variables if b"=" in v)
-        name = env.get(b"SUPERVISOR_PROCESS_NAME", b"").decode("utf-8", "replace")
-        group = env.get(b"SUPERVISOR_GROUP_NAME", b"").decode("utf-8", "replace")
-        if name:
-            namespec = name if name == group else f"{group}:{name}"
-            found[int(entry)] = (namespec, int(fields[1]), int(fields[19]))
-    survivors: dict[str, list[tuple[int, int]]] = {}
-    for pid, (namespec, ppid, ticks) in found.items():
-        parent = found.get(ppid)
-        if parent is not None and parent[0] == namespec:
-            continue  # a child of the program's own top process
-        survivors.setdefault(namespec, []).append((pid, ticks))
-    return survivors
 
 
 @frozen

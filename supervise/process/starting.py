@@ -162,15 +162,7 @@ class StartAttempt:
         if self.launcher and pid == self.launcher:
             # The command stays in the foreground and wrote its own pid.
             self.launcher = 0
-            self._stop_watching()
-            log.info(
-                "daemonized: {name!r} has pid {pid} (from {pidfile}), in the foreground",
-                name=s.name,
-                pid=pid,
-                pidfile=pidfile,
-                program=s.namespec,
-            )
-            self._arm_startsecs()
+            self._found_daemon(pid, ", in the foreground")
             return
         if self.launcher or s.owns(pid):
             return  # the launcher is still at work, or that pid is someone else's child
@@ -178,15 +170,21 @@ class StartAttempt:
             s.adopt(pid, external=False)
         except ProcessLookupError:
             return
-        self._stop_watching()
         if self.deadline is not None and self.deadline.active():
             self.deadline.cancel()
         self.deadline = None
+        self._found_daemon(pid, "")
+
+    def _found_daemon(self, pid: int, how: str) -> None:
+        """The pidfile named the program's process: startsecs count from now."""
+        s = self.core
+        self._stop_watching()
         log.info(
-            "daemonized: {name!r} has pid {pid} (from {pidfile})",
+            "daemonized: {name!r} has pid {pid} (from {pidfile}){how}",
             name=s.name,
             pid=pid,
-            pidfile=pidfile,
+            pidfile=s.config.extras.pidfile,
+            how=how,
             program=s.namespec,
         )
         self._arm_startsecs()

@@ -77,10 +77,3 @@ def test_a_main_log_in_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(StartupError, match="The directory named as part of the path"):
         preflight.check(model(tmp_path, logfile=str(missing)))
     assert not missing.parent.exists()
-
-
-def test_the_refusal_says_what_the_servers_say() -> None:
-    """One wording whether the check or the listening server finds the address taken."""
-    from supervise.http.servers import IN_USE
-
-    assert preflight.IN_USE == IN_USE

@@ -87,6 +87,34 @@ def _pids() -> Iterator[int]:
             yield int(entry)
 
 
+def owned_survivors(owner: str) -> dict[str, list[tuple[int, int]]]:
+    """Processes a crashed daemon started, found by ``SUPERVISE_OWNER=owner`` in their
+    environment: namespec → [(pid, start ticks)], top processes only (their own children
+    inherit the variable and are left alone)."""
+    marker = f"SUPERVISE_OWNER={owner}".encode()
+    found: dict[int, tuple[str, int, int]] = {}  # pid -> (namespec, ppid, ticks)
+    owner_mark = marker.split(b"=", 1)[1]
+    for pid in _pids():
+        if pid == os.getpid():
+            continue
+        env = environ(pid)
+        fields = _stat_fields(pid)
+        if env.get(b"SUPERVISE_OWNER") != owner_mark or fields is None or fields[0] == "Z":
+            continue
+        name = env.get(b"SUPERVISOR_PROCESS_NAME", b"").decode("utf-8", "replace")
+        group = env.get(b"SUPERVISOR_GROUP_NAME", b"").decode("utf-8", "replace")
+        if name:
+            namespec = name if name == group else f"{group}:{name}"
+            found[pid] = (namespec, int(fields[1]), int(fields[19]))
+    survivors: dict[str, list[tuple[int, int]]] = {}
+    for pid, (namespec, ppid, ticks) in found.items():
+        parent = found.get(ppid)
+        if parent is not None and parent[0] == namespec:
+            continue  # a child of the program's own top process
+        survivors.setdefault(namespec, []).append((pid, ticks))
+    return survivors
+
+
 #: Seconds a pass over /proc serves tree lookups: a shutdown stopping every program in
 #: one reactor turn reads /proc once, not once per program.
 TREE_CACHE_SECONDS = 0.2
