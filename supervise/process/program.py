@@ -19,7 +19,6 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from supervise.config.model import ProcessConfig
-from supervise.config.values import AutoRestart
 from supervise.errors import SpawnError
 from supervise.events.types import STATE_EVENTS, OutOfMemory
 from supervise.interfaces import IChildProtocol, IProcess
@@ -30,6 +29,7 @@ from supervise.process.inputs import ChildRun, ProcessInputs
 from supervise.process.interfaces import IReadinessCheck, ITreeKiller
 from supervise.process.machine import ProcessMachine
 from supervise.process.output import ProgramOutput
+from supervise.process.restore import record, restore
 from supervise.process.saved import SavedProcess
 from supervise.process.spec import ChildSetupError, build_spawn_spec
 from supervise.process.status import TOO_QUICK, decode_wait_status
@@ -39,9 +39,6 @@ from supervise.states import ProcessState
 log = Logger()
 
 __all__ = ["TOO_QUICK", "Program", "decode_wait_status"]
-
-#: States a previous daemon may have left a live process in.
-LIVE_STATES = frozenset({"RUNNING", "STARTING", "STOPPING", "UNKNOWN"})
 
 
 @implementer(IProcess, IChildProtocol)
@@ -329,82 +326,14 @@ class Program:
     # -- across the daemon's own restarts -------------------------------------------------
 
     def restore(self, saved: SavedProcess, handed_over: bool) -> bool:
-        """Take over what a previous daemon left: its live process, else its state.
-
-        Returns True when a running process was adopted. With ``handed_over`` (a
-        re-exec) its pipes come along and it is still our child, so an exit during the
-        hand-off is reaped and applied now.
-        """
-        self.logs.reuse(saved.stdout, saved.stderr)
-        self.spawns = saved.spawns
-        self.exitstatus = saved.exitstatus
-        self.stop_time = saved.stop_time
-        self.start_time = saved.start_time
-        self.spawnerr = saved.spawnerr
-        if saved.state in LIVE_STATES and saved.pid > 0 and not self.owns(saved.pid):
-            same = saved.ticks is not None and self.host.table.start_ticks(saved.pid) == saved.ticks
-            if same or handed_over:
-                try:
-                    self.logs.open()
-                except OSError:
-                    pass  # its log cannot be written: it runs on, its output is lost
-                try:
-                    self.adopt(saved.pid, external=False, fds=saved.fds)
-                except (ProcessLookupError, OSError):
-                    pass
-                else:
-                    self.machine.adopted(True)
-                    return True
-            return self._died_unwatched(saved)
-        if saved.state == "EXITED":
-            self.machine.restore_exited()
-        elif saved.state == "FATAL":
-            self.machine.restore_fatal()
-        elif saved.state == "BACKOFF":
-            self.tries = max(0, saved.tries - 1)
-            self.machine.restore_backoff(saved.spawnerr, None)
-        return False
-
-    def _died_unwatched(self, saved: SavedProcess) -> bool:
-        """The process ended while no daemon watched it: EXITED, exit status unknown,
-        then its policy (or autostart) starts it again."""
-        log.warn(
-            "{name} (pid {pid}) ended while no daemon was watching it",
-            name=self.namespec,
-            pid=saved.pid,
-            program=self.namespec,
-        )
-        self.exitstatus = -1
-        self.stop_time = self.host.wall_clock()
-        self.machine.restore_exited()
-        policy = self.config.autorestart
-        if (policy is not AutoRestart.NEVER or self.config.autostart) and self.may_restart():
-            self.machine.restart_after_exit()
-        return False
+        """Take over what a previous daemon left (``process/restore.py``); True when a
+        running process was adopted."""
+        return restore(self, saved, handed_over)
 
     def saved(self, with_fds: bool) -> SavedProcess:
         """This process for the state file (``with_fds``: its pipes, for a re-exec)."""
-        fds = None
-        run = self.run
-        if with_fds and run is not None:
-            handoff = getattr(run.child, "handoff_fds", None)
-            fds = handoff() if handoff is not None else None
         pid = self.pid
         if self._ticks[0] != pid:
             # Read /proc once per pid, not on every state-file write.
             self._ticks = (pid, self.host.table.start_ticks(pid) if pid else None)
-        return SavedProcess(
-            namespec=self.namespec,
-            state=self.state.name,
-            pid=pid,
-            ticks=self._ticks[1],
-            start_time=self.start_time,
-            stop_time=self.stop_time,
-            spawns=self.spawns,
-            exitstatus=self.exitstatus,
-            stdout=self.logs.stdout.path,
-            stderr=self.logs.stderr.path,
-            fds=fds,
-            tries=self.tries,
-            spawnerr=self.spawnerr,
-        )
+        return record(self, self._ticks[1], with_fds)
