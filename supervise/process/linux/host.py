@@ -45,6 +45,6 @@ def real_host(
         files=InotifyFiles(reactor),
         notify=NotifySockets(reactor),
         trees=trees,
-        checks=lambda spec: parse_check(spec, reactor),
+        checks=lambda spec: parse_check(spec, reactor, spawner),
         may_restart=may_restart,
     )

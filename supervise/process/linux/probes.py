@@ -8,16 +8,20 @@ to the core (``process/starting.py``, ``process/running.py``).
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Mapping
 from typing import Any
 
 from attrs import frozen
 from twisted.internet.defer import Deferred, ensureDeferred, succeed
 from twisted.internet.protocol import Protocol
-from twisted.internet.utils import getProcessValue
 from zope.interface import implementer
 
+from supervise.errors import ProcessGone
+from supervise.interfaces import IChild, IChildProtocol, IProcessSpawner
 from supervise.process.interfaces import IReadinessCheck
+from supervise.process.spawner import ReactorSpawner
+from supervise.process.spec import ChildSetupError, SpawnSpec
 
 
 def _bounded(attempt: Deferred[Any], timeout: float, reactor: Any) -> Deferred[bool]:
@@ -69,19 +73,57 @@ class HttpCheck:
 @implementer(IReadinessCheck)
 @frozen
 class CommandCheck:
-    """Ready when ``sh -c CMD`` exits 0 (in the program's environment)."""
+    """Ready when ``sh -c CMD`` exits 0 (in the program's environment).
+
+    Spawned like a program (its own process group, by the daemon's spawner); a command
+    still running at the timeout is killed with its whole group, so a hung probe never
+    piles up beside the program.
+    """
 
     description: str
     command: str
     reactor: Any
+    spawner: IProcessSpawner
 
     def check(self, env: Mapping[str, str], timeout: float) -> Deferred[bool]:
         """Run once."""
-        attempt = getProcessValue(
-            "/bin/sh", ["-c", self.command], env=dict(env) or dict(os.environ), reactor=self.reactor
+        probe = _CommandProbe()
+        spec = SpawnSpec(
+            filename="/bin/sh",
+            argv=("/bin/sh", "-c", self.command),
+            env=dict(env) or dict(os.environ),
+            label=self.description,
         )
-        attempt.addCallback(lambda code: code == 0)
-        return _bounded(attempt, timeout, self.reactor)
+        try:
+            probe.child = self.spawner.spawn(spec, probe)
+        except (OSError, ChildSetupError):
+            return succeed(False)
+        probe.result.addTimeout(timeout, self.reactor)
+        return probe.result.addErrback(lambda _: False)
+
+
+@implementer(IChildProtocol)
+class _CommandProbe:
+    """One probe command: its exit code, or a kill of its group when cancelled."""
+
+    def __init__(self) -> None:
+        self.child: IChild | None = None
+        self.result: Deferred[bool] = Deferred(lambda _: self._kill())
+
+    def output(self, stream: str, data: bytes) -> None:
+        """A probe's output is not kept."""
+
+    def exited(self, status: int) -> None:
+        """The command ended: exit 0 passes."""
+        if not self.result.called:
+            self.result.callback(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0)
+
+    def _kill(self) -> None:
+        if self.child is not None:
+            try:
+                self.child.signal(signal.SIGKILL, True)
+            except (ProcessGone, OSError):
+                pass
 
 
 @implementer(IReadinessCheck)
@@ -96,13 +138,16 @@ class NeverReady:
         return succeed(False)
 
 
-def parse_check(spec: str, reactor: Any) -> IReadinessCheck:
-    """The check a ``ready``/``healthcheck`` value names (validated by config/extras.py)."""
+def parse_check(spec: str, reactor: Any, spawner: IProcessSpawner | None = None) -> IReadinessCheck:
+    """The check a ``ready``/``healthcheck`` value names (validated by config/extras.py);
+    ``command:`` probes are started by ``spawner`` (a new one on ``reactor`` if None)."""
     if spec.startswith("tcp:"):
         host, _, port = spec[len("tcp:") :].rpartition(":")
         return TcpCheck(spec, host, int(port), reactor)
     if spec.startswith(("http://", "https://")):
         return HttpCheck(spec, reactor)
     if spec.startswith("command:"):
-        return CommandCheck(spec, spec[len("command:") :], reactor)
+        if spawner is None:
+            spawner = ReactorSpawner(reactor)
+        return CommandCheck(spec, spec[len("command:") :], reactor, spawner)
     return NeverReady(spec)
