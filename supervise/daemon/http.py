@@ -24,7 +24,7 @@ from supervise.plugins import LoadedPlugin
 from supervise.rpc.registry import methods_of, public_methods
 from supervise.rpc.resource import XMLRPCResource
 from supervise.rpc.supervise_ns import SuperviseNamespace
-from supervise.rpc.supervisor_ns import SupervisorNamespace
+from supervise.rpc.supervisor_ns import state_check, supervisor_methods
 from supervise.rpc.system_ns import SystemNamespace
 from supervise.web.console import mount_console
 from supervise.web.logtail import MainLogTail, ProcessLogTail
@@ -60,8 +60,7 @@ def rpc_resource(
     """``/RPC2`` with every namespace: supervisor, supervise, ``[rpcinterface:x]``,
     plugins' and system."""
     assert core.control is not None
-    namespace = SupervisorNamespace(core.control, daemon, time.time)
-    methods = methods_of("supervisor", namespace)
+    methods = supervisor_methods(core.control, daemon, time.time)
     supervise = SuperviseNamespace(core.control, runtime.reactor, time.time, daemon)
     methods.update(methods_of("supervise", supervise))
     for extra in runtime.model.rpcinterfaces:
@@ -78,7 +77,7 @@ def rpc_resource(
     system = SystemNamespace()
     methods.update(methods_of("system", system))
     system.methods = methods
-    rpc = XMLRPCResource(methods, namespace.check_state)
+    rpc = XMLRPCResource(methods, state_check(core.control))
     system.dispatch = rpc.dispatch
     return rpc
 

@@ -1,4 +1,5 @@
-"""Process-info and config-info structs exactly as supervisord returns them (§6.3)."""
+"""Process-info, config-info and per-process result structs exactly as supervisord
+returns them (§6.3)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 from supervise.config.model import GroupConfig, ProcessConfig
 from supervise.config.values import LogTarget
+from supervise.results import ProcessResult
+from supervise.rpc import faults
 from supervise.snapshot import ProcessSnapshot
 from supervise.states import ProcessState
 
@@ -91,3 +94,25 @@ def config_info(process: ProcessConfig, group: GroupConfig, inuse: bool) -> dict
         info[f"{name}_logfile_maxbytes"] = channel.maxbytes
         info[f"{name}_syslog"] = channel.syslog
     return info
+
+
+def result_structs(results: list[ProcessResult]) -> list[dict[str, Any]]:
+    """One ``{name, group, status, description}`` struct per process, as supervisord's
+    group and all-process calls answer."""
+    structs = []
+    for result in results:
+        status, description = faults.description(result.error)
+        structs.append(
+            {
+                "name": result.name,
+                "group": result.group,
+                "status": status,
+                "description": description,
+            }
+        )
+    return structs
+
+
+def as_text(data: bytes) -> str:
+    """Log bytes as an XML-RPC string (undecodable bytes replaced)."""
+    return data.decode("utf-8", "replace")

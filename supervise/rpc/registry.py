@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,6 +47,21 @@ def methods_of(namespace: str, obj: object) -> dict[str, Callable[..., Any]]:
     for _, member in inspect.getmembers(obj, callable):
         for name in getattr(member, "__rpc_names__", ()):
             found[f"{namespace}.{name}"] = member
+    return found
+
+
+def methods_of_all(namespace: str, objects: Iterable[object]) -> dict[str, Callable[..., Any]]:
+    """Every registered method of several objects sharing one namespace (a namespace
+    served by one object per family of methods), as ``methods_of`` answers for each.
+
+    :raises ValueError: when two objects register the same wire name.
+    """
+    found: dict[str, Callable[..., Any]] = {}
+    for obj in objects:
+        for name, method in methods_of(namespace, obj).items():
+            if name in found:
+                raise ValueError(f"{name} is registered by two objects")
+            found[name] = method
     return found
 
 

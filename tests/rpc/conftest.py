@@ -17,7 +17,7 @@ from supervise.interfaces import IDaemonControl
 from supervise.rpc.registry import methods_of
 from supervise.rpc.resource import XMLRPCResource
 from supervise.rpc.supervise_ns import SuperviseNamespace
-from supervise.rpc.supervisor_ns import SupervisorNamespace
+from supervise.rpc.supervisor_ns import state_check, supervisor_methods
 from supervise.rpc.system_ns import SystemNamespace
 from supervise.testing import Harness
 from tests.control.conftest import Core
@@ -118,8 +118,7 @@ def serve(tmp_path: Path) -> Any:
         core = Core(tmp_path, Harness(str(tmp_path)))
         control = core.start(body)
         daemon = FakeDaemon(str(tmp_path / "main.log"))
-        namespace = SupervisorNamespace(control, daemon, lambda: NOW)
-        methods = methods_of("supervisor", namespace)
+        methods = supervisor_methods(control, daemon, lambda: NOW)
         clock = core.harness.clock
         methods.update(
             methods_of("supervise", SuperviseNamespace(control, clock, lambda: NOW, daemon))
@@ -127,7 +126,7 @@ def serve(tmp_path: Path) -> Any:
         system = SystemNamespace()
         methods.update(methods_of("system", system))
         system.methods = methods
-        rpc = XMLRPCResource(methods, namespace.check_state)
+        rpc = XMLRPCResource(methods, state_check(control))
         system.dispatch = rpc.dispatch
         return Server(core, daemon, rpc)
 
