@@ -18,7 +18,8 @@ def test_reactor_switched_to_monotonic_only_when_nothing_is_scheduled():
 
 def test_parts_start_in_the_order_that_makes_stopping_safe(tmp_path):
     """Servers listen before the pidfile and the core (a second daemon stops there); the
-    programs start after the servers, so they stop (in reverse) while XML-RPC answers."""
+    programs start after the servers, so they stop (in reverse) while XML-RPC answers;
+    the descriptor keeper is there before the core and told to quit after the programs."""
     from supervise.options import DaemonOptions
     from supervise.service import make_service
 
@@ -31,7 +32,7 @@ def test_parts_start_in_the_order_that_makes_stopping_safe(tmp_path):
     names = [type(part).__name__ for part in top]
     assert names == [
         "SocketTable", "PrivilegesService", "MainLogService", "SignalService", "LimitsService",
-        "HTTPServers", "PidFileService", "CoreService", "PluginHost", "SiteService",
+        "HTTPServers", "PidFileService", "KeeperService", "CoreService", "PluginHost", "SiteService",
         "ProgramsService", "ClusterService", "ReadyService",
     ]  # fmt: skip
     assert list(tmp_path.iterdir()) == [conf]  # building it created nothing
