@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from supervise.config import ConfigError, load
 from supervise.config.model import CtlConfig
 from supervise.ctl.client import Connection
-from supervise.ctl.commands import COMMANDS, Controller, UsageError
+from supervise.ctl.commands import COMMANDS, Controller
+from supervise.ctl.session import Session, UsageError
 
 HELP = "commands: " + " ".join([*COMMANDS, "help"])
 
@@ -35,31 +36,30 @@ def ctl_config(path: str | None) -> CtlConfig:
 def run(controller: Controller, words: list[str]) -> int:
     """Run one command and turn connection problems into messages and exit codes."""
     name, args = words[0], words[1:]
+    emit = controller.session.emit
     if name == "help":
-        controller.emit(HELP)
+        emit(HELP)
         return 0
-    handler = getattr(controller, f"do_{name}", None)
+    handler = controller.handler(name)
     if handler is None:
-        controller.emit(f"*** Unknown syntax: {' '.join(words)}")
+        emit(f"*** Unknown syntax: {' '.join(words)}")
         return 1
     try:
         return int(handler(args))
     except UsageError as problem:
-        controller.emit(f"Error: {problem}")
+        emit(f"Error: {problem}")
         return 2
     except xmlrpc.client.ProtocolError as problem:
         if problem.errcode == 401:
-            controller.emit("Server requires authentication")
+            emit("Server requires authentication")
             return 1
-        controller.emit(f"ERROR: {problem.errcode} {problem.errmsg}")
+        emit(f"ERROR: {problem.errcode} {problem.errmsg}")
         return 1
     except (ConnectionRefusedError, FileNotFoundError, socket.gaierror) as problem:
-        controller.emit(
-            f"ERROR: {controller.connection.url} refused connection ({problem.strerror})"
-        )
+        emit(f"ERROR: {controller.session.connection.url} refused connection ({problem.strerror})")
         return 4  # supervisorctl's INSUFFICIENT_PRIVILEGES/unreachable code
     except xmlrpc.client.Fault as fault:
-        controller.emit(f"ERROR: {fault.faultString}")
+        emit(f"ERROR: {fault.faultString}")
         return 1
 
 
@@ -75,7 +75,7 @@ class Shell(cmd.Cmd):
         try:
             words = shlex.split(line)
         except ValueError as problem:
-            self.controller.emit(f"Error: {problem}")
+            self.controller.session.emit(f"Error: {problem}")
             return False
         if not words:
             return False
@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Error: {problem}", file=sys.stderr)
         return 2
     colour = options.colour == "always" or (options.colour == "auto" and sys.stdout.isatty())
-    controller = Controller(connection, as_json=options.json, colour=colour)
+    controller = Controller.over(Session(connection, as_json=options.json, colour=colour))
     if options.command:
         return run(controller, list(options.command))
     run(controller, ["status"])

@@ -1,0 +1,90 @@
+"""The commands a console (or ``supervisectl --node``) sends this node through Redis.
+
+Each command is run once, in time or not at all (past its deadline, by Redis's clock,
+it is dropped), answered in its result key, then acknowledged.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from twisted.logger import Logger
+
+from supervise.actions import BadAction, check, perform
+from supervise.cluster.tails import TailForwarder
+from supervise.cluster_store.link import RedisLink
+from supervise.cluster_store.schema import TIME_SCRIPT, Keys
+from supervise.config.model import ClusterConfig
+from supervise.interfaces import ISupervisorControl
+
+log = Logger(namespace="supervise.cluster.agent")
+
+RESULT_TTL = 120
+
+
+class CommandRunner:
+    """Run the commands read from this node's command stream and answer each."""
+
+    def __init__(
+        self,
+        config: ClusterConfig,
+        control: ISupervisorControl,
+        link: RedisLink,
+        keys: Keys,
+        tails: TailForwarder,
+    ) -> None:
+        self.config = config
+        self.control = control
+        self.link = link
+        self.keys = keys
+        self.tails = tails
+
+    async def run(self, entry_id: str, fields: dict[str, str]) -> None:
+        """Run the command in stream entry ``entry_id`` unless late, answer it, acknowledge it."""
+        node = self.config.node
+        stream = self.keys.commands(node)
+        now = int(await self.link.execute("EVAL", TIME_SCRIPT, 0))
+        command_id = fields.get("id", "")
+        deadline = int(fields.get("deadline", "0") or 0)
+        if deadline and now > deadline:
+            log.warn(
+                "cluster: dropped command {op} from {user}: past its deadline by {late} ms",
+                op=fields.get("op"),
+                user=fields.get("user", "?"),
+                late=now - deadline,
+            )
+            await self.link.execute("XACK", stream, node, entry_id)
+            return
+        answer = await self._execute(fields)
+        if command_id:
+            key = self.keys.result(command_id)
+            await self.link.execute("RPUSH", key, json.dumps(answer))
+            await self.link.execute("EXPIRE", key, RESULT_TTL)
+        await self.link.execute("XACK", stream, node, entry_id)
+
+    async def _execute(self, fields: dict[str, str]) -> dict[str, Any]:
+        op = fields.get("op", "")
+        try:
+            body = json.loads(fields.get("body", "{}"))
+        except ValueError:
+            return {"error": "the command body is not JSON"}
+        if op == "action":
+            try:
+                action, names, sig = check(
+                    body.get("action"), body.get("names"), body.get("signal")
+                )
+            except BadAction as problem:
+                return {"error": str(problem)}
+            log.info(
+                "cluster: {user} asked to {action} {names}",
+                user=fields.get("user", "?"),
+                action=action,
+                names=", ".join(names),
+            )
+            return {"results": await perform(self.control, action, names, sig)}
+        if op == "tail":
+            return self.tails.want(str(body.get("name", "")), str(body.get("channel", "stdout")))
+        if op == "ping":
+            return {"pong": self.config.node}
+        return {"error": f"unknown command {op!r}"}
