@@ -340,3 +340,16 @@ def test_when_judges_the_state_an_event_reports(core: Core) -> None:
     core.harness.clock.advance(0)
     assert core.state("fast") is ProcessState.RUNNING
     assert [s.state for s in result_of(starting)] == [ProcessState.STARTING]  # type: ignore[union-attr]
+
+
+def test_reread_stays_pending_until_forgotten(core: Core) -> None:
+    """After reread the configuration read is the latest (add_group takes groups from it);
+    setting ``pending`` to None, as the daemon's reload does, goes back to the running one."""
+    control = core.start(TWO)
+    core.write(TWO + GROUPED)
+    assert control.reread().names() == (["worker"], [], [])
+    assert control.latest_config().group("worker") is not None
+    control.pending = None
+    assert control.latest_config() is control.active_config()
+    with pytest.raises(BadName):
+        control.add_group("worker")

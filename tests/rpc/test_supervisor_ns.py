@@ -262,3 +262,59 @@ def test_lenient_parameters_as_in_supervisord(serve: Any) -> None:
     for method in ("system.methodHelp", "system.methodSignature"):
         assert fault(server.call(method, [1])) == (4, "SIGNATURE_UNSUPPORTED")
         assert fault(server.call(method, True)) == (4, "SIGNATURE_UNSUPPORTED")
+
+
+#: supervisord 4.3.0's ``supervisor.*`` methods, aliases included (its rpcinterface.py).
+SUPERVISORD_METHODS = [
+    "getAPIVersion",
+    "getVersion",
+    "getSupervisorVersion",
+    "getIdentification",
+    "getState",
+    "getPID",
+    "readLog",
+    "readMainLog",
+    "clearLog",
+    "shutdown",
+    "restart",
+    "reloadConfig",
+    "addProcessGroup",
+    "removeProcessGroup",
+    "startProcess",
+    "startProcessGroup",
+    "startAllProcesses",
+    "stopProcess",
+    "stopProcessGroup",
+    "stopAllProcesses",
+    "signalProcess",
+    "signalProcessGroup",
+    "signalAllProcesses",
+    "getAllConfigInfo",
+    "getProcessInfo",
+    "getAllProcessInfo",
+    "readProcessStdoutLog",
+    "readProcessLog",
+    "readProcessStderrLog",
+    "tailProcessStdoutLog",
+    "tailProcessLog",
+    "tailProcessStderrLog",
+    "clearProcessLogs",
+    "clearProcessLog",
+    "clearAllProcessLogs",
+    "sendProcessStdin",
+    "sendRemoteCommEvent",
+]
+
+
+def test_every_supervisord_method_is_listed(serve: Any) -> None:
+    """system.listMethods lists exactly supervisord 4.3.0's supervisor.* methods, whichever
+    family serves each, and methodHelp serves each one's documentation."""
+    server = serve(PROGRAMS)
+    listed = [m for m in server.call("system.listMethods") if m.startswith("supervisor.")]
+    assert listed == sorted(f"supervisor.{name}" for name in SUPERVISORD_METHODS)
+    assert server.call("system.methodHelp", "supervisor.getPID") == (
+        "Return the PID of supervisord\n\n        @return int PID\n        "
+    )
+    assert server.call("system.methodSignature", "supervisor.tailProcessLog") == [
+        "array", "string", "int", "int",
+    ]  # fmt: skip
