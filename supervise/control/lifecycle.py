@@ -68,21 +68,31 @@ class ProcessLifecycle:
         return self._start(self.processes.program(namespec), namespec, wait)
 
     def _start(self, program: Program, label: str, wait: bool) -> Deferred[bool]:
-        """Start ``program``, with supervisord's checks and wait rules."""
-        if program.state is ProcessState.UNKNOWN:
-            raise Failed(f"{label} is in an unknown process state")
+        """Start ``program``, with supervisord's checks and wait rules.
+
+        The command is checked first (supervisord's order); whether the process may start
+        is its machine's answer (AlreadyStarted, Failed for UNKNOWN), named as asked.
+        """
         try:
             program.check_command()
         except SpawnError as error:
             raise (NoFile if error.kind == "NO_FILE" else NotExecutable)(error.message) from None
-        if program.state in RUNNING_STATES:
-            raise AlreadyStarted(label)
         pending = [
             d for d in self.supervisor.dependencies(program) if d.state is not ProcessState.RUNNING
         ]
-        if pending:
+        if (
+            pending
+            and program.state not in RUNNING_STATES
+            and program.state is not ProcessState.UNKNOWN
+        ):
+            # Dependencies first; the machine still decides when its turn comes.
             return Deferred.fromCoroutine(self._start_after(program, label, wait, pending))
-        program.start()
+        try:
+            program.start()
+        except AlreadyStarted:
+            raise AlreadyStarted(label) from None
+        except Failed:
+            raise Failed(f"{label} is in an unknown process state") from None
         if program.state in (ProcessState.BACKOFF, ProcessState.FATAL) and program.spawnerr:
             raise SpawnFailed(label)
         if not wait or program.state is ProcessState.RUNNING:
@@ -121,10 +131,12 @@ class ProcessLifecycle:
         return self._stop(self.processes.program(namespec), namespec, wait)
 
     def _stop(self, program: Program, label: str, wait: bool) -> Deferred[bool]:
-        """Stop ``program``; NotRunning unless it is starting, running or backing off."""
-        if program.state not in RUNNING_STATES:
-            raise NotRunning(label)
-        program.stop()
+        """Stop ``program``; NotRunning (its machine's answer) unless it is starting,
+        running or backing off."""
+        try:
+            program.stop()
+        except NotRunning:
+            raise NotRunning(label) from None
         if not wait or program.state in STOPPED_STATES:
             return succeed(True)
         log.info("waiting for {name} to stop", name=program.name, program=program.namespec)
