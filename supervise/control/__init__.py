@@ -174,11 +174,12 @@ class SupervisorControl:
     # -- signals and stdin --------------------------------------------------------------
 
     def signal(self, namespec: str, sig: int) -> None:
-        """Signal one process (NotRunning unless it is signallable)."""
+        """Signal one process (NotRunning, its machine's answer, unless it is signallable)."""
         program = self.processes.program(namespec)
-        if program.state not in SIGNALLABLE_STATES:
-            raise NotRunning(namespec)
-        program.signal(sig)
+        try:
+            program.signal(sig)
+        except NotRunning:
+            raise NotRunning(namespec) from None
 
     def signal_group(self, name: str, sig: int) -> list[ProcessResult]:
         """Signal every signallable process of a group."""
@@ -205,10 +206,10 @@ class SupervisorControl:
     def send_stdin(self, namespec: str, data: bytes) -> None:
         """Write to a running process's stdin (NoFile when its stdin is closed)."""
         program = self.processes.program(namespec)
-        if program.state not in SIGNALLABLE_STATES:
-            raise NotRunning(namespec)
         try:
             program.write_stdin(data)
+        except NotRunning:
+            raise NotRunning(namespec) from None
         except OSError:
             raise NoFile(namespec) from None
 

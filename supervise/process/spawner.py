@@ -108,8 +108,10 @@ class StdinWriter:
         return "pipe-stdin"
 
     def write(self, data: bytes) -> None:
+        """Queue ``data``; BrokenPipeError once the child closed its stdin (supervisord's
+        EPIPE: NO_FILE over XML-RPC)."""
         if self.closed:
-            raise NotRunning("stdin is closed")
+            raise BrokenPipeError(errno.EPIPE, "Process' stdin channel is closed")
         if not self.buffer:
             self.reactor.addWriter(self)
         self.buffer += data
@@ -172,9 +174,12 @@ class WatchedChildBase:
             raise ProcessGone(self.pid) from None
 
     def write_stdin(self, data: bytes) -> None:
-        """Queue bytes for the child's stdin."""
-        if self.stdin is None or self.reaped:
-            raise NotRunning("stdin is closed")
+        """Queue bytes for the child's stdin (NotRunning once reaped; BrokenPipeError when
+        it has no stdin channel, as supervisord's EPIPE)."""
+        if self.reaped:
+            raise NotRunning("the process has exited")
+        if self.stdin is None:
+            raise BrokenPipeError(errno.EPIPE, "Process has no stdin channel")
         self.stdin.write(data)
 
     def close_stdin(self) -> None:

@@ -137,3 +137,27 @@ def test_supervisorctl_fg_streams_output_and_sends_stdin(daemon: Daemon) -> None
         fg.kill()
         fg.wait(10)
     assert daemon.ctl("help").stdout.startswith("\ndefault commands (type help <topic>):")
+
+
+def test_stdin_closed_by_the_program_is_no_file(daemon: Daemon) -> None:
+    """sendProcessStdin to a program that closed its stdin answers NO_FILE (supervisord's
+    EPIPE), and NOT_RUNNING once it is stopped."""
+    daemon.start("[program:deaf]\ncommand = sh -c 'exec 0<&-; sleep 300'\nstartsecs = 0\n")
+    rpc = daemon.rpc()
+
+    def refused() -> bool:
+        try:
+            rpc.supervisor.sendProcessStdin("deaf", "hello\n")
+        except xmlrpc.client.Fault as fault:
+            assert fault.faultCode == 20, fault.faultString
+            return True
+        return False
+
+    wait_until(refused)
+    rpc.supervisor.stopProcess("deaf")
+    try:
+        rpc.supervisor.sendProcessStdin("deaf", "hello\n")
+    except xmlrpc.client.Fault as fault:
+        assert (fault.faultCode, fault.faultString) == (70, "NOT_RUNNING: deaf")
+    else:
+        raise AssertionError("a stopped process took stdin")
