@@ -308,3 +308,91 @@ def test_exponential_backoff_capped_and_forever(harness):
     assert waits == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0]
     assert S.FATAL not in harness.states("job")
     assert harness.states("job")[-1] is S.STARTING
+
+
+class GatedLifecycleMachine(RuleBasedStateMachine):
+    """A program with a readiness probe and a health check: random starts, stops, exits,
+    probe answers and clock advances keep the same invariants, and no probe or timer
+    outlives the state that owns it."""
+
+    READY = "tcp:127.0.0.1:7000"
+    HEALTH = "command:check"
+
+    def __init__(self) -> None:
+        super().__init__()
+        import tempfile
+
+        from supervise.config.model import ProcessExtras
+
+        self.tmp = tempfile.TemporaryDirectory()
+        self.harness = Harness(self.tmp.name)
+        self.harness.spawner.dies_on_signal = False
+        extras = ProcessExtras(
+            ready=self.READY, ready_timeout=4, ready_interval=1,
+            healthcheck=self.HEALTH, healthcheck_interval=2, healthcheck_retries=2,
+        )  # fmt: skip
+        self.program = self.harness.add("g", startretries=2, stopwaitsecs=3, extras=extras)
+
+    def teardown(self) -> None:
+        self.tmp.cleanup()
+
+    @rule()
+    def start(self) -> None:
+        try:
+            self.program.start()
+        except AlreadyStarted:
+            pass
+
+    @rule()
+    def stop(self) -> None:
+        try:
+            self.program.stop()
+        except NotRunning:
+            pass
+
+    @rule(code=st.integers(0, 3))
+    def child_exits(self, code: int) -> None:
+        live = self.harness.spawner.live()
+        if live:
+            live[0].exit(code)
+
+    @rule(spec=st.sampled_from([READY, HEALTH]), passed=st.booleans())
+    def probe_answers(self, spec: str, passed: bool) -> None:
+        check = self.harness.checks.get(spec)
+        if check is not None and any(not a.called for a in check.attempts):
+            check.answer(passed)
+
+    @rule(seconds=st.floats(0.1, 5))
+    def advance(self, seconds: float) -> None:
+        self.harness.clock.advance(seconds)
+
+    @invariant()
+    def at_most_one_live_child(self) -> None:
+        assert len(self.harness.spawner.live()) <= 1
+
+    @invariant()
+    def events_chain(self) -> None:
+        previous = S.STOPPED
+        for event in self.harness.state_events("g"):
+            assert event.from_state is previous
+            previous = event.state
+        assert previous is self.program.state
+
+    @invariant()
+    def nothing_pending_in_rest_states(self) -> None:
+        if self.program.state in STOPPED_STATES:
+            assert self.harness.clock.getDelayedCalls() == []
+            for check in self.harness.checks.values():
+                assert all(a.called for a in check.attempts)
+
+    @invariant()
+    def probes_only_where_they_belong(self) -> None:
+        ready = self.harness.checks.get(self.READY)
+        health = self.harness.checks.get(self.HEALTH)
+        if ready is not None and self.program.state is not S.STARTING:
+            assert all(a.called for a in ready.attempts)
+        if health is not None and self.program.state is not S.RUNNING:
+            assert all(a.called for a in health.attempts)
+
+
+TestGatedLifecycle = GatedLifecycleMachine.TestCase
