@@ -97,7 +97,7 @@ class SupervisorControl:
         """What ``name`` designates (BadName with the name as given otherwise)."""
         return self.processes.resolve(name)
 
-    def sorted_processes(self) -> list[Program]:
+    def _sorted_processes(self) -> list[Program]:
         """Every live process by group then name: for plugins written before
         ``snapshots()``, which they should use instead."""
         return sorted(self.processes.all_programs(), key=lambda p: (p.group, p.name))
@@ -114,7 +114,7 @@ class SupervisorControl:
 
     def snapshots(self) -> list[ProcessSnapshot]:
         """Every process, by group then process name."""
-        return [p.snapshot() for p in self.sorted_processes()]
+        return [p.snapshot() for p in self._sorted_processes()]
 
     def process_config(self, namespec: str) -> ProcessConfig:
         """The configuration a process runs with."""

@@ -80,14 +80,14 @@ class PrometheusPlugin(Plugin):
             out.append(f"# TYPE {name} {kind}")
             out.extend(f"{name}{labels} {value:g}" for labels, value in samples)
 
-        programs = self.context.control.sorted_processes()
+        programs = self.context.control.snapshots()
         ids = [(p, _labels(group=p.group, process=p.name)) for p in programs]
         family("supervise_process_state", "gauge", "supervisord state code (0 STOPPED … 20 RUNNING … 200 FATAL)",
                [(lab, int(p.state)) for p, lab in ids])  # fmt: skip
         family("supervise_process_up", "gauge", "1 when the process is RUNNING",
                [(lab, 1 if p.state.name == "RUNNING" else 0) for p, lab in ids])  # fmt: skip
         family("supervise_process_uptime_seconds", "gauge", "seconds since the process started, when RUNNING",
-               [(lab, now - p.start_time if p.state.name == "RUNNING" else 0) for p, lab in ids])  # fmt: skip
+               [(lab, now - p.start if p.state.name == "RUNNING" else 0) for p, lab in ids])  # fmt: skip
         family("supervise_process_restarts_total", "counter", "starts after the first",
                [(lab, max(0, p.spawns - 1)) for p, lab in ids])  # fmt: skip
         family("supervise_process_exit_status", "gauge", "last exit status (-1 for a signal)",
