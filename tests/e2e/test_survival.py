@@ -113,3 +113,24 @@ def test_reexec_keeps_fatal_exited_and_backoff_as_they_were(daemon: Daemon) -> N
     rpc = daemon.rpc()
     after = {i["name"]: {k: i[k] for k in keys} for i in rpc.supervisor.getAllProcessInfo()}
     assert after == before
+
+
+def test_exit_during_the_reexec_is_applied_after_it(daemon: Daemon) -> None:
+    """A program that exits while the daemon re-executes (it watches for the hand-off
+    file, which exists only then) is seen exiting with its status and restarted by its
+    policy, never reaped as an unknown pid."""
+    handoff = daemon.tmp / "supervisord.pid.state.handoff"
+    script = daemon.tmp / "quitter.sh"
+    script.write_text(f"while [ ! -e {handoff} ]; do sleep 0.001; done\nexit 7\n")
+    daemon.start(f"[program:quitter]\ncommand = sh {script}\nstartsecs = 0\nautorestart = true\n")
+    rpc = daemon.rpc()
+    first = rpc.supervisor.getProcessInfo("quitter")["pid"]
+    assert rpc.supervise.reexec() is True
+    log = daemon.tmp / "main.log"
+    wait_until(lambda: "exited: quitter (exit status 7; not expected)" in log.read_text())
+    wait_until(lambda: answering(daemon))
+    rpc = daemon.rpc()
+    wait_until(lambda: rpc.supervisor.getProcessInfo("quitter")["pid"] not in (0, first))
+    text = log.read_text()
+    assert "reaped unknown pid" not in text
+    assert text.index("re-executed: taking over") < text.index("exited: quitter")
