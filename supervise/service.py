@@ -52,8 +52,8 @@ from supervise.events.bus import EventBus
 from supervise.events.journal import EventJournal
 from supervise.options import DaemonOptions
 from supervise.process.linux.pipestore import PipeStore
-from supervise.process.reaper import Reaper
-from supervise.process.spawner import ReactorSpawner
+from supervise.process.linux.reaper import Reaper
+from supervise.process.linux.spawner import ReactorSpawner
 
 log = Logger(namespace="supervise.service")
 

@@ -12,8 +12,8 @@ from twisted.python import usage
 from supervise import config
 from supervise.daemon import preflight
 from supervise.daemon.errors import StartupError
+from supervise.daemon.handoff import HANDOFF_ENV
 from supervise.options import DaemonOptions
-from supervise.process.handoff import HANDOFF_ENV
 
 
 class Options(usage.Options):

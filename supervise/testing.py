@@ -529,7 +529,7 @@ class RunningDaemon:
             self.stop(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-        from supervise.process.keeper import KeeperError, connect
+        from supervise.process.linux.keeper import KeeperError, connect
 
         try:
             keeper = connect(str(self.tmp / "supervisord.pid.state.keeper"))

@@ -21,12 +21,12 @@ from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.ticks import Ticker
 from supervise.events.types import ProcessStateEvent
 from supervise.logs.channel import cleanup_auto_logs
+from supervise.process.linux.cgroups import CgroupTree
 from supervise.process.linux.host import real_host
+from supervise.process.linux.spawner import ReactorSpawner
 from supervise.process.program import Program
 from supervise.process.saved import SavedProcess
-from supervise.process.spawner import ReactorSpawner
 from supervise.process.spec import SpawnContext
-from supervise.process.tree import CgroupTree
 from supervise.supervisor import Supervisor
 
 log = Logger(namespace="supervise.service")

@@ -10,6 +10,7 @@ import sys
 from twisted.logger import Logger
 
 from supervise.daemon.core import CoreService, ProgramsService
+from supervise.daemon.handoff import HANDOFF_ENV
 from supervise.daemon.mainlog import MainLogService
 from supervise.daemon.pidfile import PidFileService
 from supervise.daemon.reexec import reexec_argv
@@ -17,7 +18,6 @@ from supervise.daemon.runtime import Runtime
 from supervise.daemon.servers import HTTPServers
 from supervise.daemon.socket_table import SocketTable
 from supervise.daemon.statefile import StateFile
-from supervise.process.handoff import HANDOFF_ENV
 
 log = Logger(namespace="supervise.service")
 

@@ -17,8 +17,8 @@ from attrs import evolve
 from twisted.application.service import Service
 from twisted.logger import Logger
 
+from supervise.daemon.handoff import same_process_alive
 from supervise.daemon.runtime import Runtime
-from supervise.process.handoff import same_process_alive
 from supervise.process.linux.pipestore import PipeStore
 from supervise.process.saved import SavedProcess
 

@@ -17,7 +17,7 @@ from supervise.config.model import ConfigModel
 from supervise.config.values import name_to_uid
 from supervise.daemon.errors import StartupError
 from supervise.daemon.runtime import Runtime
-from supervise.process.reaper import become_subreaper
+from supervise.process.linux.reaper import become_subreaper
 
 log = Logger(namespace="supervise.service")
 

@@ -7,8 +7,8 @@ from typing import Any
 from attrs import define, field
 
 from supervise.config.model import ConfigModel
+from supervise.daemon.handoff import SavedState
 from supervise.options import DaemonOptions
-from supervise.process.handoff import SavedState
 
 
 @define(eq=False)

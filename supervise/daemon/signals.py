@@ -12,7 +12,7 @@ from twisted.application.service import Service
 from twisted.logger import Logger, LogLevel
 
 from supervise.daemon.control import DaemonControl
-from supervise.process.reaper import Reaper
+from supervise.process.linux.reaper import Reaper
 
 log = Logger(namespace="supervise.service")
 

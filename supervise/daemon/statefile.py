@@ -12,13 +12,13 @@ from typing import Any
 from twisted.logger import Logger
 
 from supervise.config.model import ConfigModel
-from supervise.daemon.runtime import Runtime
-from supervise.process.handoff import (
+from supervise.daemon.handoff import (
     SavedState,
     read_state,
     same_process_alive,
     write_state,
 )
+from supervise.daemon.runtime import Runtime
 from supervise.process.linux.proctable import owned_survivors
 from supervise.process.saved import SavedProcess
 

@@ -12,7 +12,7 @@ from supervise.errors import SpawnError
 from supervise.process import command
 
 if TYPE_CHECKING:
-    from supervise.process.tree import CgroupTree
+    from supervise.process.linux.cgroups import CgroupTree
 
 OWNER_ENV = "SUPERVISE_OWNER"
 

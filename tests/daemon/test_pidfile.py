@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from supervise.daemon.handoff import SavedState
 from supervise.daemon.pidfile import NullPidFile, PidFile, PidFileService, pidfile_at
-from supervise.process.handoff import SavedState
 from tests.daemon.conftest import runtime_in
 
 

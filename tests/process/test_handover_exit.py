@@ -10,8 +10,8 @@ import pytest_twisted
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 
-from supervise.process.reaper import Reaper
-from supervise.process.spawner import ReactorSpawner
+from supervise.process.linux.reaper import Reaper
+from supervise.process.linux.spawner import ReactorSpawner
 
 
 class Protocol:

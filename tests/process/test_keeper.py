@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from supervise.process import keeper_main
-from supervise.process.keeper import (
+from supervise.process.linux import keeper_main
+from supervise.process.linux.keeper import (
     InvalidKey,
     KeeperError,
     KeeperUnavailable,
@@ -62,7 +62,7 @@ put(f"done {os.getpid()}\n".encode())
 #: then waits to be killed.
 DAEMON_ONE = r"""
 import os, subprocess, sys
-from supervise.process.keeper import child_key, connect, spawn_keeper
+from supervise.process.linux.keeper import child_key, connect, spawn_keeper
 path, log, writer, lines, first = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 out = sys.stdout.buffer
 keeper_pid = spawn_keeper(path, log_path=log)
@@ -703,7 +703,7 @@ def test_take_beyond_the_callers_descriptor_limit_loses_nothing(keeper: Keeper) 
         client.close()
         code = (
             "import os, resource, sys\n"
-            "from supervise.process.keeper import KeeperUnavailable, connect\n"
+            "from supervise.process.linux.keeper import KeeperUnavailable, connect\n"
             "resource.setrlimit(resource.RLIMIT_NOFILE, (40, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))\n"
             "before = len(os.listdir('/proc/self/fd'))\n"
             "client = connect(sys.argv[1])\n"

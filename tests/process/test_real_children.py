@@ -18,8 +18,8 @@ from supervise.config.values import AutoRestart, LogTarget
 from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.types import ProcessStateEvent
 from supervise.process.linux.host import real_host
+from supervise.process.linux.spawner import ReactorSpawner
 from supervise.process.program import Program
-from supervise.process.spawner import ReactorSpawner
 from supervise.process.spec import SpawnContext
 from supervise.states import ProcessState
 

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from supervise.process.reaper import Reaper
+from supervise.process.linux.reaper import Reaper
 
 
 class Kernel:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from attrs import define
 from twisted.logger import Logger
 
-from supervise.process.keeper import (
+from supervise.process.linux.keeper import (
     KeeperClient,
     KeeperError,
     child_key,

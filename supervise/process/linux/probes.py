@@ -20,7 +20,7 @@ from zope.interface import implementer
 from supervise.errors import ProcessGone
 from supervise.interfaces import IChild, IChildProtocol, IProcessSpawner
 from supervise.process.interfaces import IReadinessCheck
-from supervise.process.spawner import ReactorSpawner
+from supervise.process.linux.spawner import ReactorSpawner
 from supervise.process.spec import ChildSetupError, SpawnSpec
 
 

@@ -18,10 +18,10 @@ from twisted.internet.defer import Deferred, succeed
 from zope.interface import implementer
 
 from supervise.config.model import ProcessConfig
-from supervise.process import tree as cgroupfs
 from supervise.process.interfaces import ITreeKiller
+from supervise.process.linux import cgroups as cgroupfs
+from supervise.process.linux.pidfd import ExitWatcher
 from supervise.process.linux.proctable import ProcTable
-from supervise.process.pidfd import ExitWatcher
 from supervise.process.spec import SpawnSpec
 
 

@@ -1,6 +1,6 @@
 """Let children's output pipes outlive a killed daemon: the client of the descriptor keeper.
 
-The keeper (``supervise.process.keeper_main``) is one small process, started by the
+The keeper (``supervise.process.linux.keeper_main``) is one small process, started by the
 daemon in its own session, that holds duplicates of every child's pipe read ends and
 never reads them. While the daemon runs it reads the pipes itself as before; when the
 daemon is killed, the keeper's copies keep each pipe open, so a child writing output
@@ -36,8 +36,8 @@ from collections.abc import Iterable, Mapping
 
 from attrs import define, field, frozen
 
-from supervise.process import keeper_main
-from supervise.process.keeper_main import (
+from supervise.process.linux import keeper_main
+from supervise.process.linux.keeper_main import (
     MAX_FDS,
     PROTOCOL_VERSION,
     FrameReader,

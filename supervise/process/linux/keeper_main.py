@@ -9,7 +9,7 @@ every descriptor with its label and reads on where the dead one stopped.
 
 This module is the keeper's entry point and the wire format, and imports the standard
 library only (no Twisted, no attrs, no package ``__init__``), so the keeper stays a few
-MiB. ``supervise.process.keeper`` is the daemon's client.
+MiB. ``supervise.process.linux.keeper`` is the daemon's client.
 
 Run: ``python -I -S keeper_main.py SOCKET [--idle-timeout SECONDS] [--ready-fd FD]
 [--detach]`` (``spawn_keeper`` does this).

@@ -25,11 +25,11 @@ from zope.interface import implementer
 
 from supervise.errors import NotRunning, ProcessGone
 from supervise.interfaces import IChild, IChildProtocol, IProcessSpawner
+from supervise.process.linux.cgroups import join_in_child
+from supervise.process.linux.pidfd import ExitWatcher
 from supervise.process.linux.pipestore import PipeStore
-from supervise.process.pidfd import ExitWatcher
-from supervise.process.reaper import Reaper
+from supervise.process.linux.reaper import Reaper
 from supervise.process.spec import ChildSetupError, SpawnSpec
-from supervise.process.tree import join_in_child
 
 log = Logger()
 
