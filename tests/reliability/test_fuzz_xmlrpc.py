@@ -161,7 +161,18 @@ def test_content_length_lies_are_refused(target: tuple[RunningDaemon, list[str]]
     raw.sendall(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
     raw.close()
     CASES["xml-rpc endpoint"] += 1
-    status, _ = post(daemon, b"x" * 10, {"Content-Length": "-5"})
+    # A negative length: the daemon refuses it from the headers alone and hangs up, so
+    # the request goes in one write (a client writing its body after the headers may
+    # find the connection closed already) and the answer is read to its end.
+    negative = b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n" + b"x" * 10
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as raw:
+        raw.settimeout(30)
+        raw.connect(str(daemon.sock))
+        raw.sendall(negative)
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1])
     assert 400 <= status < 500
     CASES["xml-rpc endpoint"] += 1
     still_well(daemon, pid)
