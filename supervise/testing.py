@@ -523,14 +523,24 @@ class RunningDaemon:
             self.process.wait(10)
 
     def close(self, timeout: float = 30) -> None:
-        """Stop the daemon and its programs (SIGTERM); SIGKILL it if it hangs. A
-        descriptor keeper a killed daemon left behind is told to quit."""
+        """Stop the daemon and its programs (SIGTERM); SIGKILL it if it hangs. What a
+        killed daemon left behind goes too: its programs (found by the owner mark in
+        their environment) and its descriptor keeper."""
         try:
             self.stop(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
         from supervise.process.linux.keeper import KeeperError, connect
+        from supervise.process.linux.proctable import owned_survivors
 
+        for copies in owned_survivors(str(self.tmp / "supervisord.pid.state")).values():
+            for pid, _ in copies:
+                for kill in (os.killpg, os.kill):  # its process group, else itself
+                    try:
+                        kill(pid, signal.SIGKILL)
+                        break
+                    except OSError:
+                        continue
         try:
             keeper = connect(str(self.tmp / "supervisord.pid.state.keeper"))
             if keeper is not None:
