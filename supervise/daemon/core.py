@@ -90,7 +90,13 @@ class CoreService(Service):
             self.context(model),
             fcgi_sockets=self.sockets.fcgi_fd,
             make_host=lambda context, may_restart: real_host(
-                self.runtime.reactor, time.time, self.spawner, self.bus, context, may_restart
+                self.runtime.reactor,
+                time.time,
+                self.spawner,
+                self.bus,
+                context,
+                may_restart,
+                self.spawner.reaper,
             ),
         )
         self.control = SupervisorControl(self.supervisor, self.read_config)

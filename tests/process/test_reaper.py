@@ -117,3 +117,13 @@ def test_a_handed_over_child_exiting_before_its_take_over_keeps_its_status(
     assert reaper.reaped_unknown == 1  # 301 was nobody's
     assert reaper.early_exit(300) == 0
     assert reaper.early_exit(300) is None  # told once
+
+
+def test_what_is_left_of_a_stopped_tree_is_not_an_unknown_orphan(kernel: Kernel) -> None:
+    """Orphans of a program being stopped are reaped as known (no 'reaped unknown' line)."""
+    reaper = Reaper()
+    reaper.tree_members.update({400})
+    kernel.waitable = [400, 401]
+    reaper.reap()
+    assert reaper.reaped_unknown == 1  # only 401
+    assert reaper.tree_members == set()

@@ -13,6 +13,7 @@ from supervise.process.linux.files import InotifyFiles
 from supervise.process.linux.notify import NotifySockets
 from supervise.process.linux.probes import parse_check
 from supervise.process.linux.proctable import ProcTable
+from supervise.process.linux.reaper import Reaper
 from supervise.process.linux.trees import CgroupTreeKiller, MainProcessOnly, SubreaperTree
 from supervise.process.spec import SpawnContext
 
@@ -24,8 +25,10 @@ def real_host(
     bus: IEventBus,
     context: SpawnContext,
     may_restart: Callable[[], bool] = lambda: True,
+    reaper: Reaper | None = None,
 ) -> ProcessHost:
-    """A ProcessHost on ``reactor`` (IReactorTime, IReactorFDSet, IReactorProcess)."""
+    """A ProcessHost on ``reactor`` (IReactorTime, IReactorFDSet, IReactorProcess);
+    ``reaper``: the daemon's, which then knows a stopped tree's orphans."""
     table = ProcTable()
 
     def trees(config: ProcessConfig) -> ITreeKiller:
@@ -33,7 +36,7 @@ def real_host(
             return CgroupTreeKiller(config, reactor, context.cgroups)
         if config.extras.killmode == "process":
             return MainProcessOnly()
-        return SubreaperTree(config, reactor, table, spawner.owns)
+        return SubreaperTree(config, reactor, table, spawner.owns, reaper)
 
     return ProcessHost(
         clock=reactor,

@@ -66,6 +66,8 @@ class Reaper:
     expected: set[int] = field(factory=set)
     #: Raw wait statuses of expected pids that exited before they were taken over.
     early_exits: dict[int, int] = field(factory=dict)
+    #: What is left of stopped programs' trees (orphans re-parented to us): not unknown.
+    tree_members: set[int] = field(factory=set)
     reaped_unknown: int = 0
     #: True once a SIGCHLD handler calls ``reap``: then spawned children need no pidfd.
     active: bool = False
@@ -129,6 +131,14 @@ class Reaper:
         self.owned.pop(pid, None)
         if pid in self.expected:
             self.early_exits[pid] = status  # its program takes it over in a moment
+            return
+        if pid in self.tree_members:
+            self.tree_members.discard(pid)
+            log.debug(
+                "reaped pid {pid}, left of a stopped program ({why})",
+                pid=pid,
+                why=describe_status(status),
+            )
             return
         self.reaped_unknown += 1
         log.info("reaped unknown pid {pid} ({why})", pid=pid, why=describe_status(status))

@@ -22,6 +22,7 @@ from supervise.process.interfaces import ITreeKiller
 from supervise.process.linux import cgroups as cgroupfs
 from supervise.process.linux.pidfd import ExitWatcher
 from supervise.process.linux.proctable import ProcTable
+from supervise.process.linux.reaper import Reaper
 from supervise.process.spec import SpawnSpec
 
 
@@ -100,6 +101,7 @@ class SubreaperTree:
     reactor: Any
     table: ProcTable
     owned: Any  # Callable[[int], bool]: pids that are some program's own child
+    reaper: Reaper | None = None
     members: list[int] = field(factory=list)
     waiting: PidsGone | None = None
 
@@ -110,6 +112,9 @@ class SubreaperTree:
     def remember(self, pid: int) -> None:
         """Note the whole tree now, sessions and orphans included."""
         self.members = self.table.tree_of(pid, self.config.group, self.config.name, self.owned)
+        if self.reaper is not None:
+            # Orphans among them are re-parented to us: reaped as known, not unknown.
+            self.reaper.tree_members.update(m for m in self.members if m != pid)
 
     def signal_rest(self, pid: int, sig: int) -> None:
         """Signal every noted member still alive."""
@@ -134,6 +139,8 @@ class SubreaperTree:
         if self.waiting is not None:
             self.waiting.stop()
             self.waiting = None
+        if self.reaper is not None:
+            self.reaper.tree_members.difference_update(self.members)
         self.members = []
         return 0
 
