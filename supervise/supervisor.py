@@ -105,7 +105,7 @@ class Supervisor:
             program = programs.get(entry.namespec)
             if program is not None:
                 program.restore(entry, handed_over)
-            elif entry.ticks is not None and self.host.table.start_ticks(entry.pid) == entry.ticks:
+            elif entry.same_process(self.host.table.start_ticks(entry.pid)):
                 log.warn(
                     "{name} (pid {pid}) survived the previous daemon but is no longer configured: "
                     "stopping it",

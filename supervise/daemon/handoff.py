@@ -32,7 +32,7 @@ HANDOFF_ENV = "SUPERVISE_HANDOFF"
 
 def same_process_alive(saved: SavedProcess) -> bool:
     """True if the saved ``pid`` still names the process that was saved (not a reused pid)."""
-    return saved.pid > 0 and saved.ticks is not None and start_ticks(saved.pid) == saved.ticks
+    return saved.same_process(start_ticks(saved.pid))
 
 
 @frozen

@@ -6,7 +6,7 @@ from attrs import define
 from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 
-from supervise.process.inputs import MachineCore, ProcessInputs
+from supervise.process.inputs import MachineCore, ProcessInputs, cancel_call
 from supervise.process.status import decode_wait_status
 from supervise.states import ProcessState
 
@@ -21,8 +21,7 @@ class Retry:
 
     def cancel(self) -> None:
         """Leaving BACKOFF: forget the retry."""
-        if self.call is not None and self.call.active():
-            self.call.cancel()
+        cancel_call(self.call)
         self.call = None
 
 

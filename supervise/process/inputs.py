@@ -11,12 +11,19 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from attrs import define, field
+from twisted.internet.interfaces import IDelayedCall
 
 from supervise.config.model import ProcessConfig
 from supervise.interfaces import IChild
 from supervise.process.host import ProcessHost
 from supervise.process.interfaces import INotifyChannel, IReadinessCheck, ITreeKiller
 from supervise.states import ProcessState
+
+
+def cancel_call(call: IDelayedCall | None) -> None:
+    """Cancel a state's timer if it is still pending (leaving a state cancels its own)."""
+    if call is not None and call.active():
+        call.cancel()
 
 
 class ProcessInputs(Protocol):

@@ -32,13 +32,13 @@ from supervise.process.output import ProgramOutput
 from supervise.process.restore import record, restore
 from supervise.process.saved import SavedProcess
 from supervise.process.spec import ChildSetupError, build_spawn_spec
-from supervise.process.status import TOO_QUICK, decode_wait_status
+from supervise.process.status import TOO_QUICK
 from supervise.snapshot import ProcessSnapshot
 from supervise.states import ProcessState
 
 log = Logger()
 
-__all__ = ["TOO_QUICK", "Program", "decode_wait_status"]
+__all__ = ["Program"]
 
 
 @implementer(IProcess, IChildProtocol)

@@ -72,8 +72,7 @@ def restore(program: Restorable, saved: SavedProcess, handed_over: bool) -> bool
     program.spawnerr = saved.spawnerr
     machine = program.machine
     if saved.state in LIVE_STATES and saved.pid > 0 and not program.owns(saved.pid):
-        ticks = program.host.table.start_ticks(saved.pid)
-        if handed_over or (saved.ticks is not None and ticks == saved.ticks):
+        if handed_over or saved.same_process(program.host.table.start_ticks(saved.pid)):
             try:
                 program.logs.open()
             except OSError:

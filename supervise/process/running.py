@@ -16,7 +16,7 @@ from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 
 from supervise.events.types import HealthFailed, HealthRecovered, ProcessAdopted, WatchdogExpired
-from supervise.process.inputs import MachineCore, ProcessInputs
+from supervise.process.inputs import MachineCore, ProcessInputs, cancel_call
 from supervise.states import ProcessState
 
 log = Logger(namespace="supervise.process.program")
@@ -87,8 +87,7 @@ class RunningWatch:
         seconds = self.core.config.extras.watchdog_sec
         if seconds is None:
             return
-        if self.watchdog is not None and self.watchdog.active():
-            self.watchdog.cancel()
+        cancel_call(self.watchdog)
         self.watchdog = self.core.host.clock.callLater(seconds, self._watchdog_expired, seconds)
 
     def _watchdog_expired(self, seconds: float) -> None:
@@ -193,9 +192,8 @@ class RunningWatch:
         self.machine.exited(status)
 
     def _cancel_monitors(self) -> None:
-        for call in (self.next_check, self.watchdog):
-            if call is not None and call.active():
-                call.cancel()
+        cancel_call(self.next_check)
+        cancel_call(self.watchdog)
         self.next_check = self.watchdog = None
         if self.checking is not None:
             checking, self.checking = self.checking, None
@@ -262,9 +260,8 @@ class SuccessorSearch:
 
     def stop(self) -> None:
         """Stop searching (no callback)."""
-        for call in (self.deadline, self.scan):
-            if call is not None and call.active():
-                call.cancel()
+        cancel_call(self.deadline)
+        cancel_call(self.scan)
         self.deadline = self.scan = None
         if self.stop_watching is not None:
             stop, self.stop_watching = self.stop_watching, None

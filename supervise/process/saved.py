@@ -23,3 +23,8 @@ class SavedProcess:
     #: BACKOFF's retry count and the spawn error of BACKOFF/FATAL/EXITED.
     tries: int = 0
     spawnerr: str = ""
+
+    def same_process(self, ticks: int | None) -> bool:
+        """True if a live process started at ``ticks`` (its pid's start time now) is the
+        one saved, not another given a reused pid."""
+        return self.pid > 0 and self.ticks is not None and ticks == self.ticks

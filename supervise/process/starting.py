@@ -18,7 +18,7 @@ from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 
 from supervise.events.types import ProcessAdopted
-from supervise.process.inputs import ChildRun, MachineCore, ProcessInputs
+from supervise.process.inputs import ChildRun, MachineCore, ProcessInputs, cancel_call
 from supervise.process.status import TOO_QUICK
 from supervise.states import ProcessState
 
@@ -134,8 +134,7 @@ class StartAttempt:
         self.machine.not_ready(why)
 
     def _cancel_probe(self) -> None:
-        if self.next_probe is not None and self.next_probe.active():
-            self.next_probe.cancel()
+        cancel_call(self.next_probe)
         self.next_probe = None
         if self.probing is not None:
             probing, self.probing = self.probing, None
@@ -170,8 +169,7 @@ class StartAttempt:
             s.adopt(pid, external=False)
         except ProcessLookupError:
             return
-        if self.deadline is not None and self.deadline.active():
-            self.deadline.cancel()
+        cancel_call(self.deadline)
         self.deadline = None
         self._found_daemon(pid, "")
 
@@ -241,8 +239,7 @@ class StartAttempt:
         s.signal_child(self.machine, signal.SIGKILL, s.config.killasgroup)
 
     def _cancel_timers(self) -> None:
-        if self.deadline is not None and self.deadline.active():
-            self.deadline.cancel()
+        cancel_call(self.deadline)
         self.deadline = None
         self._cancel_probe()
         self._stop_watching()

@@ -16,7 +16,7 @@ from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 
-from supervise.process.inputs import MachineCore, ProcessInputs
+from supervise.process.inputs import MachineCore, ProcessInputs, cancel_call
 from supervise.states import ProcessState
 
 log = Logger(namespace="supervise.process.program")
@@ -72,8 +72,7 @@ class StopAttempt:
 
     def cancel(self) -> None:
         """Leaving STOPPING: cancel the deadline and the tree wait."""
-        if self.deadline is not None and self.deadline.active():
-            self.deadline.cancel()
+        cancel_call(self.deadline)
         self.deadline = None
         if self.waiting is not None:
             waiting, self.waiting = self.waiting, None

@@ -17,17 +17,19 @@ from typing import Any
 
 
 def wait_until(
-    condition: Callable[[], object], timeout: float = 20.0, interval: float = 0.05
+    condition: Callable[[], object],
+    timeout: float = 20.0,
+    interval: float = 0.05,
+    what: str = "condition",
 ) -> None:
-    """Check ``condition`` in the test (never in the daemon) until true; fail after ``timeout`` s."""
-    import time
-
+    """Check ``condition`` in the test (never in the daemon) until true; fail after
+    ``timeout`` s, saying ``what`` was awaited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout:g}s")
+    raise AssertionError(f"{what} not met within {timeout:g}s")
 
 
 def free_port() -> int:

@@ -33,6 +33,7 @@ from supervise.process.linux.keeper import (
     connect,
     spawn_keeper,
 )
+from supervise.testing import wait_until
 from tests.reliability.conftest import FIGURES
 
 PY = sys.executable
@@ -82,15 +83,6 @@ sys.stdin.read()  # until killed
 
 
 # --- bounded waits --------------------------------------------------------------------
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Return once ``condition()`` holds; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not true after {timeout} s: {what}")
-        time.sleep(0.01)
 
 
 def wait_exit(pid: int, timeout: float) -> bool:
@@ -302,7 +294,7 @@ def test_output_survives_daemon_sigkill(short_dir: Path, reaper: Reaper) -> None
     wait_until(
         lambda: pipe_full(fd) and blocked_in_write(child_pid),
         30,
-        "the child waits on its full pipe",
+        what="the child waits on its full pipe",
     )
     assert is_running(child), "the child died with daemon 1"
     rest = read_to_eof(fd, 60)
@@ -334,10 +326,10 @@ def test_drop_lets_the_pipe_close(keeper: Keeper) -> None:
         client.keep(child_key("web", child.pid, "stdout"), read_end)
         inode = os.fstat(read_end).st_ino
         assert inode in pipes_held(keeper.pid)
-        wait_until(lambda: pipe_full(read_end), 30, "the pipe fills up")
+        wait_until(lambda: pipe_full(read_end), 30, what="the pipe fills up")
         os.close(read_end)  # the daemon's copy goes, as in a crash
         assert client.status().kept == 1
-        wait_until(lambda: blocked_in_write(child.pid), 30, "the child waits on its full pipe")
+        wait_until(lambda: blocked_in_write(child.pid), 30, what="the child waits on its full pipe")
         assert child.poll() is None
 
         assert client.drop(child_match("web", child.pid)) == 1
@@ -613,7 +605,7 @@ def test_empty_pipe_without_writer_is_let_go(keeper: Keeper) -> None:
     os.write(full_write, b"last words")
     os.close(full_write)
     os.close(empty_write)
-    wait_until(lambda: client.status().kept == 1, 10, "the empty pipe is let go")
+    wait_until(lambda: client.status().kept == 1, 10, what="the empty pipe is let go")
     (kept,) = client.take()
     assert kept.key == child_key("b", 2, "stdout")
     assert read_to_eof(kept.fd, 10) == b"last words"

@@ -10,6 +10,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from supervise.config.values import AutoRestart
 from supervise.errors import AlreadyStarted, NotRunning, SpawnError
+from supervise.process.program import Program
 from supervise.states import STOPPED_STATES, ProcessState
 from supervise.testing import Harness
 
@@ -219,7 +220,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.tmp = tempfile.TemporaryDirectory()
         self.harness = Harness(self.tmp.name)
         self.harness.spawner.dies_on_signal = False
-        self.program = self.harness.add("p", startsecs=2, startretries=2, stopwaitsecs=3)
+        self.program = self.make_program()
+
+    def make_program(self) -> Program:
+        return self.harness.add("p", startsecs=2, startretries=2, stopwaitsecs=3)
 
     def teardown(self) -> None:
         self.tmp.cleanup()
@@ -310,7 +314,7 @@ def test_exponential_backoff_capped_and_forever(harness):
     assert harness.states("job")[-1] is S.STARTING
 
 
-class GatedLifecycleMachine(RuleBasedStateMachine):
+class GatedLifecycleMachine(LifecycleMachine):
     """A program with a readiness probe and a health check: random starts, stops, exits,
     probe answers and clock advances keep the same invariants, and no probe or timer
     outlives the state that owns it."""
@@ -318,72 +322,20 @@ class GatedLifecycleMachine(RuleBasedStateMachine):
     READY = "tcp:127.0.0.1:7000"
     HEALTH = "command:check"
 
-    def __init__(self) -> None:
-        super().__init__()
-        import tempfile
-
+    def make_program(self) -> Program:
         from supervise.config.model import ProcessExtras
 
-        self.tmp = tempfile.TemporaryDirectory()
-        self.harness = Harness(self.tmp.name)
-        self.harness.spawner.dies_on_signal = False
         extras = ProcessExtras(
             ready=self.READY, ready_timeout=4, ready_interval=1,
             healthcheck=self.HEALTH, healthcheck_interval=2, healthcheck_retries=2,
         )  # fmt: skip
-        self.program = self.harness.add("g", startretries=2, stopwaitsecs=3, extras=extras)
-
-    def teardown(self) -> None:
-        self.tmp.cleanup()
-
-    @rule()
-    def start(self) -> None:
-        try:
-            self.program.start()
-        except AlreadyStarted:
-            pass
-
-    @rule()
-    def stop(self) -> None:
-        try:
-            self.program.stop()
-        except NotRunning:
-            pass
-
-    @rule(code=st.integers(0, 3))
-    def child_exits(self, code: int) -> None:
-        live = self.harness.spawner.live()
-        if live:
-            live[0].exit(code)
+        return self.harness.add("p", startretries=2, stopwaitsecs=3, extras=extras)
 
     @rule(spec=st.sampled_from([READY, HEALTH]), passed=st.booleans())
     def probe_answers(self, spec: str, passed: bool) -> None:
         check = self.harness.checks.get(spec)
         if check is not None and any(not a.called for a in check.attempts):
             check.answer(passed)
-
-    @rule(seconds=st.floats(0.1, 5))
-    def advance(self, seconds: float) -> None:
-        self.harness.clock.advance(seconds)
-
-    @invariant()
-    def at_most_one_live_child(self) -> None:
-        assert len(self.harness.spawner.live()) <= 1
-
-    @invariant()
-    def events_chain(self) -> None:
-        previous = S.STOPPED
-        for event in self.harness.state_events("g"):
-            assert event.from_state is previous
-            previous = event.state
-        assert previous is self.program.state
-
-    @invariant()
-    def nothing_pending_in_rest_states(self) -> None:
-        if self.program.state in STOPPED_STATES:
-            assert self.harness.clock.getDelayedCalls() == []
-            for check in self.harness.checks.values():
-                assert all(a.called for a in check.attempts)
 
     @invariant()
     def probes_only_where_they_belong(self) -> None:

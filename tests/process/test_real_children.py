@@ -240,7 +240,7 @@ async def test_no_log_when_none(tmp_path):
 
 def test_signal_death_status_text():
     """A death by signal is exit status -1 and 'terminated by SIGTERM'."""
-    from supervise.process.program import decode_wait_status
+    from supervise.process.status import decode_wait_status
 
     assert decode_wait_status(signal.SIGTERM) == (-1, "terminated by SIGTERM")
     assert decode_wait_status(3 << 8) == (3, "exit status 3")
