@@ -11,8 +11,11 @@ import tempfile
 from collections.abc import Mapping
 from typing import TypeVar
 
-from supervise.config import values
+from attrs import evolve
+
+from supervise.config import rlimits, values
 from supervise.config.cluster import build_cluster
+from supervise.config.envfiles import EnvironmentFiles, parse_paths
 from supervise.config.errors import ConfigError
 from supervise.config.expand import host_node_name
 from supervise.config.extras import (
@@ -61,8 +64,9 @@ PROGRAM_OPTIONS = frozenset(
         "ready", "ready_timeout", "ready_interval", "depends_on", "backoff_initial", "backoff_max",
         "pidfile", "healthcheck", "healthcheck_interval", "healthcheck_timeout", "healthcheck_retries",
         "cgroup", "killmode", "sockets", "memory_max", "cpu_max", "pids_max", "watchdog_sec",
-        "watch", "absent_grace", "match", "match_user",
+        "watch", "absent_grace", "match", "match_user", "environment_file",
     }
+    | rlimits.OPTIONS
 )  # fmt: skip
 LISTENER_OPTIONS = PROGRAM_OPTIONS | {"events", "buffer_size", "result_handler"}
 FCGI_OPTIONS = PROGRAM_OPTIONS | {"socket", "socket_backlog", "socket_owner", "socket_mode"}
@@ -387,6 +391,7 @@ def build_processes(
         env_text = section.text("environment", "", expand_names=names) or ""
         environment = section.convert("environment", env_text, values.environment)
         names.update({f"ENV_{k}": v for k, v in environment.items()})
+        files = section.optional("environment_file", parse_paths, expand_names=names)
         directory = section.text("directory", None, expand_names=names)
         channels = {
             c: _channel(section, c, names, capture[c], events_on[c]) for c in ("stdout", "stderr")
@@ -442,7 +447,9 @@ def build_processes(
                 source=(
                     raw.section_locations[name].path if name in raw.section_locations else raw.path
                 ),
-                extras=extras,
+                extras=evolve(extras, environment_files=EnvironmentFiles(files, tuple(environment)))
+                if files
+                else extras,
             )
         )
     processes.sort(key=lambda p: (p.priority, p.name))

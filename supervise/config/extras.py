@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from supervise.config import values
+from supervise.config import rlimits, values
 from supervise.config.errors import ConfigError
 from supervise.config.ini import RawConfig
 from supervise.config.model import GroupConfig, PluginConfig, ProcessExtras, SocketConfig
@@ -120,6 +120,16 @@ def build_extras(section: SectionReader) -> ProcessExtras:
         match=section.optional("match", _regex),
         match_user=section.optional("match_user", checked_user),
         killmode=section.parse("killmode", "tree", _killmode),
+        rlimits=tuple(
+            limit
+            for name in rlimits.LIMITS
+            if (
+                limit := section.optional(
+                    f"rlimit_{name}", rlimits.parser(name, rlimits.daemon_hard_limit)
+                )
+            )
+            is not None
+        ),
     )
 
 

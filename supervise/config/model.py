@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from attrs import field, frozen
 
+from supervise.config.envfiles import EnvironmentFiles
 from supervise.config.values import AutoRestart, LogTarget
 
 
@@ -68,6 +69,10 @@ class ProcessExtras:
     #: ``tree`` (default): a stop leaves no descendant; ``process``: supervisord's own
     #: behaviour, only the main process (and its group with stopasgroup/killasgroup).
     killmode: str = "tree"
+    #: ``environment_file``: dotenv files read at each start (None: no files).
+    environment_files: EnvironmentFiles | None = None
+    #: ``rlimit_*``: ``(name, soft, hard)``, hard None keeps the inherited one.
+    rlimits: tuple[tuple[str, int, int | None], ...] = ()
 
 
 @frozen

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from attrs import field, frozen
 
+from supervise.config.envfiles import EnvironmentFileError, layered
 from supervise.config.model import ProcessConfig
 from supervise.errors import SpawnError
 from supervise.process import command
@@ -35,6 +36,8 @@ class SpawnSpec:
     listen_fds: tuple[int, ...] = ()
     #: The program's namespec: names its pipes in the descriptor keeper.
     label: str = ""
+    #: ``(name, soft, hard)`` resource limits set in the child (hard None: inherited).
+    rlimits: tuple[tuple[str, int, int | None], ...] = ()
 
 
 class ChildSetupError(Exception):
@@ -69,9 +72,14 @@ def build_spawn_spec(
 ) -> SpawnSpec:
     """The SpawnSpec of one start: resolved command (SpawnError with supervisord's text),
     supervisord's environment (SUPERVISOR_* then the program's own, SUPERVISOR.md §4.7),
-    the user's ids and groups, and any ``[socket:x]`` to hand over."""
+    the user's ids and groups, and any ``[socket:x]`` to hand over. Environment files
+    are read now: one missing or malformed is a SpawnError naming file and line."""
+    try:
+        environment = layered(config.environment, config.extras.environment_files)
+    except EnvironmentFileError as error:
+        raise SpawnError(str(error), "SPAWN_ERROR") from None
     filename, argv = command.resolve(
-        config.command, command.search_path(config.environment, context.environ)
+        config.command, command.search_path(environment, context.environ)
     )
     env = dict(context.environ)
     env["SUPERVISOR_ENABLED"] = "1"
@@ -82,7 +90,7 @@ def build_spawn_spec(
     env["SUPERVISOR_GROUP_NAME"] = config.group
     if context.owner:
         env[OWNER_ENV] = context.owner
-    env.update(config.environment)
+    env.update(environment)
     listen_fds: tuple[int, ...] = ()
     names = config.extras.sockets
     if names:
@@ -103,4 +111,5 @@ def build_spawn_spec(
         stdin_fd=stdin_fd,
         listen_fds=listen_fds,
         label=config.namespec,
+        rlimits=config.extras.rlimits,
     )

@@ -314,6 +314,8 @@ class ReactorSpawner:
         steps: list[Callable[[], None]] = []
         if spec.cgroup is not None:
             steps.append(join_in_child(spec.cgroup))
+        if spec.rlimits:
+            steps.append(set_limits(spec.rlimits))
         argv, filename = spec.argv, spec.filename
         if spec.listen_fds:
             # systemd's convention: the sockets at fds 3.., LISTEN_PID = the program's pid,
@@ -466,6 +468,23 @@ def place_fds(fds: tuple[int, ...]) -> Callable[[], None]:
             os.close(fd)
 
     return place
+
+
+def set_limits(limits: tuple[tuple[str, int, int | None], ...]) -> Callable[[], None]:
+    """A ``preexec_fn`` step setting ``rlimit_*`` (a hard limit of None stays as it is)."""
+    import resource
+
+    steps = [
+        (getattr(resource, f"RLIMIT_{name.upper()}"), soft, hard) for name, soft, hard in limits
+    ]
+
+    def apply() -> None:
+        for which, soft, hard in steps:
+            resource.setrlimit(
+                which, (soft, resource.getrlimit(which)[1] if hard is None else hard)
+            )
+
+    return apply
 
 
 def _run_all(steps: list[Callable[[], None]]) -> Callable[[], None]:
