@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any
 
-from twisted.web import resource, static
+from twisted.web import resource
 from twisted.web.iweb import IRequest
 
 ASSETS = resources.files("supervise.web") / "assets"
@@ -81,18 +81,28 @@ class ConsolePage(resource.Resource):
         return html_page(request, page)
 
 
-class Assets(static.File):
-    """``/static/``: the console's script, style and icon, shipped in the package."""
+class Assets(resource.Resource):
+    """``/static/``: the console's script, style and icon, shipped in the package.
 
-    def directoryListing(self) -> resource.Resource:  # noqa: N802 - Twisted's name
-        """No listings."""
-        return resource.NoResource("No such file")
+    The folder resource (twisted.web.static, which imports hyperlink and idna: 3 MiB) is
+    made on the first request, so a daemon whose console nobody opens never loads it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder: resource.Resource | None = None
+
+    def getChildWithDefault(self, path: bytes, request: Any) -> Any:  # noqa: N802
+        if self.folder is None:
+            from supervise.http.console_assets import static_folder
+
+            self.folder = static_folder(str(ASSETS))
+        return self.folder.getChildWithDefault(path, request)
+
+    def render(self, request: Any) -> Any:
+        return resource.NoResource("No such file").render(request)
 
 
 def assets() -> Assets:
     """The static folder resource."""
-    folder = Assets(str(ASSETS), defaultType="application/octet-stream")
-    folder.contentTypes.update(
-        {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
-    )
-    return folder
+    return Assets()

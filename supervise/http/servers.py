@@ -14,10 +14,10 @@ from typing import Any
 
 from twisted.cred import credentials, error, portal
 from twisted.cred.checkers import ICredentialsChecker
-from twisted.internet import defer, ssl
+from twisted.internet import defer
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
-from twisted.web import guard, resource, server
+from twisted.web import resource, server
 from zope.interface import implementer
 
 from supervise.config.model import ServerConfig
@@ -75,6 +75,10 @@ def guarded(
 ) -> resource.IResource:
     """Basic auth (realm ``default``) over ``users``; ``tree_for("role:name")`` gives
     each user the resource tree of their role."""
+    # Imported only with credentials: twisted.web.guard imports twisted.web.template, and
+    # through it xml.sax, urllib.request and ssl (6 MiB).
+    from twisted.web import guard
+
     auth_portal = portal.Portal(RoleRealm(tree_for), [UsersChecker(users)])
     wrapper: resource.IResource = guard.HTTPAuthSessionWrapper(
         auth_portal, [guard.BasicCredentialFactory(b"default")]
@@ -208,9 +212,12 @@ def listen(
                 ) from None
         return port
     if config.certfile is not None and config.keyfile is not None:
+        # Imported only here: TLS (pyOpenSSL, cryptography) costs a daemon ~80 ms and 11 MiB.
+        from twisted.internet.ssl import PrivateCertificate
+
         try:
             with open(config.certfile, "rb") as cert, open(config.keyfile, "rb") as key:
-                identity = ssl.PrivateCertificate.loadPEM(cert.read() + b"\n" + key.read())
+                identity = PrivateCertificate.loadPEM(cert.read() + b"\n" + key.read())
         except Exception as problem:
             raise ServerStartError(
                 f"Cannot open an HTTPS server: the certificate or key is unusable ({problem})"

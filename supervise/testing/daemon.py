@@ -79,9 +79,14 @@ class RunningDaemon:
     """The real daemon in ``folder``: write a config, start, talk to it, stop it.
 
     :ivar environ: extra environment for the daemon (``PYTHONPATH`` for a plugin under test).
+    :ivar front: the command that runs it: ``twistd`` (``twistd -n supervise``) or
+        ``supervise`` (``python -m supervise.cli -n``, which loads fewer modules).
     """
 
-    def __init__(self, folder: Path, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, folder: Path, environ: Mapping[str, str] | None = None, front: str = "twistd"
+    ) -> None:
+        self.front = front
         self.tmp = Path(folder)
         self.conf = self.tmp / "supervisord.conf"
         self.sock = self.tmp / "supervise.sock"
@@ -127,7 +132,7 @@ class RunningDaemon:
         env["NOTIFY_SOCKET"] = str(notify)
         with open(self.tmp / "twistd.out", "wb") as out:
             self.process = subprocess.Popen(
-                [tool("twistd"), "-n", "--pidfile=", "supervise", "-c", str(self.conf)],
+                self.argv(),
                 env=env,
                 cwd=self.tmp,
                 stdout=out,
@@ -150,6 +155,12 @@ class RunningDaemon:
             listener.close()
         assert message.startswith(b"READY=1")
         return self
+
+    def argv(self) -> list[str]:
+        """The daemon's command line, in the foreground."""
+        if self.front == "supervise":
+            return [sys.executable, "-m", "supervise.cli", "-n", "-c", str(self.conf)]
+        return [tool("twistd"), "-n", "--pidfile=", "supervise", "-c", str(self.conf)]
 
     def rpc(self) -> Any:
         """An XML-RPC proxy over the unix socket."""

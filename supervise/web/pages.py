@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from twisted.web import resource, server, static
+from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
 from supervise.errors import BadName, SuperviseError
@@ -84,6 +84,8 @@ class Download(resource.Resource):
             return b"No such log"
         name = "-".join(parts).replace(":", "_") + ".log"
         request.setHeader(b"content-disposition", f'attachment; filename="{name}"'.encode())
+        from twisted.web import static  # on first download: it imports hyperlink and idna
+
         return static.File(path, defaultType="text/plain; charset=utf-8").render_GET(request)  # type: ignore[no-any-return]
 
     def _path(self, parts: list[str]) -> str | None:

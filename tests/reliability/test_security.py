@@ -186,7 +186,8 @@ def test_inet_beyond_loopback_needs_credentials(tmp_path: Path) -> None:
     assert "refusing to serve on" in run.stdout + run.stderr
 
 
-def test_https_with_a_certificate_in_the_config(tmp_path: Path) -> None:
+@pytest.mark.parametrize("front", ["twistd", "supervise"])  # supervise: TLS loaded on demand
+def test_https_with_a_certificate_in_the_config(tmp_path: Path, front: str) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
@@ -195,7 +196,7 @@ def test_https_with_a_certificate_in_the_config(tmp_path: Path) -> None:
         check=True, capture_output=True,
     )  # fmt: skip
     port = free_port()
-    daemon = RunningDaemon(tmp_path, {"PYTHONPATH": str(ROOT)})
+    daemon = RunningDaemon(tmp_path, {"PYTHONPATH": str(ROOT)}, front=front)
     try:
         daemon.start(
             f"[inet_http_server]\nport = 127.0.0.1:{port}\nusername = {USER}\npassword = {SECRET}\n"

@@ -1,0 +1,71 @@
+"""What the supervise command leaves unloaded stays usable: loaded on first use."""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Generator
+from typing import Any
+
+from supervise.daemon.lean_imports import defer_unused_imports, iscoroutine
+
+
+async def _coroutine() -> None:
+    return None
+
+
+def _generator() -> Generator[int]:
+    yield 1
+
+
+async def _async_generator() -> AsyncIterator[int]:
+    yield 1
+
+
+class _Awaitable(collections.abc.Coroutine):  # type: ignore[type-arg]
+    def send(self, value: Any) -> Any:
+        raise StopIteration
+
+    def throw(self, *args: Any) -> Any:
+        raise StopIteration
+
+    def __await__(self) -> Any:
+        return iter(())
+
+
+def test_deferreds_coroutine_test_is_asyncios() -> None:
+    coroutine = _coroutine()
+    values = [coroutine, _generator(), _async_generator(), _Awaitable(), 1, None, _coroutine]
+    assert [iscoroutine(v) for v in values] == [asyncio.iscoroutine(v) for v in values]
+    coroutine.close()
+
+
+def test_nothing_is_changed_once_twisted_is_loaded() -> None:
+    import twisted.internet.defer  # noqa: F401 - loaded in this process already
+
+    assert defer_unused_imports() is False
+
+
+def test_what_is_left_unloaded_loads_on_first_use() -> None:
+    script = """
+import sys
+from supervise.daemon.lean_imports import defer_unused_imports
+assert defer_unused_imports()
+import ssl  # a second import leaves it unloaded
+assert type(sys.modules["ssl"]).__name__ == "LazyModule", "ssl"
+assert "OpenSSL" not in sys.modules and "asyncio" not in sys.modules
+from twisted.internet import reactor
+from twisted.internet.interfaces import IReactorSSL
+assert IReactorSSL.providedBy(reactor)
+assert ssl.PROTOCOL_TLS_CLIENT  # used: loaded
+assert type(sys.modules["ssl"]).__name__ == "module"
+from twisted.internet.ssl import CertificateOptions
+assert "OpenSSL" in sys.modules
+import asyncio
+assert asyncio.iscoroutine is not None and "asyncio.base_events" in sys.modules
+print("ok")
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "ok", run.stderr
