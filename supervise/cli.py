@@ -160,7 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         path, overrides = parse(args)
         path = path or config.find_config()
-        model = config.load(path, overrides=overrides)
+        # Read as the service would (``nodaemon`` is twistd's flag, not the service's):
+        # the service reuses this model instead of reading the files a second time.
+        service_overrides = {k: v for k, v in overrides.items() if k != "nodaemon"}
+        model = config.load(path, overrides=service_overrides)
     except (UsageError, ValueError) as problem:
         sys.stderr.write(f"Error: {problem}\nFor help, use {prog} -h\n")
         return 2
@@ -168,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not nodaemon:
         overrides.setdefault("directory", model.supervisord.directory or "/")
         overrides.setdefault("umask", oct(model.supervisord.umask))
+    from supervise.tap import preload
+
+    preload(path, service_overrides, model)
     sys.argv = twistd_argv(path, overrides, nodaemon)
     run_twistd()
     return 0

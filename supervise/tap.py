@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from twisted.application.service import IService
 from twisted.python import usage
 
 from supervise import config
+from supervise.config.model import ConfigModel
 from supervise.daemon import preflight
 from supervise.daemon.errors import StartupError
 from supervise.daemon.handoff import HANDOFF_ENV
@@ -65,6 +67,29 @@ class Options(usage.Options):
         return result
 
 
+#: The configuration the ``supervise`` command read before running twistd in the same
+#: process: (path, overrides, model).
+_preloaded: list[tuple[str, dict[str, str], ConfigModel]] = []
+
+
+def preload(path: str, overrides: dict[str, str], model: ConfigModel) -> None:
+    """Hand the service the model read from ``path`` with ``overrides``."""
+    _preloaded[:] = [(path, dict(overrides), model)]
+
+
+def take_preloaded(
+    path: str, overrides: Mapping[str, str], handoff: str | None
+) -> ConfigModel | None:
+    """The preloaded model if it was read from the same path with the same overrides
+    (and no re-exec hands over, whose variable the service drops from the environment)."""
+    if not _preloaded:
+        return None
+    read_path, read_overrides, model = _preloaded.pop()
+    if handoff is None and read_path == path and read_overrides == dict(overrides):
+        return model
+    return None
+
+
 def make_service_from_options(options: Options, foreground: bool = True) -> IService:
     """Build the service, or exit 2 with ``Error: …`` on a bad configuration or a daemon
     that cannot start (found before twistd forks, so the user's terminal says why)."""
@@ -79,7 +104,7 @@ def make_service_from_options(options: Options, foreground: bool = True) -> ISer
         daemon_options = DaemonOptions(
             path, options.overrides(), echo, environ, handoff, twistd=twistd
         )
-        model = daemon_options.load()
+        model = take_preloaded(path, daemon_options.overrides, handoff) or daemon_options.load()
         if handoff is None:
             # Before importing the daemon's code: a second daemon says so at once.
             preflight.check(model)

@@ -25,6 +25,7 @@ from twisted.web.iweb import IRequest
 from supervise.errors import SuperviseError
 from supervise.rpc import faults
 from supervise.rpc.faults import RPCError, to_rpc_error
+from supervise.rpc.premarshalled import dumps_response
 from supervise.rpc.registry import PYTHON_TYPES, signature_of, unchecked_params
 
 log = Logger()
@@ -155,7 +156,7 @@ class XMLRPCResource(resource.Resource):
         if isinstance(value, xmlrpc.client.Fault):
             body = xmlrpc.client.dumps(value, methodresponse=True)
         else:
-            body = xmlrpc.client.dumps((value,), methodresponse=True, allow_none=True)
+            body = dumps_response(value)
         data = body.encode("utf-8")
         request.setHeader(b"content-type", b"text/xml")
         request.setHeader(b"content-length", str(len(data)).encode())

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from attrs import define
+from attrs import define, field
 
 from supervise.errors import BadName
 from supervise.interfaces import ISupervisorControl
 from supervise.rpc.marshal import as_text, config_info, process_info, result_structs
+from supervise.rpc.premarshalled import PreMarshalled, ProcessInfoCache
 from supervise.rpc.registry import rpc_method
 
 
@@ -23,6 +24,7 @@ class ProcessInfoNamespace:
 
     control: ISupervisorControl
     wall_clock: Callable[[], float]
+    structs: ProcessInfoCache = field(factory=ProcessInfoCache)
 
     # -- information -----------------------------------------------------------------
 
@@ -63,13 +65,12 @@ class ProcessInfoNamespace:
         return process_info(self.control.snapshot(name), self.wall_clock())
 
     @rpc_method("getAllProcessInfo", signature=("array",))
-    def get_all_process_info(self) -> list[dict[str, Any]]:
+    def get_all_process_info(self) -> list[PreMarshalled]:
         """Get info about all processes
 
         @return array result  An array of process status results
         """
-        now = self.wall_clock()
-        return [process_info(s, now) for s in self.control.snapshots()]
+        return self.structs.structs(self.control.snapshots(), self.wall_clock())
 
     # -- process logs ------------------------------------------------------------------
 
