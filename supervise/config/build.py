@@ -332,9 +332,8 @@ def build_processes(
     section = SectionReader(raw, name, common)
     section.warn_unknown(known)
     section.convert("process_name", program_name, values.process_or_group_name)
-    priority = section.parse(
-        "priority", "-1" if kind is GroupKind.EVENTLISTENER else "999", values.integer
-    )
+    # 999 for a listener's processes too: only its pool defaults to -1 (supervisord).
+    priority = section.parse("priority", "999", values.integer)
     autostart = section.parse("autostart", "true", values.boolean)
     autorestart = section.parse("autorestart", "unexpected", values.auto_restart)
     startsecs = section.parse("startsecs", "1", values.integer)

@@ -15,9 +15,8 @@ from supervise.config import ConfigError, load
 from supervise.config.model import CtlConfig
 from supervise.ctl.client import Connection
 from supervise.ctl.commands import COMMANDS, Controller
+from supervise.ctl.help import command_help, overview
 from supervise.ctl.session import Session, UsageError
-
-HELP = "commands: " + " ".join([*COMMANDS, "help"])
 
 
 def ctl_config(path: str | None) -> CtlConfig:
@@ -36,31 +35,52 @@ def ctl_config(path: str | None) -> CtlConfig:
 def run(controller: Controller, words: list[str]) -> int:
     """Run one command and turn connection problems into messages and exit codes."""
     name, args = words[0], words[1:]
-    emit = controller.session.emit
+    session = controller.session
     if name == "help":
-        emit(HELP)
-        return 0
+        return show_help(controller, args)
     handler = controller.handler(name)
     if handler is None:
-        emit(f"*** Unknown syntax: {' '.join(words)}")
+        session.fail(f"unknown command {name!r}", text=f"*** Unknown syntax: {' '.join(words)}")
         return 1
     try:
         return int(handler(args))
     except UsageError as problem:
-        emit(f"Error: {problem}")
+        session.fail(str(problem), text=f"Error: {problem}")
         return 2
     except xmlrpc.client.ProtocolError as problem:
         if problem.errcode == 401:
-            emit("Server requires authentication")
+            session.fail(
+                "Server requires authentication", 401, text="Server requires authentication"
+            )
             return 1
-        emit(f"ERROR: {problem.errcode} {problem.errmsg}")
+        session.fail(f"{problem.errcode} {problem.errmsg}", problem.errcode)
         return 1
     except (ConnectionRefusedError, FileNotFoundError, socket.gaierror) as problem:
-        emit(f"ERROR: {controller.session.connection.url} refused connection ({problem.strerror})")
+        session.fail(f"{session.connection.url} refused connection ({problem.strerror})")
         return 4  # supervisorctl's INSUFFICIENT_PRIVILEGES/unreachable code
     except xmlrpc.client.Fault as fault:
-        emit(f"ERROR: {fault.faultString}")
+        session.fail(fault.faultString, fault.faultCode)
         return 1
+
+
+def show_help(controller: Controller, args: list[str]) -> int:
+    """``help`` (every command) or ``help COMMAND`` (usage, description, example)."""
+    session = controller.session
+    if not args:
+        session.emit(overview())
+        return 0
+    found = command_help(args[0])
+    if found is None:
+        session.fail(f"no help on {args[0]!r}", text=f"*** No help on {args[0]}")
+        return 1
+    if session.as_json:
+        session.emit_json(
+            {"command": found.name, "usage": found.usage, "description": found.what,
+             "example": found.example}
+        )  # fmt: skip
+    else:
+        session.emit(found.render())
+    return 0
 
 
 class Shell(cmd.Cmd):

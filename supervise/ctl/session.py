@@ -64,6 +64,15 @@ class Session:
         """Print ``value`` as indented JSON with sorted keys."""
         self.emit(json.dumps(value, indent=2, sort_keys=True))
 
+    def fail(self, message: str, code: int | None = None, text: str | None = None) -> None:
+        """Say that a command failed as a whole: ``ERROR: message`` (or ``text``), or
+        with ``--json`` the document ``{"error": {"code", "message"}}``
+        (docs/schemas/error.json)."""
+        if self.as_json:
+            self.emit_json({"error": {"code": code, "message": message}})
+        else:
+            self.emit(f"ERROR: {message}" if text is None else text)
+
     def processes(self) -> list[dict[str, Any]]:
         """Every process, with ``namespec`` and ``spawns`` when the daemon is supervise."""
         try:

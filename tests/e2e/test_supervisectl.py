@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from supervise import __version__
 from tests.e2e.conftest import Daemon, tool
 from tests.e2e.test_daemon import wait_until
 
 pytestmark = pytest.mark.e2e
+
+VERSION_LINE = f"supervisor> supervise {__version__} (supervisord 4.3.0, XML-RPC API 3.0)\n"
 
 PROGRAMS = """
 [program:web-a]
@@ -91,7 +94,7 @@ def test_shell_runs_commands_from_stdin(daemon: Daemon) -> None:
     session = ctl(daemon, stdin="pid db\nversion\nbogus\n")
     pid = daemon.rpc().supervisor.getProcessInfo("db")["pid"]
     assert "db" in session.stdout.splitlines()[0]
-    assert f"supervisor> {pid}\n" in session.stdout and "supervisor> 4.3.0\n" in session.stdout
+    assert f"supervisor> {pid}\n" in session.stdout and VERSION_LINE in session.stdout
     assert "*** Unknown syntax: bogus" in session.stdout
     assert session.returncode == 0
 
@@ -165,3 +168,17 @@ def test_rolling_restart_with_a_supervise_socket_drops_no_connection(daemon: Dae
     assert result.returncode == 0, result.stdout
     assert failures == [] and len(answers) > 10
     assert all(answer.startswith("hello from ") for answer in answers)
+
+
+def test_avail_shows_a_listener_as_supervisorctl_does(daemon: Daemon) -> None:
+    """An event listener's pool priority is -1, its process's 999: both clients say -1:999."""
+    daemon.start(
+        """
+        [eventlistener:listener]
+        command = sleep 300
+        events = TICK_60
+        """
+    )
+    ours = ctl(daemon, "avail").stdout.splitlines()
+    theirs = daemon.ctl("avail").stdout.splitlines()
+    assert ours == theirs == [f"{'listener':<32} {'in use':<9} {'auto':<9} -1:999"]

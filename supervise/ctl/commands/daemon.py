@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import xmlrpc.client
+
 from attrs import define
 
+from supervise import __version__
 from supervise.ctl.session import OK, Session
 
 
@@ -13,29 +16,58 @@ class DaemonCommands:
 
     session: Session
 
-    def do_reload(self, words: list[str]) -> int:
-        """``reload``: restart the daemon."""
-        self.session.call("supervisor.restart")
-        self.session.emit("Restarted supervisord")
+    def _done(self, method: str, text: str) -> int:
+        self.session.call(method)
+        if self.session.as_json:
+            self.session.emit_json({"ok": True})
+        else:
+            self.session.emit(text)
         return OK
+
+    def do_reload(self, words: list[str]) -> int:
+        """``reload``: read the configuration again and restart every program with it.
+
+        A configuration that does not load is refused: the daemon keeps running the
+        old one and the command says why (exit status 1).
+
+        Example: ``supervisectl reload``
+        """
+        return self._done("supervisor.restart", "Restarted supervisord")
 
     def do_shutdown(self, words: list[str]) -> int:
-        """``shutdown``: stop every program, then the daemon."""
-        self.session.call("supervisor.shutdown")
-        self.session.emit("Shut down")
-        return OK
+        """``shutdown``: stop every program, then the daemon.
+
+        Example: ``supervisectl shutdown``
+        """
+        return self._done("supervisor.shutdown", "Shut down")
 
     def do_reexec(self, words: list[str]) -> int:
-        """Replace the daemon with a fresh copy of itself; every program keeps running."""
-        self.session.call("supervise.reexec")
-        self.session.emit("Re-executing supervise; programs keep running")
-        return OK
+        """``reexec``: replace the daemon with a fresh copy of itself; every program keeps
+        running.
+
+        Example: ``supervisectl reexec``
+        """
+        return self._done("supervise.reexec", "Re-executing supervise; programs keep running")
 
     def do_version(self, words: list[str]) -> int:
-        """``version``: the daemon's version."""
-        version = self.session.call("supervisor.getSupervisorVersion")
-        if self.session.as_json:
-            self.session.emit_json({"version": version})
+        """``version``: the daemon's supervise version and the supervisord version and
+        XML-RPC API level it answers to clients (``getSupervisorVersion``).
+
+        Example: ``supervisectl version``
+        """
+        session = self.session
+        compatible = str(session.call("supervisor.getSupervisorVersion"))
+        api = str(session.call("supervisor.getAPIVersion"))
+        try:
+            version = str(session.call("supervise.getVersion"))
+        except xmlrpc.client.Fault:  # a real supervisord
+            version = None
+        if session.as_json:
+            session.emit_json(
+                {"supervise": version, "supervisord": compatible, "api": api, "client": __version__}
+            )
+        elif version is None:
+            session.emit(f"supervisord {compatible} (XML-RPC API {api})")
         else:
-            self.session.emit(version)
+            session.emit(f"supervise {version} (supervisord {compatible}, XML-RPC API {api})")
         return OK

@@ -1,10 +1,13 @@
 """Reading logs: ``tail`` (a process's stdout or stderr) and ``maintail`` (the daemon's).
 
 ``-N`` prints the last N bytes (1600 by default); ``-f`` follows the log until Ctrl-C.
+With ``--json`` the text comes as ``{"name", "channel", "text"}``: one document, or one
+line of JSON per chunk while following.
 """
 
 from __future__ import annotations
 
+import json
 import xmlrpc.client
 from collections.abc import Callable
 
@@ -19,7 +22,13 @@ class LogCommands:
 
     session: Session
 
-    def _tail(self, words: list[str], path: str, read: Callable[[int], str]) -> int:
+    def _tail(
+        self,
+        words: list[str],
+        path: str,
+        read: Callable[[int], str],
+        labels: dict[str, str | None],
+    ) -> int:
         session = self.session
         follow = "-f" in words
         count = 1600
@@ -27,19 +36,32 @@ class LogCommands:
             if word.startswith("-") and word[1:].isdigit():
                 count = int(word[1:])
         if follow:
-            session.emit("==> Press Ctrl-C to exit <==")
+            if not session.as_json:
+                session.emit("==> Press Ctrl-C to exit <==")
             try:
                 for chunk in session.connection.stream(path):
-                    session.out.write(chunk.decode("utf-8", "replace"))
+                    text = chunk.decode("utf-8", "replace")
+                    if session.as_json:
+                        text = json.dumps({**labels, "text": text}, sort_keys=True) + "\n"
+                    session.out.write(text)
                     session.out.flush()
             except KeyboardInterrupt:
-                session.emit("")
+                if not session.as_json:
+                    session.emit("")
             return OK
-        session.out.write(read(count))
+        text = read(count)
+        if session.as_json:
+            session.emit_json({**labels, "text": text})
+        else:
+            session.out.write(text)
         return OK
 
     def do_tail(self, words: list[str]) -> int:
-        """``tail [-f] [-N] NAME [stdout|stderr]``: the end of a process's log."""
+        """``tail [-f] [-N] NAME [stdout|stderr]``: the last N bytes (1600) of a process's
+        log, or follow it (``-f``, across rotations) until Ctrl-C.
+
+        Example: ``supervisectl tail -f -4000 web stderr``
+        """
         names = [w for w in words if not w.startswith("-")]
         if not names or len(names) > 2:
             raise UsageError("tail requires a process name and optionally a channel")
@@ -56,15 +78,22 @@ class LogCommands:
                 words,
                 f"/logtail/{name}/{channel}",
                 lambda n: str(self.session.call(method, name, -n, 0)),
+                {"name": name, "channel": channel},
             )
         except xmlrpc.client.Fault as fault:
-            self.session.emit(
-                f"{name}: ERROR ({FAULT_WORDS.get(fault.faultCode, fault.faultString)})"
-            )
+            why = FAULT_WORDS.get(fault.faultCode, fault.faultString)
+            self.session.fail(why, fault.faultCode, text=f"{name}: ERROR ({why})")
             return FAILED
 
     def do_maintail(self, words: list[str]) -> int:
-        """``maintail [-f] [-N]``: the end of the daemon's main log."""
+        """``maintail [-f] [-N]``: the last N bytes (1600) of the daemon's main log, or
+        follow it (``-f``) until Ctrl-C.
+
+        Example: ``supervisectl maintail -200``
+        """
         return self._tail(
-            words, "/mainlogtail", lambda n: str(self.session.call("supervisor.readLog", -n, 0))
+            words,
+            "/mainlogtail",
+            lambda n: str(self.session.call("supervisor.readLog", -n, 0)),
+            {"name": None, "channel": "main"},
         )

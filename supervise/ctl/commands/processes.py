@@ -56,7 +56,11 @@ class ProcessCommands:
         return OK if all(r["ok"] for r in results) else FAILED
 
     def do_start(self, words: list[str]) -> int:
-        """``start NAME…``: start each process and wait until it is running."""
+        """``start NAME…``: start each process and wait until it is running (an already
+        started process counts as done).
+
+        Example: ``supervisectl start 'web-*' worker:*``
+        """
         return self._each(
             words,
             "started",
@@ -65,7 +69,10 @@ class ProcessCommands:
         )
 
     def do_stop(self, words: list[str]) -> int:
-        """``stop NAME…``: stop each process and wait until it has stopped."""
+        """``stop NAME…``: stop each process and wait until it has stopped.
+
+        Example: ``supervisectl stop all``
+        """
         return self._each(
             words,
             "stopped",
@@ -74,7 +81,11 @@ class ProcessCommands:
         )
 
     def do_restart(self, words: list[str]) -> int:
-        """``restart [--rolling] NAME…``: stop then start each process."""
+        """``restart [--rolling] NAME…``: stop then start each process; ``--rolling`` does
+        one at a time, waits until each is RUNNING and halts at the first failure.
+
+        Example: ``supervisectl restart --rolling worker:*``
+        """
         if "--rolling" in words:
             return self._rolling([w for w in words if w != "--rolling"])
 
@@ -96,6 +107,7 @@ class ProcessCommands:
         matched, unknown = session.resolve(words, session.processes())
         if unknown:
             raise UsageError(f"no such process: {' '.join(unknown)}")
+        results: list[dict[str, Any]] = []
         for info in matched:
             name = info["namespec"]
             try:
@@ -106,15 +118,23 @@ class ProcessCommands:
                         raise
                 session.call("supervisor.startProcess", name, True)
             except xmlrpc.client.Fault as fault:
-                session.emit(
-                    f"{name}: ERROR ({FAULT_WORDS.get(fault.faultCode, fault.faultString)}); rolling restart halted"
-                )
-                return FAILED
-            session.emit(f"{name}: restarted")
-        return OK
+                why = FAULT_WORDS.get(fault.faultCode, fault.faultString)
+                results.append({"name": name, "ok": False, "error": why})
+                if not session.as_json:
+                    session.emit(f"{name}: ERROR ({why}); rolling restart halted")
+                break
+            results.append({"name": name, "ok": True, "error": None})
+            if not session.as_json:
+                session.emit(f"{name}: restarted")
+        if session.as_json:
+            session.emit_json(results)
+        return OK if all(r["ok"] for r in results) else FAILED
 
     def do_signal(self, words: list[str]) -> int:
-        """``signal SIGNAL NAME…``: send SIGNAL (a name or number) to each process."""
+        """``signal SIGNAL NAME…``: send SIGNAL (a name or number) to each process.
+
+        Example: ``supervisectl signal HUP web``
+        """
         if len(words) < 2:
             raise UsageError("signal requires a signal name and a process name")
         sig, names = words[0], words[1:]
@@ -126,7 +146,10 @@ class ProcessCommands:
         )
 
     def do_clear(self, words: list[str]) -> int:
-        """``clear NAME…``: empty each process's log files."""
+        """``clear NAME…``: empty each process's log files.
+
+        Example: ``supervisectl clear web``
+        """
         return self._each(
             words,
             "cleared",

@@ -26,7 +26,12 @@ class StatusCommands:
     session: Session
 
     def do_status(self, words: list[str]) -> int:
-        """``status [NAME…]``: one line per process: name, state, description."""
+        """``status [NAME…]``: one line per process: name, state, pid, uptime, restarts,
+        a failing health check and the last sd_notify ``STATUS=``. Exit status 0 when all
+        run, 3 when one is stopped, exited or fatal, 4 for a name that matches nothing.
+
+        Example: ``supervisectl status 'web-*'``
+        """
         session = self.session
         infos = session.processes()
         shown, unknown = session.resolve(words, infos) if words else (infos, [])
@@ -52,7 +57,10 @@ class StatusCommands:
         return NOT_RUNNING if any(i["statename"] in STOPPED_STATES for i in shown) else OK
 
     def do_pid(self, words: list[str]) -> int:
-        """``pid [NAME…]``: the daemon's pid, or each process's (0 when not running)."""
+        """``pid [NAME…]``: the daemon's pid, or each process's (0 when not running).
+
+        Example: ``supervisectl pid web``
+        """
         session = self.session
         if not words:
             pid = session.call("supervisor.getPID")
@@ -72,7 +80,11 @@ class StatusCommands:
         return NOT_RUNNING if any(pid == 0 for pid in pids.values()) else OK
 
     def do_wait(self, words: list[str]) -> int:
-        """``wait [--state STATE] [--timeout SECONDS] NAME…``: until each is in STATE."""
+        """``wait [--state STATE] [--timeout SECONDS] NAME…``: block until each process is
+        in STATE (RUNNING by default); exit status 1 naming the late ones after the timeout.
+
+        Example: ``supervisectl wait --timeout 30 web``
+        """
         session = self.session
         timeout, state, names = 60, "RUNNING", []
         iterator = iter(words)
@@ -99,7 +111,11 @@ class StatusCommands:
         return OK if not missing else FAILED
 
     def do_avail(self, words: list[str]) -> int:
-        """``avail``: every configured process, in use or not, auto or manual, priorities."""
+        """``avail``: every configured process, in use or not, auto or manual, and its
+        group and process priorities.
+
+        Example: ``supervisectl avail``
+        """
         session = self.session
         infos = session.call("supervisor.getAllConfigInfo")
         if session.as_json:
