@@ -26,8 +26,10 @@ from zope.interface import implementer
 from supervise import __version__
 from supervise.cluster.cache import Applied
 from supervise.cluster.commands import CommandRunner
+from supervise.cluster.placement import PlacementKeeper
 from supervise.cluster.publisher import Standing, StatePublisher
 from supervise.cluster.revisions import RevisionFollower
+from supervise.cluster.rollout_driver import RolloutDriver
 from supervise.cluster.tails import TailForwarder
 from supervise.cluster_store.definitions import extra_sections
 from supervise.cluster_store.link import RedisLink, is_connection_error, is_reply_error
@@ -67,10 +69,30 @@ class ClusterAgent:
         self.publisher = StatePublisher(
             config, control, self.link, self.keys, reactor, self.standing
         )
-        self.revisions = RevisionFollower(
-            config, control, self.link, self.keys, load, self.standing, self.publisher
+        self.placement = PlacementKeeper(
+            config.node,
+            config.unreachable_after,
+            self.link,
+            self.keys,
+            reactor,
+            lambda: ensureDeferred(self.revisions.follow_placement()),
         )
+        self.revisions = RevisionFollower(
+            config,
+            control,
+            self.link,
+            self.keys,
+            load,
+            self.standing,
+            self.publisher,
+            self.placement,
+        )
+        self.driver = RolloutDriver(
+            config.node, self.link, self.keys, reactor, config.events_maxlen
+        )
+        self.revisions.on_rollout = self.driver.wake
         self.commands = CommandRunner(config, control, self.link, self.keys, self.tails)
+        self.commands.recheck = self.revisions.check_head
         self.down_since: float | None = None
         self._heartbeat = LoopingCall(self._beat)
         self._heartbeat.clock = reactor
@@ -93,13 +115,16 @@ class ClusterAgent:
         if self._heartbeat.running:
             self._heartbeat.stop()
         self.tails.stop()
+        self.placement.stop()
+        self.driver.stop()
         self.link.stop()
 
     def hook(self) -> Callable[[RawConfig], None] | None:
         """The ``config.load(extra=…)`` hook for the applied revision (None for revision 0)."""
         if not self.applied.number:
             return None
-        return extra_sections(self.applied.number, self.applied.sections)
+        held = self.applied.sections if self.placement.holding else self.applied.steady()
+        return extra_sections(self.applied.number, held)
 
     def status(self) -> dict[str, Any]:
         """For this node's own page: Redis reachable or not, the revision run, any refusal."""
@@ -134,6 +159,7 @@ class ClusterAgent:
     async def _register(self) -> None:
         node = self.config.node
         await self.link.execute("EVAL", HEARTBEAT_SCRIPT, 1, self.keys.nodes, node)
+        self.placement.renewed()
         await self.link.execute(
             "HSET",
             self.keys.node(node),
@@ -156,7 +182,13 @@ class ClusterAgent:
     def _beat(self) -> None:
         self.link.execute(
             "EVAL", HEARTBEAT_SCRIPT, 1, self.keys.nodes, self.config.node
-        ).addErrback(lambda f: None)
+        ).addCallback(lambda _: self._beat_landed()).addErrback(lambda f: None)
+
+    def _beat_landed(self) -> None:
+        """The heartbeat reached Redis: renew the placement lease, re-read the fleet."""
+        self.placement.renewed()
+        if self.revisions.spreads:
+            ensureDeferred(self.placement.refresh()).addErrback(lambda f: None)
 
     # -- the reader -------------------------------------------------------------------------
 

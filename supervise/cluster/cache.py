@@ -20,6 +20,11 @@ class Applied:
     number: int = 0
     sections: Mapping[str, str] = field(factory=dict)
     digest: str = ""
+    floating: tuple[str, ...] = ()  # sections run as copies of a ``count =`` definition
+
+    def steady(self) -> dict[str, str]:
+        """The sections without the ``count =`` copies (what runs without a live lease)."""
+        return {k: v for k, v in self.sections.items() if k not in self.floating}
 
 
 def load_applied(path: str) -> Applied:
@@ -27,7 +32,12 @@ def load_applied(path: str) -> Applied:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
-        return Applied(int(data["revision"]), dict(data["sections"]), str(data.get("digest", "")))
+        return Applied(
+            int(data["revision"]),
+            dict(data["sections"]),
+            str(data.get("digest", "")),
+            tuple(data.get("floating", ())),
+        )
     except FileNotFoundError:
         return Applied()
     except (OSError, ValueError, KeyError, TypeError) as problem:
@@ -46,6 +56,7 @@ def save_applied(path: str, applied: Applied) -> None:
                 "revision": applied.number,
                 "sections": dict(applied.sections),
                 "digest": applied.digest,
+                "floating": list(applied.floating),
             },
             handle,
         )

@@ -7,6 +7,7 @@ it is dropped), answered in its result key, then acknowledged.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from twisted.logger import Logger
@@ -39,6 +40,7 @@ class CommandRunner:
         self.link = link
         self.keys = keys
         self.tails = tails
+        self.recheck: Callable[[], Awaitable[None]] | None = None  # "check your revision"
 
     async def run(self, entry_id: str, fields: dict[str, str]) -> None:
         """Run the command in stream entry ``entry_id`` unless late, answer it, acknowledge it."""
@@ -85,6 +87,9 @@ class CommandRunner:
             return {"results": await perform(self.control, action, names, sig)}
         if op == "tail":
             return self.tails.want(str(body.get("name", "")), str(body.get("channel", "stdout")))
+        if op == "check" and self.recheck is not None:
+            await self.recheck()
+            return {"checked": True}
         if op == "ping":
             return {"pong": self.config.node}
         return {"error": f"unknown command {op!r}"}

@@ -19,7 +19,7 @@ from supervise.cluster_store.link import RedisLink
 from supervise.cluster_store.schema import SNAPSHOT_SCRIPT, Keys
 from supervise.config.model import ClusterConfig
 from supervise.errors import BadName
-from supervise.events.types import Event, ProcessGroupEvent
+from supervise.events.types import Event, HealthFailed, ProcessGroupEvent
 from supervise.interfaces import ISupervisorControl
 from supervise.rows import process_row
 
@@ -53,10 +53,12 @@ class StatePublisher:
         self.sequence = 0
         self.dirty: set[tuple[str, str]] = set()
         self.resnapshot = False
+        self.health_failed: dict[str, int] = {}  # namespec -> failed checks since added
         self._flush_call: IDelayedCall | None = None
 
     def notify(self, event: Event) -> None:
         """Mark what changed; one flush per reactor turn."""
+        self._count_health(event)
         if not self.link.up:
             return  # the full snapshot on reconnect carries it
         if isinstance(event, ProcessGroupEvent):
@@ -65,6 +67,16 @@ class StatePublisher:
             self.dirty.add((event.group, event.process))  # type: ignore[attr-defined]
         if self._flush_call is None:
             self._flush_call = self.reactor.callLater(0, self._flush)
+
+    def _count_health(self, event: Event) -> None:
+        """Failed health checks per process since its group was added (rolling pushes)."""
+        if isinstance(event, HealthFailed):
+            namespec = f"{event.group}:{event.process}"
+            self.health_failed[namespec] = self.health_failed.get(namespec, 0) + 1
+        elif isinstance(event, ProcessGroupEvent):
+            prefix = f"{event.group}:"
+            for namespec in [n for n in self.health_failed if n.startswith(prefix)]:
+                del self.health_failed[namespec]
 
     def _row(self, group: str, process: str) -> dict[str, Any] | None:
         namespec = f"{group}:{process}"
@@ -75,7 +87,11 @@ class StatePublisher:
         except BadName:
             return None
         self.sequence += 1
-        row.update(node=self.config.node, seq=self.sequence)
+        row.update(
+            node=self.config.node,
+            seq=self.sequence,
+            health_failed=self.health_failed.get(namespec, 0),
+        )
         return row
 
     def _flush(self) -> None:

@@ -9,13 +9,16 @@ where a key is required, or asks for something the node's allow-list forbids.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from twisted.internet.defer import DeferredLock
 from twisted.logger import Logger
 
 from supervise.cluster.cache import Applied, save_applied
+from supervise.cluster.placement import PlacementKeeper
 from supervise.cluster.publisher import Standing, StatePublisher
+from supervise.cluster_store import fleet
+from supervise.cluster_store.admin import LinkCommands
 from supervise.cluster_store.definitions import (
     Refused,
     check_allowed,
@@ -24,6 +27,8 @@ from supervise.cluster_store.definitions import (
     placed_on,
 )
 from supervise.cluster_store.link import RedisLink
+from supervise.cluster_store.placement import copies_on
+from supervise.cluster_store.rollout import Rollout, target_revision
 from supervise.cluster_store.schema import Keys, Revision, pairs, signed_by
 from supervise.config.errors import ConfigError
 from supervise.config.ini import RawConfig
@@ -45,6 +50,7 @@ class RevisionFollower:
         load: Callable[[Callable[[RawConfig], None] | None], ConfigModel],
         standing: Standing,
         publisher: StatePublisher,
+        placement: PlacementKeeper,
     ) -> None:
         self.config = config
         self.control = control
@@ -53,15 +59,47 @@ class RevisionFollower:
         self.load = load
         self.standing = standing
         self.publisher = publisher
+        self.placement = placement
+        self.current: Revision | None = None  # the last revision applied, whole
+        self.copies: Mapping[str, int] = {}  # the count = copies it placed here
+        self.on_rollout: Callable[[Rollout], object] | None = None
         self._apply_lock = DeferredLock()
 
     async def check_head(self) -> None:
         """Read the head revision and apply it if it is new (one check at a time)."""
         await self._apply_lock.run(self._check_head_locked)  # type: ignore[arg-type]
 
-    async def _check_head_locked(self) -> None:
+    @property
+    def spreads(self) -> bool:
+        """True when the running revision has ``count =`` definitions (placement matters)."""
+        return self.current is not None and bool(
+            copies_on(self.config.node, self.current.sections, [])
+        )
+
+    async def follow_placement(self) -> None:
+        """Apply the running revision again if this node's share of copies changed."""
+        await self._apply_lock.run(self._follow_placement_locked)  # type: ignore[arg-type]
+
+    async def _follow_placement_locked(self) -> None:
+        current = self.current
+        if current is not None and self.placement.copies(current.sections) != self.copies:
+            await self.apply(current)
+
+    async def _target(self) -> int:
+        """The head, or the last good revision while a rollout has not reached this node."""
         head = int(await self.link.execute("GET", self.keys.head) or 0)
+        rollout = await fleet.load_rollout(LinkCommands(self.link), self.keys)
+        if rollout is not None and rollout.active and self.on_rollout is not None:
+            self.on_rollout(rollout)
+        return target_revision(head, rollout, self.config.node)
+
+    async def _check_head_locked(self) -> None:
+        head = await self._target()
         if head == self.standing.applied.number:
+            if head and self.current is None:
+                values = pairs(await self.link.execute("HGETALL", self.keys.revision(head)))
+                if values and values.get("_digest", "") == self.standing.applied.digest:
+                    self.current = Revision.from_hash(head, values)
             if head and self.standing.applied.digest:
                 stored = await self.link.execute("HGET", self.keys.revision(head), "_digest")
                 if stored and stored != self.standing.applied.digest:
@@ -94,7 +132,8 @@ class RevisionFollower:
                 revision.number, f"revision {revision.number} is not signed with this node's key"
             )
             return
-        sections = placed_on(revision.sections, self.config.node, self.config.labels)
+        copies = self.placement.copies(revision.sections)
+        sections = placed_on(revision.sections, self.config.node, self.config.labels, copies)
         try:
             model = self.load(extra_sections(revision.number, sections))
             check_allowed(self.config, cluster_groups(model, sections), revision.number)
@@ -107,7 +146,9 @@ class RevisionFollower:
         }
         after = {g.name for g in cluster_groups(model, sections)}
         changes = await self.control.update(model, only=before | after)
-        self.standing.applied = Applied(revision.number, sections, revision.digest)
+        floating = tuple(name for name, number in copies.items() if number)
+        self.standing.applied = Applied(revision.number, sections, revision.digest, floating)
+        self.current, self.copies = revision, copies
         self.standing.refusal = ""
         try:
             save_applied(self.config.cache, self.standing.applied)

@@ -9,12 +9,18 @@ its local files with the daemon's own parser.
 
 from __future__ import annotations
 
-import configparser
 import os
 import pwd
 import shlex
 from collections.abc import Callable, Iterable, Mapping
 
+from supervise.cluster_store.placement import (
+    CLUSTER_OPTIONS,
+    FLOATING_OPTIONS,
+    BadPlacement,
+    floating,
+    section_options,
+)
 from supervise.cluster_store.schema import SECTION_KINDS
 from supervise.config.build import build
 from supervise.config.errors import ConfigError
@@ -37,22 +43,32 @@ def render(name: str, options: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _options(text: str) -> tuple[str, dict[str, str]]:
-    parser = configparser.RawConfigParser(
-        inline_comment_prefixes=(";", "#"), strict=False, interpolation=None
-    )
-    parser.read_string(text)
-    [name] = parser.sections()
-    return name, {k: v if v is not None else "" for k, v in parser.items(name)}
+def placed_on(
+    sections: Mapping[str, str],
+    node: str,
+    labels: Iterable[str],
+    copies: Mapping[str, int] | None = None,
+) -> dict[str, str]:
+    """The sections meant for ``node``, without their placement options.
 
-
-def placed_on(sections: Mapping[str, str], node: str, labels: Iterable[str]) -> dict[str, str]:
-    """The sections meant for ``node``, without their ``placement`` option."""
+    A ``count =`` section is kept when ``copies`` (see placement.copies_on) gives this
+    node one or more copies; several copies run as ``numprocs``.
+    """
     targets = {node, *labels, "*"}
     kept = {}
     for name, text in sections.items():
-        section, options = _options(text)
-        if targets & set(list_of_strings(options.pop("placement", ""))):
+        section, options = section_options(text)
+        placement = set(list_of_strings(options.pop("placement", "")))
+        spread = {key: options.pop(key) for key in FLOATING_OPTIONS if key in options}
+        if spread.get("count", "").strip():
+            number = (copies or {}).get(name, 0)
+            if number < 1:
+                continue
+            if number > 1:
+                options["numprocs"] = str(number)
+                options.setdefault("process_name", "%(program_name)s_%(process_num)d")
+            kept[name] = render(section, options)
+        elif targets & placement:
             kept[name] = render(section, options)
     return kept
 
@@ -151,6 +167,12 @@ def sections_from_files(paths: Iterable[str]) -> dict[str, str]:
                 name,
                 "placement",
             )
+        try:
+            spread = floating(options)
+        except BadPlacement as problem:
+            raise merged.error(f"[{name}] {problem}", name, "count") from None
+        if spread is not None and not name.startswith("program:"):
+            raise merged.error(f"[{name}]: count = N is for [program:x] sections", name, "count")
         stored[name] = render(name, options)
     if not stored:
         raise ConfigError("the files define no [program:x], [group:x] or [eventlistener:x]")
@@ -164,7 +186,7 @@ def check_parses(raw: RawConfig) -> None:
         path=raw.path,
         here=raw.here,
         sections={
-            name: {k: v for k, v in options.items() if k != "placement"}
+            name: {k: v for k, v in options.items() if k not in CLUSTER_OPTIONS}
             for name, options in raw.sections.items()
             if name != "include"
         },

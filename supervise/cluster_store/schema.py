@@ -63,6 +63,22 @@ class Keys:
     def log(self, node: str, namespec: str, channel: str) -> str:
         return f"{self.prefix}:log:{node}:{namespec}:{channel}"
 
+    @property
+    def rollout(self) -> str:
+        return f"{{{self.prefix}}}:rollout"
+
+    @property
+    def rollout_asks(self) -> str:
+        return f"{{{self.prefix}}}:rollout:asks"
+
+    @property
+    def rollout_driver(self) -> str:
+        return f"{{{self.prefix}}}:rollout:driver"
+
+    @property
+    def drained(self) -> str:
+        return f"{self.prefix}:drained"
+
 
 @frozen
 class Revision:

@@ -6,7 +6,6 @@ Redis is found in the ``[cluster]`` section of the configuration (``-c``), or gi
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import json
 import sys
@@ -24,6 +23,7 @@ from supervise.cluster_store.schema import Keys
 from supervise.config.cluster import redis_url
 from supervise.config.errors import ConfigError
 from supervise.config.model import ClusterConfig, RedisAddress
+from supervise.ctl.cluster_rollout import RolloutCommands, rolling_options
 
 ACTIONS = ("start", "stop", "restart", "signal", "clear")
 
@@ -55,11 +55,7 @@ class ClusterClient:
     # -- cluster subcommands -------------------------------------------------------------
 
     async def push(self, args: list[str]) -> int:
-        parser = argparse.ArgumentParser(prog="supervisectl cluster push")
-        parser.add_argument("files", nargs="+")
-        parser.add_argument("-m", "--message", default="")
-        parser.add_argument("--sign-key", help="file holding the HMAC key nodes check")
-        options = parser.parse_args(args)
+        options = rolling_options(args)
         try:
             sections = sections_from_files(options.files)
         except ConfigError as problem:
@@ -69,9 +65,40 @@ class ClusterClient:
         if options.sign_key:
             with open(options.sign_key, "rb") as handle:
                 key = handle.read().strip()
+        if options.rolling:
+            return await self.rollouts().rolling_push(sections, options, key)
         number = await admin.push(self.conn, self.keys, sections, options.message, key)
         self.emit(f"revision {number}: {len(sections)} sections pushed")
         return 0
+
+    def rollouts(self) -> RolloutCommands:
+        return RolloutCommands(self.conn, self.keys, self.emit, self.as_json)
+
+    async def plan(self, args: list[str]) -> int:
+        if not args:
+            raise ClusterUsage("cluster plan FILE…")
+        try:
+            sections = sections_from_files(args)
+        except ConfigError as problem:
+            self.emit(f"ERROR: {problem}")
+            return 2
+        return await self.rollouts().plan(sections)
+
+    async def promote(self, args: list[str]) -> int:
+        return await self.rollouts().ask("promote")
+
+    async def abort(self, args: list[str]) -> int:
+        return await self.rollouts().ask("abort")
+
+    async def drain(self, args: list[str]) -> int:
+        if len(args) != 1:
+            raise ClusterUsage("cluster drain NODE")
+        return await self.rollouts().drain(args[0], True)
+
+    async def undrain(self, args: list[str]) -> int:
+        if len(args) != 1:
+            raise ClusterUsage("cluster undrain NODE")
+        return await self.rollouts().drain(args[0], False)
 
     async def log(self, args: list[str]) -> int:
         count = int(args[1]) if len(args) == 2 and args[0] == "-n" else 20
@@ -143,6 +170,8 @@ class ClusterClient:
                 )
             )
             return 0
+        for line in [] if wanted else await self.rollouts().status_lines():
+            self.emit(line)
         for name, (info, rows) in everything.items():
             flag = "" if info.reachable else f"   (unreachable, last seen {info.age:g} s ago)"
             for row in rows:
@@ -236,6 +265,8 @@ def run(
             handlers: dict[str, Callable[[list[str]], Coroutine[Any, Any, int]]] = {
                 "push": client.push, "log": client.log, "diff": client.diff,
                 "rollback": client.rollback, "nodes": client.nodes, "status": client.status,
+                "plan": client.plan, "promote": client.promote, "abort": client.abort,
+                "drain": client.drain, "undrain": client.undrain,
             }  # fmt: skip
             if sub not in handlers:
                 raise ClusterUsage(f"cluster {' | '.join(handlers)}")
