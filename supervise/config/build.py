@@ -45,12 +45,13 @@ SUPERVISORD_OPTIONS = frozenset(
     {
         "logfile", "logfile_maxbytes", "logfile_backups", "loglevel", "pidfile", "umask",
         "nodaemon", "silent", "minfds", "minprocs", "nocleanup", "childlogdir", "user",
-        "directory", "strip_ansi", "environment", "identifier",
+        "directory", "strip_ansi", "environment", "identifier", "logfile_rotate_every",
+        "logfile_compress",
     }
 )  # fmt: skip
 _CHANNEL_KEYS = (
     "logfile", "logfile_maxbytes", "logfile_backups", "capture_maxbytes", "events_enabled",
-    "syslog",
+    "syslog", "logfile_rotate_every", "logfile_compress",
 )  # fmt: skip
 PROGRAM_OPTIONS = frozenset(
     {
@@ -130,6 +131,8 @@ def build_supervisord(
         logfile=_absolute_log(section.parse("logfile", "supervisord.log", values.existing_dirpath)),
         logfile_maxbytes=section.parse("logfile_maxbytes", "50MB", values.byte_size),
         logfile_backups=section.parse("logfile_backups", "10", values.integer),
+        logfile_rotate_every=section.parse("logfile_rotate_every", "0", values.duration),
+        logfile_compress=section.parse("logfile_compress", "false", values.boolean),
         loglevel=section.parse("loglevel", "info", values.logging_level),
         pidfile=os.path.abspath(
             section.parse("pidfile", "supervisord.pid", values.existing_dirpath)
@@ -478,7 +481,15 @@ def _channel(
         )
     if isinstance(logfile, str):
         logfile = os.path.abspath(logfile)
-    return ChannelConfig(logfile, maxbytes, backups, capture, events, syslog)
+    rotate_every = section.parse(
+        f"{channel}_logfile_rotate_every", "0", values.duration, expand_names=names
+    )
+    compress = section.parse(
+        f"{channel}_logfile_compress", "false", values.boolean, expand_names=names
+    )
+    return ChannelConfig(
+        logfile, maxbytes, backups, capture, events, syslog, rotate_every, compress
+    )
 
 
 def _check_unique_group_names(raw: RawConfig, groups: list[GroupConfig]) -> None:

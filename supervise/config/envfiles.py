@@ -45,6 +45,8 @@ def parse_paths(text: str) -> tuple[str, ...]:
         path = word[1:] if optional else word
         if not path:
             raise ValueError(f"{text!r} has a lone '-' without a path")
+        if "\0" in path:
+            raise ValueError(f"{text!r}: a path holds a NUL character")
         paths.append(("-" if optional else "") + os.path.abspath(path))
     return tuple(paths)
 
@@ -95,11 +97,11 @@ def read_files(paths: tuple[str, ...]) -> dict[str, str]:
     return merged
 
 
-def layered(environment: Mapping[str, str], files: EnvironmentFiles | None) -> dict[str, str]:
+def layered(environment: Mapping[str, str], files: EnvironmentFiles | None) -> Mapping[str, str]:
     """The program's environment with its files read now: ``environment`` keys that are
     not the program's own < the files < the program's own keys."""
     if files is None:
-        return dict(environment)
+        return environment
     own = set(files.own_keys)
     result = {k: v for k, v in environment.items() if k not in own}
     result.update(read_files(files.paths))

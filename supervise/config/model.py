@@ -33,6 +33,8 @@ class ChannelConfig:
     capture_maxbytes: int = 0
     events_enabled: bool = False
     syslog: bool = False
+    rotate_every: int = 0  # seconds; 0: no rotation by time
+    compress: bool = False  # gzip backups (.1.gz …)
 
 
 @frozen
@@ -215,6 +217,8 @@ class SupervisordOptions:
     logfile: str = "supervisord.log"
     logfile_maxbytes: int = 50 * 1024 * 1024
     logfile_backups: int = 10
+    logfile_rotate_every: int = 0
+    logfile_compress: bool = False
     loglevel: str = "info"
     pidfile: str = "supervisord.pid"
     umask: int = 0o022

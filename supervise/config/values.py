@@ -75,6 +75,21 @@ def byte_size(text: str) -> int:
     return int(lowered)
 
 
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str) -> int:
+    """Parse a period such as ``30m``, ``1h``, ``1d`` or ``7d`` (also ``45s``) into
+    seconds; ``0`` or an empty value is none."""
+    value = text.strip().lower()
+    if value in ("", "0"):
+        return 0
+    number, unit = value[:-1].strip(), value[-1:]
+    if unit not in DURATION_UNITS or not number.isdigit() or int(number) == 0:
+        raise ValueError(f"{text!r} is not a period such as 30m, 1h, 1d or 7d")
+    return int(number) * DURATION_UNITS[unit]
+
+
 def octal(text: str) -> int:
     """Parse an octal number such as ``022`` or ``0o22`` (umask, chmod)."""
     try:

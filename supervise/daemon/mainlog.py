@@ -29,7 +29,13 @@ def open_main_log(model: ConfigModel, echo: bool) -> MainLogObserver:
     path = main_log_path(model)
     main_file = None
     if path is not None:
-        main_file = RotatingFile(path, opts.logfile_maxbytes, opts.logfile_backups)
+        main_file = RotatingFile(
+            path,
+            opts.logfile_maxbytes,
+            opts.logfile_backups,
+            opts.logfile_rotate_every,
+            opts.logfile_compress,
+        )
         try:
             main_file.open()
         except OSError as problem:

@@ -36,7 +36,9 @@ def auto_log_path(childlogdir: str, process: str, channel: str, identifier: str)
 
 def auto_log_pattern(identifier: str) -> re.Pattern[str]:
     """The names of AUTO logs of ``identifier`` that start-up cleanup removes."""
-    return re.compile(rf".+?---{re.escape(identifier)}-\S+\.log\.{{0,1}}\d{{0,4}}")
+    return re.compile(
+        rf".+?---{re.escape(identifier)}-\S+\.log\.{{0,1}}\d{{0,4}}(\.gz|\.rotating-\d+)?"
+    )
 
 
 def cleanup_auto_logs(
@@ -65,6 +67,11 @@ def cleanup_auto_logs(
             except OSError:
                 pass
     return removed
+
+
+def log_file(path: str, config: ChannelConfig) -> RotatingFile:
+    """The rotating file of a channel writing to ``path``."""
+    return RotatingFile(path, config.maxbytes, config.backups, config.rotate_every, config.compress)
 
 
 @define(eq=False)
@@ -99,7 +106,7 @@ class OutputChannel:
             path = None
         else:
             path = config.logfile
-        rotating = RotatingFile(path, config.maxbytes, config.backups) if path else None
+        rotating = log_file(path, config) if path else None
         return cls(process, name, config, path, strip, rotating)
 
     @classmethod
@@ -107,7 +114,7 @@ class OutputChannel:
         """``channel`` writing to an existing ``path`` (a log taken over from before),
         named by its normalised absolute path."""
         path = os.path.normpath(os.path.abspath(path))
-        rotating = RotatingFile(path, channel.config.maxbytes, channel.config.backups)
+        rotating = log_file(path, channel.config)
         return cls(channel.process, channel.name, channel.config, path, channel.strip, rotating)
 
     def open(self) -> None:

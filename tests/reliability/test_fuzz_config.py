@@ -98,6 +98,12 @@ VALUES = st.one_of(
             "nan",
             "inf",
             "1e400",
+            "1h",
+            "30m",
+            "7d",
+            "64MB:unlimited",
+            "unlimited",
+            "-/x.env",
         ]
     ),
     st.text(max_size=40),
