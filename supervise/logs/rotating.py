@@ -63,8 +63,8 @@ class RotatingFile:
             since = os.fstat(handle.fileno()).st_mtime if self._size else self.clock()
             self._due = next_boundary(since, self.rotate_every, self.utc_offset)
             self._line_open = bool(self._size) and _last_byte(self.path) != b"\n"
-            if self.compress and self.backups > 0 and pending_files(self.path):
-                self.runner(lambda: compress_pending(self.path, self.backups))  # left over
+        if self.compress and self.backups > 0 and self._seekable and pending_files(self.path):
+            self.runner(lambda: compress_pending(self.path, self.backups))  # left over
 
     def write(self, data: bytes) -> None:
         """Append ``data`` now (no buffering), then rotate if the size is reached; a due

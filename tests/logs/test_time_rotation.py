@@ -158,7 +158,7 @@ def test_leftover_from_a_stopped_daemon_is_compressed_at_open(tmp_path):
     path = tmp_path / "out.log"
     (tmp_path / "out.log.rotating-00000000000000000001").write_bytes(b"old\n")
     jobs = []
-    log = RotatingFile(str(path), backups=2, rotate_every=HOUR, compress=True, runner=jobs.append)
+    log = RotatingFile(str(path), maxbytes=1000, backups=2, compress=True, runner=jobs.append)
     log.open()
     log.close()
     assert len(jobs) == 1
@@ -166,3 +166,15 @@ def test_leftover_from_a_stopped_daemon_is_compressed_at_open(tmp_path):
     assert gzip.decompress((tmp_path / "out.log.1.gz").read_bytes()) == b"old\n"
     compress_pending(str(path), 2)  # idempotent
     assert sorted(os.listdir(tmp_path)) == ["out.log", "out.log.1.gz"]
+
+
+def test_auto_log_cleanup_takes_compressed_backups(tmp_path):
+    """Start-up cleanup of stale AUTO logs removes their .N.gz and set-aside files too."""
+    from supervise.logs.channel import cleanup_auto_logs
+
+    stale = ["web-stdout---e2e-abc.log", "web-stdout---e2e-abc.log.1.gz",
+             "web-stdout---e2e-abc.log.rotating-00000000000000000001"]  # fmt: skip
+    for name in [*stale, "mine.log.1.gz", "web-stdout---other-abc.log.1.gz"]:
+        (tmp_path / name).write_bytes(b"")
+    assert sorted(cleanup_auto_logs(str(tmp_path), "e2e")) == sorted(stale)
+    assert sorted(os.listdir(tmp_path)) == ["mine.log.1.gz", "web-stdout---other-abc.log.1.gz"]
