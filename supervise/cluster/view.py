@@ -19,9 +19,10 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from supervise import __version__
-from supervise.cluster_store import admin
+from supervise.cluster_store import admin, fleet
 from supervise.cluster_store.admin import LinkCommands
 from supervise.cluster_store.link import RedisLink
+from supervise.cluster_store.rollout import Rollout
 from supervise.cluster_store.schema import TIME_SCRIPT, Keys, pairs
 from supervise.config.model import ClusterConfig
 from supervise.http.sse import Fanout, sse
@@ -48,6 +49,7 @@ class ClusterView:
         self.dirty_rows: set[str] = set()
         self.removed: set[str] = set()
         self.dirty_nodes: set[str] = set()
+        self.rollout = ""  # the current or last rolling push, one line
         self._flush_call: IDelayedCall | None = None
         self._judge = LoopingCall(self._judge_nodes)
         self._judge.clock = reactor
@@ -82,6 +84,8 @@ class ClusterView:
         self.fanout.broadcast(self.snapshot())
 
     async def _read_everything(self) -> None:
+        rollout = await fleet.load_rollout(self.redis, self.keys)
+        self.rollout = rollout.summary() if rollout is not None else ""
         found = await admin.nodes(self.redis, self.keys)
         self.nodes = {n.name: n.as_dict() for n in found}
         self.rows = {}
@@ -133,6 +137,9 @@ class ClusterView:
             await self._read_node(node)
             await self._read_node_state(node)
             return
+        if fields.get("kind") == "rollout":
+            self._rollout_changed(fields.get("body", "{}"))
+            return
         try:
             row = json.loads(fields.get("body", "{}"))
         except ValueError:
@@ -145,6 +152,16 @@ class ClusterView:
         self.dirty_rows.add(key)
         if node not in self.nodes:
             await self._read_node(node)
+
+    def _rollout_changed(self, body: str) -> None:
+        try:
+            self.rollout = Rollout.from_dict(json.loads(body)).summary()
+        except (ValueError, TypeError):
+            return
+        if self.fanout.clients:
+            self.fanout.broadcast(
+                sse("update", {"now": self._now(), "processes": [], "rollout": self.rollout})
+            )
 
     async def _judge_nodes(self) -> None:
         try:
@@ -206,6 +223,7 @@ class ClusterView:
             "pid": 0,
             "redis": self.link.describe(),
             "redis_up": self.link.up,
+            "rollout": self.rollout,
         }
 
     def snapshot(self) -> bytes:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from supervise.testing import wait_until
+from supervise.testing import free_port, wait_until
 from tests.e2e.redis_server import RedisServer
 from tests.e2e.test_cluster import DEFS, Node, definitions, nodes, redis, supervisectl
 
@@ -51,7 +53,12 @@ placement = *
 def test_a_canary_that_fails_its_health_check_halts_and_reverts(
     tmp_path: Path, nodes: list[Node], redis: RedisServer
 ) -> None:
-    for node in nodes:
+    from tests.e2e.test_console import CHROMIUM, CHROMIUM_ARGS, sync_api
+
+    port = free_port()
+    nodes[0].extra = "console = true"
+    nodes[0].begin(labels="web", local=f"[inet_http_server]\nport = 127.0.0.1:{port}\n")
+    for node in nodes[1:]:
         node.begin(labels="web")
     first = supervisectl(nodes[0], "cluster", "push", str(definitions(tmp_path, HEALTHY)))
     assert first.returncode == 0, first.stdout
@@ -59,11 +66,29 @@ def test_a_canary_that_fails_its_health_check_halts_and_reverts(
         wait_until(lambda node=node: "api:api" in pids(node))
     before = {node.name: pids(node)["api:api"] for node in nodes}
     bad = HEALTHY.replace("sleep 3600", "sleep 3700").replace("command:true", "command:false")
-    pushed = supervisectl(
-        nodes[0], "cluster", "push", str(definitions(tmp_path, bad)), "--rolling",
-        "--canary", "1", "--min-healthy", "5", "--deadline", "60", "--auto-revert", "--wait",
-        timeout=90,
-    )  # fmt: skip
+    with ExitStack() as stack:
+        page = None
+        if os.path.exists(CHROMIUM):  # the cluster page, open before the push, follows it
+            playwright = stack.enter_context(sync_api.sync_playwright())
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            stack.callback(browser.close)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/cluster/")
+            page.wait_for_selector(".groupbody[data-group='n3'] .health-up")
+            page.evaluate("window.loadedOnce = true")
+        pushed = supervisectl(
+            nodes[0], "cluster", "push", str(definitions(tmp_path, bad)), "--rolling",
+            "--canary", "1", "--min-healthy", "5", "--deadline", "60", "--auto-revert", "--wait",
+            timeout=90,
+        )  # fmt: skip
+        if page is not None:
+            page.wait_for_function(
+                "document.querySelector('#cluster-status').textContent.includes('reverted by')"
+            )
+            shown = page.locator("#cluster-status").inner_text()
+            assert "rollout of revision 2 (from 1): reverted" in shown
+            assert "halted: n1: api's health check is failing" in shown
+            assert page.evaluate("window.loadedOnce") is True
     assert pushed.returncode == 1, pushed.stdout + pushed.stderr
     assert "health check is failing" in pushed.stdout
     assert "reverted by revision 3" in pushed.stdout

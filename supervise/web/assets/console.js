@@ -265,7 +265,13 @@ function applyDaemon(daemon) {
     if (cluster.refused) parts.push(`refused: ${cluster.refused}`);
     setText(document.getElementById("cluster-status"), `cluster: ${parts.join(" · ")}`);
   }
+  if (CLUSTER) showRollout(daemon.rollout || "");
   document.title = `${daemon.identification} · supervise`;
+}
+
+// A rolling push in progress (or the last one) and the reason of a halt (cluster page).
+function showRollout(text) {
+  setText(document.getElementById("cluster-status"), text);
 }
 
 function receive(kind, message) {
@@ -278,6 +284,7 @@ function receive(kind, message) {
     for (const data of message.processes) pending.set(keyOf(data), data);
     if (message.nodes) pendingNodes = pendingNodes.concat(message.nodes);
     if (message.removed) pendingRemoved = pendingRemoved.concat(message.removed);
+    if (message.rollout !== undefined) showRollout(message.rollout);
   }
   schedule();
 }
