@@ -174,3 +174,28 @@ def test_plan_then_a_rolling_push_with_a_canary_at_most_k_at_once(
     assert starts[2] - starts[0] >= 3 - 1
     record = rollout(redis)
     assert record["moved"] == ["n1", "n2", "n3"]
+
+
+def test_when_the_driving_node_dies_another_takes_the_rollout_over(
+    tmp_path: Path, nodes: list[Node], redis: RedisServer
+) -> None:
+    for node in nodes:
+        node.begin(labels="web")
+    n1, n2, n3 = nodes
+    assert supervisectl(n1, "cluster", "push", str(definitions(tmp_path, DEFS))).returncode == 0
+    for node in nodes:
+        wait_until(lambda node=node: "api:api" in pids(node))
+    redis.cli("SET", "{sv}:rollout:driver", "n1", "PX", "5000")  # n1 drives (its lease)
+    pushed = supervisectl(
+        n1, "cluster", "push", str(definitions(tmp_path, CHANGED)), "--rolling", "--canary",
+        "1", "--min-healthy", "1", "--wait", timeout=90,
+    )  # fmt: skip
+    assert pushed.returncode == 0 and "canary healthy" in pushed.stdout, pushed.stdout
+    assert rollout(redis)["driver"] == "n1"
+    n1.stop()  # the driver (and canary) goes away; the rollout is not left half-done
+    assert supervisectl(n2, "cluster", "promote").returncode == 0
+    wait_until(lambda: rollout(redis)["state"] == "done", timeout=60)
+    assert rollout(redis)["driver"] in ("n2", "n3")
+    for node in (n2, n3):
+        wait_until(lambda node=node: applied(node, n2) == 2)
+        assert command_of(pids(node)["api:api"]) == "sleep 3700"
