@@ -141,12 +141,16 @@ class ClusterClient:
 
     async def nodes(self, args: list[str]) -> int:
         found = [n.as_dict() for n in await admin.nodes(self.conn, self.keys)]
+        drained = set(await self.conn.execute_command("SMEMBERS", self.keys.drained) or [])
+        for node in found:
+            node["drained"] = node["name"] in drained
         if self.as_json:
             self.emit(json.dumps(found, indent=2))
             return 0
         for node in found:
             health = "up" if node["reachable"] else f"UNREACHABLE (silent {node['age']:g} s)"
             refused = f"  refused: {node['refused']}" if node["refused"] else ""
+            refused += "  drained" if node["drained"] else ""
             self.emit(
                 f"{node['name']:<20} {health:<28} revision {node['applied']:<5} "
                 f"labels {','.join(node['labels']) or '-'}{refused}"

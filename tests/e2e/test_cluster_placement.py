@@ -82,6 +82,7 @@ def test_a_stopped_node_s_copy_moves_and_a_drain_moves_copies_away(
     # Drain n2: its copy goes; with n1 down only n3 is left, so one copy runs.
     drained = supervisectl(n3, "cluster", "drain", "n2")
     assert drained.returncode == 0 and "n2: drained" in drained.stdout
+    assert "labels -  drained" in supervisectl(n3, "cluster", "nodes").stdout
     wait_until(lambda: placement([n2, n3], name) == {"n2": 0, "n3": 1})
     assert supervisectl(n3, "cluster", "drain", "n9").returncode == 1
     # n1 comes back and takes its copy again; undrain n2 and it runs one instead of n3.
