@@ -33,6 +33,14 @@ class Failed(SuperviseError):
     """A generic failure (kill error, unknown process state, file error)."""
 
 
+class Disabled(Failed):
+    """Start was asked of a disabled process (``supervisectl enable`` allows it again)."""
+
+
+class NotScalable(Failed):
+    """Scale was asked of a group whose process count cannot change at run time."""
+
+
 class AbnormalTermination(SuperviseError):
     """A process left STARTING without reaching RUNNING while a caller waited."""
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from supervise.config.diff import ConfigDiff
     from supervise.config.model import ConfigModel, GroupConfig, ProcessConfig
-    from supervise.results import ProcessResult, Target
+    from supervise.results import ProcessResult, ScaleResult, Target
     from supervise.snapshot import ProcessSnapshot
     from supervise.states import SupervisorState
 
@@ -277,6 +277,22 @@ class ISupervisorControl(Interface):
         """Apply ``model`` as supervisorctl's ``update``: removed groups stopped and
         dropped, changed ones restarted, added ones started, the others untouched.
         ``only`` limits it to those group names."""
+
+    # -- run-time choices (kept across reload and re-exec) ----------------------------------
+
+    def disable(name: str) -> Deferred[list[str]]:
+        """Disable the processes ``name`` designates: stop them; nothing starts them
+        (autostart, a schedule, ``start``: ``Disabled``) until enabled. Fires with their
+        namespecs once all are stopped."""
+
+    def enable(name: str) -> list[str]:
+        """Enable disabled processes again (none is started); their namespecs."""
+
+    def scale(name: str, count: int) -> Deferred[ScaleResult]:
+        """Run ``count`` processes of the ``[program:x]`` ``name``: new ones follow its
+        ``process_name``, the highest numbers are stopped and removed first, the others are
+        untouched. ``BadArguments`` for a count out of range, ``NotScalable`` for a group
+        that cannot change."""
 
 
 class IDaemonControl(Interface):

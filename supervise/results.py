@@ -34,6 +34,17 @@ class ProcessResult:
     error: SuperviseError | None = None
 
 
+@frozen
+class ScaleResult:
+    """A program scaled: ``count`` processes now, ``previous`` before, ``declared`` in
+    its configuration."""
+
+    group: str
+    count: int
+    previous: int
+    declared: int
+
+
 class WaitTimedOut(Exception):
     """A wait (``ISupervisorControl.when``) ended at its timeout.
 

@@ -10,12 +10,21 @@ from supervise.events.types import (
     HealthFailed,
     HealthRecovered,
     ProcessAdopted,
+    ProcessDisabled,
+    ProcessEnabled,
     ProcessStateEvent,
 )
 from supervise.snapshot import ProcessSnapshot
 
 # The events that change what a process's row shows.
-ROW_EVENTS = (ProcessStateEvent, HealthFailed, HealthRecovered, ProcessAdopted)
+ROW_EVENTS = (
+    ProcessStateEvent,
+    HealthFailed,
+    HealthRecovered,
+    ProcessAdopted,
+    ProcessDisabled,
+    ProcessEnabled,
+)
 
 
 def process_row(snapshot: ProcessSnapshot, config: ProcessConfig) -> dict[str, Any]:
@@ -41,4 +50,9 @@ def process_row(snapshot: ProcessSnapshot, config: ProcessConfig) -> dict[str, A
         "adopted": snapshot.adopted,
         "stdout": bool(snapshot.stdout_logfile),
         "stderr": bool(snapshot.stderr_logfile),
+        "disabled": snapshot.disabled,
+        "schedule": extras.schedule or "",
+        "next_run": snapshot.next_run,
+        "numprocs": snapshot.numprocs,
+        "numprocs_declared": snapshot.numprocs_declared,
     }

@@ -44,3 +44,11 @@ class ProcessSnapshot:
     log_dropped: int = 0
     #: The retry count of the current start (BACKOFF's count).
     tries: int = 0
+    #: True while the process is disabled (``supervisectl disable``).
+    disabled: bool = False
+    #: A scheduled program's next start, epoch seconds (0 without a schedule).
+    next_run: float = 0.0
+    #: The group's number of processes now, and as its configuration says (they differ
+    #: after a live scale).
+    numprocs: int = 0
+    numprocs_declared: int = 0

@@ -10,19 +10,22 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from supervise.config.model import ConfigModel, GroupConfig, GroupKind
+from supervise.config.model import ConfigModel, GroupConfig, GroupKind, ProcessConfig
 from supervise.events.types import (
+    GroupScaled,
     ProcessGroupAdded,
     ProcessGroupRemoved,
     SupervisorRunning,
     SupervisorStopping,
 )
 from supervise.interfaces import IEventBus, IProcessSpawner
+from supervise.process.choices import RuntimeChoices
 from supervise.process.group import ProcessGroup, stop_and_wait
 from supervise.process.host import ProcessHost
 from supervise.process.pool import ListenerPool, WireSerials
 from supervise.process.program import Program
 from supervise.process.saved import SavedProcess
+from supervise.process.schedule import ProgramSchedule
 from supervise.process.spec import SpawnContext
 from supervise.snapshot import ProcessSnapshot
 from supervise.states import STOPPED_STATES, ProcessState, SupervisorState
@@ -61,6 +64,10 @@ class Supervisor:
     machine: SupervisorInputs = field(init=False)
     #: Every wait on process states (dependencies, stops, edges' waits): one bus listener.
     waiters: StateWaiters = field(init=False)
+    #: Disabled processes and scaled groups (kept across reload and re-exec).
+    choices: RuntimeChoices = field(factory=RuntimeChoices)
+    #: The timers of scheduled programs, by namespec.
+    schedules: dict[str, ProgramSchedule] = field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         self.host = self._host_for(self.context)
@@ -125,11 +132,9 @@ class Supervisor:
     def add_group(self, config: GroupConfig, autostart: bool = True) -> ProcessGroup:
         """Create a group's processes, announce it, and autostart it."""
         stdin_fd = self.fcgi_sockets(config) if config.fcgi_socket is not None else None
-        processes = {
-            process.name: Program(process, self.host, stdin_fd=stdin_fd)
-            for process in config.processes
-        }
-        group = ProcessGroup(config, processes)
+        live = self.choices.applied(config)
+        processes = {p.name: self.make_program(p, stdin_fd) for p in live.processes}
+        group = ProcessGroup(live, processes, config)
         self.groups[config.name] = group
         if config.kind is GroupKind.EVENTLISTENER:
             pool = ListenerPool(
@@ -141,6 +146,71 @@ class Supervisor:
         if autostart:
             self.autostart(group)
         return group
+
+    def make_program(self, config: ProcessConfig, stdin_fd: int | None) -> Program:
+        """One process, disabled if it was, its schedule armed if it has one."""
+        program = Program(config, self.host, stdin_fd=stdin_fd)
+        program.disabled = program.namespec in self.choices.disabled
+        if config.extras.schedule is not None:
+            schedule = ProgramSchedule(
+                program, self.clock, self.wall_clock, self.bus, self.start_after_dependencies
+            )
+            self.schedules[program.namespec] = schedule
+            schedule.arm()
+        return program
+
+    def forget(self, program: Program) -> None:
+        """A process leaves: no more scheduled starts."""
+        schedule = self.schedules.pop(program.namespec, None)
+        if schedule is not None:
+            schedule.cancel()
+
+    def resize(self, group: ProcessGroup, config: GroupConfig) -> Deferred[None]:
+        """Run ``config``'s processes in ``group`` (a live scale): new ones are added and
+        autostarted, the ones it no longer lists stopped (highest number first) and then
+        removed; every other process is left as it is."""
+        previous = len(group.config.processes)
+        added = [
+            self.make_program(p, None) for p in config.processes if p.name not in group.processes
+        ]
+        group.processes.update((p.name, p) for p in added)
+        wanted = {p.name for p in config.processes}
+        gone = sorted(
+            (p for p in group.processes.values() if p.name not in wanted),
+            key=lambda p: -p.config.process_num,
+        )
+        group.config = config
+        group.resized()
+        self.choices.record_scale(group.declared, len(config.processes))
+        if self.state is SupervisorState.RUNNING:
+            for program in added:
+                if program.config.autostart and not program.disabled:
+                    self.start_after_dependencies(program)
+
+        def remove(_: None) -> None:
+            still = {p.name for p in group.config.processes}
+            for program in gone:
+                if program.name not in still and group.processes.get(program.name) is program:
+                    del group.processes[program.name]
+                    self.forget(program)
+                elif self._wanted_again(program):
+                    self.start_after_dependencies(program)  # a later scale kept it
+            group.resized()
+            count = len(group.config.processes)
+            self.bus.publish(
+                GroupScaled(group.name, count, previous, len(group.declared.processes))
+            )
+
+        return stop_and_wait(gone, self.waiters).addCallback(remove)
+
+    def _wanted_again(self, program: Program) -> bool:
+        """A process a shrink stopped that a later scale wants again."""
+        return (
+            self.state is SupervisorState.RUNNING
+            and program.config.autostart
+            and not program.disabled
+            and program.state in STOPPED_STATES
+        )
 
     def autostart(self, group: ProcessGroup) -> None:
         """Start a group's autostart processes, each once its dependencies are RUNNING."""
@@ -182,8 +252,8 @@ class Supervisor:
         )
 
         def dependencies_running(_: object) -> None:
-            if program.start_time or program.state is not ProcessState.STOPPED:
-                return  # started meanwhile by someone else
+            if program.start_time or program.state is not ProcessState.STOPPED or program.disabled:
+                return  # started meanwhile by someone else, or disabled
             if self.state is SupervisorState.RUNNING:
                 program.start()
 
@@ -194,7 +264,8 @@ class Supervisor:
 
     def remove_group(self, name: str) -> None:
         """Forget a fully stopped group and announce it."""
-        del self.groups[name]
+        for program in self.groups.pop(name).processes.values():
+            self.forget(program)
         pool = self.pools.pop(name, None)
         if pool is not None:
             pool.stop()
@@ -238,6 +309,8 @@ class Supervisor:
         if self._stopping is not None:
             return self._stopping
         self.machine.shut_down()
+        for schedule in self.schedules.values():
+            schedule.cancel()
         self._stopping = Deferred.fromCoroutine(self.stop_all())
         return self._stopping
 

@@ -36,7 +36,7 @@ from supervise.cluster_store.link import RedisLink, is_connection_error, is_repl
 from supervise.cluster_store.schema import HEARTBEAT_SCRIPT, Keys, pairs
 from supervise.config.ini import RawConfig
 from supervise.config.model import ClusterConfig, ConfigModel
-from supervise.events.types import Event, ProcessGroupEvent
+from supervise.events.types import Event, GroupScaled, ProcessGroupEvent
 from supervise.interfaces import IEventListener, ISupervisorControl
 from supervise.rows import ROW_EVENTS
 
@@ -48,7 +48,7 @@ class ClusterAgent:
     """This daemon's side of cluster mode."""
 
     name = "cluster"
-    event_types = (*ROW_EVENTS, ProcessGroupEvent)
+    event_types = (*ROW_EVENTS, ProcessGroupEvent, GroupScaled)
     max_pending = 100_000
 
     def __init__(

@@ -19,7 +19,7 @@ from supervise.cluster_store.link import RedisLink
 from supervise.cluster_store.schema import SNAPSHOT_SCRIPT, Keys
 from supervise.config.model import ClusterConfig
 from supervise.errors import BadName
-from supervise.events.types import Event, HealthFailed, ProcessGroupEvent
+from supervise.events.types import Event, GroupScaled, HealthFailed, ProcessGroupEvent
 from supervise.interfaces import ISupervisorControl
 from supervise.rows import process_row
 
@@ -61,8 +61,8 @@ class StatePublisher:
         self._count_health(event)
         if not self.link.up:
             return  # the full snapshot on reconnect carries it
-        if isinstance(event, ProcessGroupEvent):
-            self.resnapshot = True
+        if isinstance(event, ProcessGroupEvent | GroupScaled):
+            self.resnapshot = True  # a scale adds or removes rows
         else:
             self.dirty.add((event.group, event.process))  # type: ignore[attr-defined]
         if self._flush_call is None:

@@ -6,6 +6,7 @@ Defaults, option names, expansions and error texts are supervisord 4.3.0's
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Mapping
@@ -65,7 +66,8 @@ PROGRAM_OPTIONS = frozenset(
         "ready", "ready_timeout", "ready_interval", "depends_on", "backoff_initial", "backoff_max",
         "pidfile", "healthcheck", "healthcheck_interval", "healthcheck_timeout", "healthcheck_retries",
         "cgroup", "killmode", "sockets", "memory_max", "cpu_max", "pids_max", "watchdog_sec",
-        "watch", "absent_grace", "match", "match_user", "environment_file",
+        "watch", "absent_grace", "match", "match_user", "environment_file", "schedule",
+        "schedule_timezone",
     }
     | rlimits.OPTIONS
 )  # fmt: skip
@@ -219,7 +221,34 @@ def _homogeneous_group(
     priority = section.parse("priority", "999", values.integer)
     processes = build_processes(raw, name, group_name, env_names, supervisord)
     fcgi = build_fcgi_socket(section, group_name) if kind is GroupKind.FCGI_PROGRAM else None
-    return GroupConfig(group_name, priority, tuple(processes), kind, fcgi_socket=fcgi)
+    expand = None
+    if kind is GroupKind.PROGRAM:
+        expand = functools.partial(
+            _expand_again, raw, name, group_name, dict(env_names), supervisord
+        )
+    return GroupConfig(
+        group_name, priority, tuple(processes), kind, fcgi_socket=fcgi, expand=expand
+    )
+
+
+def _expand_again(
+    raw: RawConfig,
+    name: str,
+    group_name: str,
+    env_names: Mapping[str, object],
+    supervisord: SupervisordOptions,
+    numprocs: int,
+) -> tuple[ProcessConfig, ...]:
+    """A program's processes for another ``numprocs`` (ValueError naming the problem)."""
+    if numprocs == 0:
+        return ()
+    warnings = list(raw.warnings)
+    try:
+        return tuple(build_processes(raw, name, group_name, env_names, supervisord, numprocs))
+    except ConfigError as error:
+        raise ValueError(error.message) from None
+    finally:
+        raw.warnings[:] = warnings
 
 
 def build_listener_pool(
@@ -316,8 +345,10 @@ def build_processes(
     group_name: str,
     env_names: Mapping[str, object],
     supervisord: SupervisordOptions,
+    numprocs_override: int | None = None,
 ) -> list[ProcessConfig]:
-    """Expand a program-like section into its ``numprocs`` process configs."""
+    """Expand a program-like section into its ``numprocs`` process configs (or
+    ``numprocs_override`` of them: a live scale)."""
     kind = GroupKind(name.split(":", 1)[0])
     known = {
         GroupKind.PROGRAM: PROGRAM_OPTIONS,
@@ -348,6 +379,8 @@ def build_processes(
     exitcodes = section.parse("exitcodes", "0", values.exit_codes)
     redirect_stderr = section.parse("redirect_stderr", "false", values.boolean)
     numprocs = section.parse("numprocs", "1", values.integer)
+    if numprocs_override is not None:
+        numprocs = numprocs_override
     numprocs_start = section.parse("numprocs_start", "0", values.integer)
     capture = {
         c: section.parse(f"{c}_capture_maxbytes", "0", values.byte_size)
@@ -373,6 +406,13 @@ def build_processes(
     if stopasgroup and not killasgroup:
         raise section.error("Cannot set stopasgroup=true and killasgroup=false", "killasgroup")
     extras = build_extras(section)
+    if extras.schedule is not None:
+        if kind is not GroupKind.PROGRAM:
+            raise section.error("schedule is for [program:x] sections only", "schedule")
+        # Started by its ticks only, never restarted after an exit (docs/configuration.md).
+        autostart, autorestart = False, values.AutoRestart.NEVER
+        if not section.has("startsecs"):
+            startsecs = 0
     for limit in ("memory_max", "cpu_max", "pids_max"):
         if getattr(extras, limit) is not None and not extras.cgroup:
             raise section.error(f"{limit} needs cgroup = true", limit)
@@ -452,6 +492,7 @@ def build_processes(
                 extras=evolve(extras, environment_files=EnvironmentFiles(files, tuple(environment)))
                 if files
                 else extras,
+                process_num=process_num,
             )
         )
     processes.sort(key=lambda p: (p.priority, p.name))

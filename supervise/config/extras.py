@@ -87,6 +87,36 @@ def _regex(text: str) -> str:
     return text
 
 
+def _cron(text: str) -> str:
+    """Five cron fields (minute hour day-of-month month day-of-week), checked by cronsim."""
+    value = " ".join(text.split())
+    if len(value.split()) != 5:
+        raise ValueError(
+            f"{text!r} is not a cron expression of five fields (minute hour day month weekday)"
+        )
+    from datetime import datetime
+
+    from cronsim import CronSim, CronSimError
+
+    try:
+        CronSim(value, datetime(2000, 1, 1))
+    except CronSimError as error:
+        raise ValueError(f"{text!r} is not a valid cron expression: {error}") from None
+    return value
+
+
+def _timezone(text: str) -> str:
+    """An IANA time zone name (``Europe/Berlin``, ``UTC``) known to zoneinfo."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = text.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{text!r} is not a known IANA time zone (e.g. Europe/Berlin)") from None
+    return value
+
+
 def build_extras(section: SectionReader) -> ProcessExtras:
     """supervise's own program options, validated."""
     healthcheck = section.optional("healthcheck", check_probe)
@@ -97,6 +127,10 @@ def build_extras(section: SectionReader) -> ProcessExtras:
     if backoff_max is not None and backoff_initial is None:
         backoff_initial = 1.0
     pidfile = section.text("pidfile", None)
+    schedule = section.optional("schedule", _cron)
+    schedule_timezone = section.optional("schedule_timezone", _timezone)
+    if schedule_timezone is not None and schedule is None:
+        raise section.error("schedule_timezone needs schedule =", "schedule_timezone")
     return ProcessExtras(
         ready=section.optional("ready", check_probe),
         ready_timeout=section.parse("ready_timeout", "60", _positive_float),
@@ -130,6 +164,8 @@ def build_extras(section: SectionReader) -> ProcessExtras:
             )
             is not None
         ),
+        schedule=schedule,
+        schedule_timezone=schedule_timezone,
     )
 
 

@@ -6,7 +6,7 @@ Values compare by value, so ``diff`` can tell added, changed and removed groups.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from attrs import field, frozen
 
@@ -75,6 +75,10 @@ class ProcessExtras:
     environment_files: EnvironmentFiles | None = None
     #: ``rlimit_*``: ``(name, soft, hard)``, hard None keeps the inherited one.
     rlimits: tuple[tuple[str, int, int | None], ...] = ()
+    #: A five-field cron expression: the program is started at each of its ticks.
+    schedule: str | None = None
+    #: The IANA time zone ``schedule`` is read in (None: the daemon's local time).
+    schedule_timezone: str | None = None
 
 
 @frozen
@@ -107,6 +111,8 @@ class ProcessConfig:
     kind: GroupKind = GroupKind.PROGRAM
     source: str = field(default="", eq=False)  # where it was written; moving it is no change
     extras: ProcessExtras = field(factory=lambda: ProcessExtras())
+    #: The ``process_num`` it was expanded for (scaling removes the highest first).
+    process_num: int = field(default=0, eq=False)
 
     @property
     def namespec(self) -> str:
@@ -136,6 +142,11 @@ class GroupConfig:
     buffer_size: int = 10
     result_handler: str = "supervisor.dispatchers:default_handler"
     fcgi_socket: FcgiSocketConfig | None = None
+    #: A ``[program:x]``'s processes expanded for another ``numprocs`` (live scaling);
+    #: None where a group cannot be scaled.
+    expand: Callable[[int], tuple[ProcessConfig, ...]] | None = field(
+        default=None, eq=False, repr=False
+    )
 
 
 @frozen

@@ -14,6 +14,7 @@ Reading, signals and stdin live here; the other families live beside this module
 - ``lifecycle.py``: ``ProcessLifecycle``, start and stop (one, a group, all) and ``when``
 - ``logs.py``: ``ProcessLogs``, each process's log files (read, tail, follow, clear)
 - ``updates.py``: ``ConfigUpdates``, supervisorctl's reread, update, add and remove
+- ``choices.py``: ``RuntimeControls``, disable, enable and scale (kept across restarts)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from zope.interface import implementer
 
 from supervise.config.diff import ConfigDiff
 from supervise.config.model import ConfigModel, GroupConfig, ProcessConfig
+from supervise.control.choices import RuntimeControls
 from supervise.control.lifecycle import ProcessLifecycle
 from supervise.control.logs import ProcessLogs
 from supervise.control.lookup import ProcessLookup, split_namespec
@@ -33,7 +35,7 @@ from supervise.control.updates import ConfigUpdates
 from supervise.errors import NoFile, NotRunning, SuperviseError
 from supervise.interfaces import IEventBus, ISupervisorControl
 from supervise.process.program import Program
-from supervise.results import ProcessResult, Target
+from supervise.results import ProcessResult, ScaleResult, Target
 from supervise.snapshot import ProcessSnapshot
 from supervise.states import SIGNALLABLE_STATES, SupervisorState
 from supervise.supervisor import Supervisor
@@ -45,6 +47,7 @@ __all__ = [
     "ProcessLogs",
     "ProcessLookup",
     "ProcessResult",
+    "RuntimeControls",
     "SupervisorControl",
     "split_namespec",
 ]
@@ -68,6 +71,7 @@ class SupervisorControl:
     lifecycle: ProcessLifecycle = field(init=False)
     logs: ProcessLogs = field(init=False)
     config_updates: ConfigUpdates = field(init=False)
+    runtime: RuntimeControls = field(init=False)
     _waiters: StateWaiters = field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -76,6 +80,7 @@ class SupervisorControl:
         self.lifecycle = ProcessLifecycle(self.supervisor, self.processes, self._waiters)
         self.logs = ProcessLogs(self.processes)
         self.config_updates = ConfigUpdates(self.supervisor, self.processes, self.reread_model)
+        self.runtime = RuntimeControls(self.supervisor, self.processes)
 
     @property
     def bus(self) -> IEventBus:
@@ -170,6 +175,20 @@ class SupervisorControl:
     def stop_all(self, wait: bool = True) -> Deferred[list[ProcessResult]]:
         """Stop every running process (in start order, as supervisord's API does)."""
         return self.lifecycle.stop_all(wait)
+
+    # -- run-time choices: RuntimeControls ------------------------------------------
+
+    def disable(self, name: str) -> Deferred[list[str]]:
+        """Disable and stop processes; fire with their namespecs once stopped."""
+        return self.runtime.disable(name)
+
+    def enable(self, name: str) -> list[str]:
+        """Enable processes again (none is started)."""
+        return self.runtime.enable(name)
+
+    def scale(self, name: str, count: int) -> Deferred[ScaleResult]:
+        """Run ``count`` processes of a program; fire once the change is done."""
+        return self.runtime.scale(name, count)
 
     # -- signals and stdin --------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from supervise.control.lookup import ProcessLookup
 from supervise.errors import (
     AbnormalTermination,
     AlreadyStarted,
+    Disabled,
     Failed,
     NoFile,
     NotExecutable,
@@ -91,6 +92,8 @@ class ProcessLifecycle:
             program.start()
         except AlreadyStarted:
             raise AlreadyStarted(label) from None
+        except Disabled:
+            raise
         except Failed:
             raise Failed(f"{label} is in an unknown process state") from None
         if program.state in (ProcessState.BACKOFF, ProcessState.FATAL) and program.spawnerr:
@@ -148,14 +151,18 @@ class ProcessLifecycle:
         """Start every not-running process of a group."""
         group = self.processes.group(name)
         return self._each(
-            [p for p in group.ordered() if p.state not in RUNNING_STATES],
+            [p for p in group.ordered() if p.state not in RUNNING_STATES and not p.disabled],
             lambda p: self._start(p, p.namespec, wait),
         )
 
     def start_all(self, wait: bool = True) -> Deferred[list[ProcessResult]]:
         """Start every not-running process, group by group."""
         return self._each(
-            [p for p in self.processes.all_programs() if p.state not in RUNNING_STATES],
+            [
+                p
+                for p in self.processes.all_programs()
+                if p.state not in RUNNING_STATES and not p.disabled
+            ],
             lambda p: self._start(p, p.namespec, wait),
         )
 

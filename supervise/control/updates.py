@@ -41,7 +41,7 @@ class ConfigUpdates:
         except ValueError as error:
             raise CantReread(str(error)) from None
         self.pending = model
-        active = {name: group.config for name, group in self.supervisor.groups.items()}
+        active = {name: group.declared for name, group in self.supervisor.groups.items()}
         return diff(active, model)
 
     def add_group(self, name: str) -> None:
@@ -65,7 +65,8 @@ class ConfigUpdates:
         return Deferred.fromCoroutine(self._update(model, only))
 
     async def _update(self, model: ConfigModel, only: set[str] | None) -> ConfigDiff:
-        active = {name: group.config for name, group in self.supervisor.groups.items()}
+        # A live scale is no change of the configuration: compare what it declared.
+        active = {name: group.declared for name, group in self.supervisor.groups.items()}
         changes = diff(active, model)
         if only is not None:
             changes = ConfigDiff(
@@ -78,6 +79,8 @@ class ConfigUpdates:
             if group is not None:
                 await group.stop_all(self.supervisor.waiters)
                 self.supervisor.remove_group(name)
+                if name in changes.removed:
+                    self.supervisor.choices.scaled.pop(name, None)
         for config in [*changes.changed, *changes.added]:
             self.supervisor.add_group(config)
         self.supervisor.model = model

@@ -19,8 +19,14 @@ from supervise.daemon.socket_table import SocketTable
 from supervise.daemon.statefile import StateFile
 from supervise.events.bus import CallbackListener, EventBus
 from supervise.events.ticks import Ticker
-from supervise.events.types import ProcessStateEvent
+from supervise.events.types import (
+    GroupScaled,
+    ProcessDisabled,
+    ProcessEnabled,
+    ProcessStateEvent,
+)
 from supervise.logs.channel import cleanup_auto_logs
+from supervise.process.choices import RuntimeChoices
 from supervise.process.linux.cgroups import CgroupTree
 from supervise.process.linux.host import real_host
 from supervise.process.linux.spawner import ReactorSpawner
@@ -98,9 +104,11 @@ class CoreService(Service):
                 may_restart,
                 self.spawner.reaper,
             ),
+            choices=RuntimeChoices.from_json(self.statefile.saved_choices()),
         )
         self.control = SupervisorControl(self.supervisor, self.read_config)
         self.statefile.snapshot = lambda: [p.saved(False) for p in self.programs()]
+        self.statefile.choices = self.supervisor.choices.as_json
 
     def stopService(self) -> None:  # noqa: N802 - Twisted's name
         super().stopService()
@@ -150,7 +158,8 @@ class ProgramsService(Service):
         saved, handed_over = self.core.saved
         supervisor.start(saved, handed_over)
         statefile = self.core.statefile
-        self.bus.subscribe(CallbackListener("state-file", (ProcessStateEvent,), statefile.changed))
+        kept = (ProcessStateEvent, ProcessDisabled, ProcessEnabled, GroupScaled)
+        self.bus.subscribe(CallbackListener("state-file", kept, statefile.changed))
         statefile.write()
         self.ticker.start()
 

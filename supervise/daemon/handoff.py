@@ -1,7 +1,8 @@
 """Keep programs across a restart of the daemon: the state file, and the re-exec.
 
 The daemon writes its processes (pid, the kernel's start time of that pid, its own
-start time, spawns, log files) to a state file whenever a process changes state.
+start time, spawns, log files) to a state file whenever a process changes state, with
+the operators' run-time choices (disabled processes, scaled programs) in ``extra``.
 
 - **Re-exec** (``supervise.reexec`` / SIGUSR1): the daemon replaces itself with a fresh
   copy of itself *in the same pid*, passing each child's pipes as inherited descriptors.

@@ -68,6 +68,7 @@ class Handover:
             "sockets": self.sockets.handoff(),
             "pidfiles": self.pidfiles.handoff(),
             "cwd": os.getcwd(),
+            "choices": self.statefile.choices() if self.statefile.choices is not None else {},
         }
         path = self.statefile.write_handoff(saved, extra)
         env = dict(os.environ)

@@ -61,6 +61,8 @@ class StateFile:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.snapshot: Callable[[], Sequence[SavedProcess]] | None = None
+        #: The run-time choices (disabled, scaled) to keep, as JSON (set with snapshot).
+        self.choices: Callable[[], dict[str, Any]] | None = None
         self.forgotten = False
         self._pending = False
         self._written_at = float("-inf")
@@ -71,6 +73,14 @@ class StateFile:
         return self.runtime.state_path
 
     # -- reading ------------------------------------------------------------------------
+
+    def saved_choices(self) -> object:
+        """The run-time choices a re-exec handed over, or the state file kept (a crash)."""
+        handed = self.runtime.handoff
+        if handed is not None:
+            return handed.extra.get("choices")
+        previous = read_state(self.path)
+        return previous.extra.get("choices") if previous is not None else None
 
     def saved(self, model: ConfigModel) -> tuple[list[SavedProcess], bool]:
         """The processes to take over, and whether they were handed over by a re-exec
@@ -160,7 +170,8 @@ class StateFile:
         if self.snapshot is None or self.forgotten:
             return
         try:
-            write_state(self.path, os.getpid(), self.snapshot())
+            extra = {"choices": self.choices()} if self.choices is not None else None
+            write_state(self.path, os.getpid(), self.snapshot(), extra)
         except OSError as problem:
             log.warn(
                 "could not write the state file {path}: {problem}", path=self.path, problem=problem

@@ -334,6 +334,46 @@ class ProcessAdopted(SuperviseEvent):
     new_pid: int
 
 
+@frozen
+class ProcessDisabled(SuperviseEvent):
+    """A process was disabled: stopped, and started by nothing until enabled."""
+
+    type_name: ClassVar[str] = "SUPERVISE_PROCESS_DISABLED"
+    group: str
+    process: str
+
+
+@frozen
+class ProcessEnabled(SuperviseEvent):
+    """A disabled process was enabled again."""
+
+    type_name: ClassVar[str] = "SUPERVISE_PROCESS_ENABLED"
+    group: str
+    process: str
+
+
+@frozen
+class GroupScaled(SuperviseEvent):
+    """A program's number of processes was changed at run time (``declared``: the file's)."""
+
+    type_name: ClassVar[str] = "SUPERVISE_GROUP_SCALED"
+    group: str
+    count: int
+    previous: int
+    declared: int
+
+
+@frozen
+class ScheduleSkipped(SuperviseEvent):
+    """A scheduled program's tick came while its previous run was still going."""
+
+    type_name: ClassVar[str] = "SUPERVISE_SCHEDULE_SKIPPED"
+    group: str
+    process: str
+    state: str
+    pid: int
+
+
 SUPERVISOR_EVENT_TYPES: tuple[type[Event], ...] = (
     Event,
     ProcessStateEvent,
@@ -366,6 +406,10 @@ OWN_EVENT_TYPES: tuple[type[Event], ...] = (
     OutOfMemory,
     WatchdogExpired,
     ProcessAdopted,
+    ProcessDisabled,
+    ProcessEnabled,
+    GroupScaled,
+    ScheduleSkipped,
 )
 
 EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {

@@ -14,10 +14,29 @@ from supervise.waiting import StateWaiters
 
 @define(eq=False)
 class ProcessGroup:
-    """Processes of one group, ordered by (priority, name)."""
+    """Processes of one group, ordered by (priority, name).
+
+    :ivar config: the group as it runs (a live scale changes its processes).
+    :ivar declared: the group as the configuration says (what ``update`` compares).
+    """
 
     config: GroupConfig
     processes: dict[str, Program]
+    _declared: GroupConfig | None = None
+
+    def __attrs_post_init__(self) -> None:
+        self.resized()
+
+    @property
+    def declared(self) -> GroupConfig:
+        """The group as the configuration says."""
+        return self._declared if self._declared is not None else self.config
+
+    def resized(self) -> None:
+        """Tell each process the group's size now and as configured."""
+        sizes = (len(self.config.processes), len(self.declared.processes))
+        for program in self.processes.values():
+            program.numprocs = sizes
 
     @property
     def name(self) -> str:
@@ -37,7 +56,10 @@ class ProcessGroup:
         return [
             p
             for p in self.ordered()
-            if p.config.autostart and p.state is ProcessState.STOPPED and not p.start_time
+            if p.config.autostart
+            and not p.disabled
+            and p.state is ProcessState.STOPPED
+            and not p.start_time
         ]
 
     def all_stopped(self) -> bool:

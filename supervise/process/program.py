@@ -19,7 +19,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from supervise.config.model import ProcessConfig
-from supervise.errors import SpawnError
+from supervise.errors import Disabled, SpawnError
 from supervise.events.types import STATE_EVENTS, OutOfMemory
 from supervise.interfaces import IChildProtocol, IProcess
 from supervise.logs.channel import OutputChannel
@@ -68,6 +68,12 @@ class Program:
     readiness: IReadinessCheck | None = field(default=None, init=False)
     health: IReadinessCheck | None = field(default=None, init=False)
     machine: ProcessInputs = field(init=False)
+    #: Disabled: started by nothing (schedule, autostart, start) until enabled.
+    disabled: bool = field(default=False, init=False)
+    #: A scheduled program's next start (epoch seconds; 0 without a schedule).
+    next_run: float = field(default=0.0, init=False)
+    #: The group's process count now, and as the configuration says.
+    numprocs: tuple[int, int] = field(default=(0, 0), init=False)
     _ticks: tuple[int, int | None] = field(default=(0, None), init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -140,12 +146,18 @@ class Program:
             adopted=self.external,
             log_dropped=self.logs.dropped,
             tries=self.tries,
+            disabled=self.disabled,
+            next_run=self.next_run,
+            numprocs=self.numprocs[0],
+            numprocs_declared=self.numprocs[1],
         )
 
     # -- commands (the machine decides; rejections are its own) --------------------------
 
     def start(self) -> None:
-        """Start the process (AlreadyStarted, Failed when it cannot)."""
+        """Start the process (AlreadyStarted, Disabled, Failed when it cannot)."""
+        if self.disabled:
+            raise Disabled(f"{self.namespec} is disabled (enable it first)")
         self.machine.start()
 
     def stop(self) -> None:
@@ -188,8 +200,8 @@ class Program:
     # -- MachineCore ----------------------------------------------------------------------
 
     def may_restart(self) -> bool:
-        """Automatic starts happen only while the daemon is RUNNING."""
-        return self.host.may_restart()
+        """Automatic starts happen only while the daemon is RUNNING, never when disabled."""
+        return not self.disabled and self.host.may_restart()
 
     def enter(self, state: ProcessState, **fields: Any) -> None:
         """Record the new state and publish its event."""

@@ -23,7 +23,15 @@ def capped_int(value: float) -> int:
 
 
 def describe(snapshot: ProcessSnapshot, now: float) -> str:
-    """The ``description`` field (SUPERVISOR.md §3.9)."""
+    """The ``description`` field (SUPERVISOR.md §3.9), ``disabled`` added for a disabled
+    process (supervise's own; the state name stays supervisord's)."""
+    text = _describe_state(snapshot, now)
+    if snapshot.disabled:
+        return f"{text}, disabled" if text else "disabled"
+    return text
+
+
+def _describe_state(snapshot: ProcessSnapshot, now: float) -> str:
     state = snapshot.state
     if state is ProcessState.RUNNING:
         seconds = max(0, int(now) - int(snapshot.start))

@@ -19,8 +19,9 @@ from supervise.interfaces import IDaemonControl, ISupervisorControl
 from supervise.results import WaitTimedOut
 from supervise.rpc import faults
 from supervise.rpc.faults import RPCError
-from supervise.rpc.marshal import process_info
+from supervise.rpc.marshal import capped_int, process_info
 from supervise.rpc.registry import rpc_method
+from supervise.snapshot import ProcessSnapshot
 from supervise.states import ProcessState
 
 
@@ -58,30 +59,88 @@ class SuperviseNamespace:
         """Like supervisor.getAllProcessInfo, plus supervise's own keys: ``namespec``,
         ``spawns`` (starts so far), ``ready``, ``healthcheck``, ``health_failures``,
         ``notify_status`` (the last sd_notify STATUS=), ``depends_on``, ``pidfile``, ``cgroup``,
-        ``adopted``, ``log_dropped`` (output bytes lost while the log could not be written).
+        ``adopted``, ``log_dropped`` (output bytes lost while the log could not be written),
+        ``disabled``, ``schedule``, ``schedule_timezone``, ``next_run`` (epoch seconds of the
+        next scheduled start, 0 if none), ``numprocs`` and ``numprocs_declared`` (the group's
+        process count now and in its configuration).
 
         @return array result  An array of process structs
         """
         now = self.wall_clock()
-        infos = []
-        for snapshot in self.control.snapshots():
-            info = process_info(snapshot, now)
-            extras = self.control.process_config(snapshot.namespec).extras
-            info.update(
-                namespec=snapshot.namespec,
-                spawns=snapshot.spawns,
-                ready=extras.ready or "",
-                healthcheck=extras.healthcheck or "",
-                health_failures=snapshot.health_failures,
-                notify_status=snapshot.notify_status,
-                depends_on=list(extras.depends_on),
-                pidfile=extras.pidfile or "",
-                cgroup=snapshot.cgroup,
-                adopted=snapshot.adopted,
-                log_dropped=snapshot.log_dropped,
-            )
-            infos.append(info)
-        return infos
+        return [self._info(snapshot, now) for snapshot in self.control.snapshots()]
+
+    @rpc_method("getProcessInfo", signature=("struct", "string"))
+    def get_process_info(self, name: str) -> dict[str, Any]:
+        """Like supervisor.getProcessInfo, plus the keys supervise.getAllProcessInfo adds.
+
+        @param string name  the process name (or ``group:name``)
+        @return struct result  A process struct
+        """
+        return self._info(self.control.snapshot(name), self.wall_clock())
+
+    def _info(self, snapshot: ProcessSnapshot, now: float) -> dict[str, Any]:
+        info = process_info(snapshot, now)
+        extras = self.control.process_config(snapshot.namespec).extras
+        info.update(
+            namespec=snapshot.namespec,
+            spawns=snapshot.spawns,
+            ready=extras.ready or "",
+            healthcheck=extras.healthcheck or "",
+            health_failures=snapshot.health_failures,
+            notify_status=snapshot.notify_status,
+            depends_on=list(extras.depends_on),
+            pidfile=extras.pidfile or "",
+            cgroup=snapshot.cgroup,
+            adopted=snapshot.adopted,
+            log_dropped=snapshot.log_dropped,
+            disabled=snapshot.disabled,
+            schedule=extras.schedule or "",
+            schedule_timezone=extras.schedule_timezone or "",
+            next_run=capped_int(snapshot.next_run),
+            numprocs=snapshot.numprocs,
+            numprocs_declared=snapshot.numprocs_declared,
+        )
+        return info
+
+    @rpc_method("scaleGroup", signature=("struct", "string", "int"))
+    def scale_group(self, name: str, count: int) -> Deferred[dict[str, Any]]:
+        """Run ``count`` processes of the ``[program:x]`` ``name`` (its ``process_name``
+        needs ``%(process_num)``): new ones are added (and autostarted), the highest numbers
+        are stopped and removed, the others are untouched. The count survives a re-exec
+        and a reload until the file's ``numprocs`` is edited.
+
+        @param string name   the program (group) name
+        @param int count     processes wanted, 0 to 1000
+        @return struct result  ``{group, count, previous, declared}`` once done
+        """
+        return self.control.scale(name, count).addCallback(
+            lambda r: {
+                "group": r.group,
+                "count": r.count,
+                "previous": r.previous,
+                "declared": r.declared,
+            }
+        )
+
+    @rpc_method("disableProcess", signature=("array", "string"))
+    def disable_process(self, name: str) -> Deferred[list[str]]:
+        """Disable processes (``name``, ``group:name`` or ``group:*``): stop them; nothing
+        starts them (autostart, start, start all, a schedule, a reload) until enabled, across
+        reloads and re-execs.
+
+        @param string name  what to disable
+        @return array result  the namespecs disabled, once all are stopped
+        """
+        return self.control.disable(name)
+
+    @rpc_method("enableProcess", signature=("array", "string"))
+    def enable_process(self, name: str) -> list[str]:
+        """Enable disabled processes again (none is started).
+
+        @param string name  what to enable
+        @return array result  the namespecs enabled
+        """
+        return self.control.enable(name)
 
     @rpc_method("waitForState", signature=("array", "array", "string", "int"))
     def wait_for_state(self, names: list[str], statename: str, timeout: int) -> Deferred[list[str]]:

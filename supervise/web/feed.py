@@ -16,7 +16,12 @@ from twisted.web import resource, server
 from zope.interface import implementer
 
 from supervise.errors import BadName
-from supervise.events.types import Event, ProcessGroupEvent, SupervisorStateChangeEvent
+from supervise.events.types import (
+    Event,
+    GroupScaled,
+    ProcessGroupEvent,
+    SupervisorStateChangeEvent,
+)
 from supervise.http.sse import Fanout, sse
 from supervise.interfaces import IEventListener, ISupervisorControl
 from supervise.rows import ROW_EVENTS, process_row
@@ -33,7 +38,7 @@ class ConsoleFeed(resource.Resource):
 
     isLeaf = True
     name = "console"
-    event_types = (*ROW_EVENTS, ProcessGroupEvent, SupervisorStateChangeEvent)
+    event_types = (*ROW_EVENTS, ProcessGroupEvent, SupervisorStateChangeEvent, GroupScaled)
     max_pending = 100_000
 
     def __init__(
@@ -57,7 +62,7 @@ class ConsoleFeed(resource.Resource):
         """Mark what ``event`` changed; flush on the next reactor turn."""
         if not self.fanout.clients:
             return
-        if isinstance(event, ProcessGroupEvent | SupervisorStateChangeEvent):
+        if isinstance(event, ProcessGroupEvent | SupervisorStateChangeEvent | GroupScaled):
             self.resync = True
         else:
             self.dirty.add((event.group, event.process))  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@
 One module per family of commands, each a small class over the shared ``Session``:
 ``processes`` (start, stop, restart, signal, clear), ``status`` (status, pid, wait,
 avail), ``logs`` (tail, maintail), ``config`` (reread, update, add, remove), ``daemon``
-(reload, shutdown, reexec, version). ``Controller`` finds a command's family.
+(reload, shutdown, reexec, version), ``choices`` (scale, disable, enable). ``Controller`` finds a command's family.
 
 Each ``do_<command>`` takes the command's words and returns the exit status: 0 when the
 command did what it was asked (a start of a started program included), 1 when any part
@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from attrs import frozen
 
+from supervise.ctl.commands.choices import ChoiceCommands
 from supervise.ctl.commands.config import ConfigCommands
 from supervise.ctl.commands.daemon import DaemonCommands
 from supervise.ctl.commands.logs import LogCommands
@@ -24,13 +25,21 @@ from supervise.ctl.commands.processes import ProcessCommands
 from supervise.ctl.commands.status import StatusCommands
 from supervise.ctl.session import Session
 
-Family = StatusCommands | ProcessCommands | LogCommands | ConfigCommands | DaemonCommands
+Family = (
+    StatusCommands
+    | ProcessCommands
+    | LogCommands
+    | ConfigCommands
+    | DaemonCommands
+    | ChoiceCommands
+)
 FAMILIES: tuple[type[Family], ...] = (
     StatusCommands,
     ProcessCommands,
     LogCommands,
     ConfigCommands,
     DaemonCommands,
+    ChoiceCommands,
 )
 COMMANDS = sorted(name[3:] for family in FAMILIES for name in dir(family) if name.startswith("do_"))
 

@@ -43,6 +43,8 @@ class ProcessCommands:
             except xmlrpc.client.Fault as fault:
                 ok = fault.faultCode in ok_codes
                 words_ = FAULT_WORDS.get(fault.faultCode, fault.faultString)
+                if fault.faultCode == 30 and ": " in fault.faultString:
+                    words_ = fault.faultString.split(": ", 1)[1]  # FAILED's own reason
                 results.append({"name": info["namespec"], "ok": ok, "error": words_})
         results += [{"name": w, "ok": False, "error": "no such process"} for w in unknown]
         if session.as_json:

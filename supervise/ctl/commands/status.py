@@ -6,6 +6,9 @@ stopped, exited, fatal or unknown, 4 for a name that matches nothing.
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from attrs import define
 
 from supervise.ctl.session import (
@@ -17,6 +20,19 @@ from supervise.ctl.session import (
     Session,
     UsageError,
 )
+
+
+def choice_words(info: dict[str, Any]) -> str:
+    """What ``status`` adds for scaling and schedules (``disabled`` is in the
+    description already)."""
+    words = ""
+    count, declared = info.get("numprocs", 0), info.get("numprocs_declared", 0)
+    if count != declared:
+        words += f", scaled to {count} from {declared}"
+    if info.get("next_run"):
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["next_run"]))
+        words += f", next run {when}"
+    return words
 
 
 @define(eq=False)
@@ -47,6 +63,7 @@ class StatusCommands:
                     description += f", health check failing ({info['health_failures']})"
                 if info.get("notify_status"):
                     description += f", status: {info['notify_status']}"
+                description += choice_words(info)
                 session.emit(
                     f"{info['namespec']:<{width}}{session.state_word(info['statename'])}{description}".rstrip()
                 )

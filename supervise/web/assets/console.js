@@ -158,6 +158,9 @@ function render(row, data) {
   const checks = [];
   if (data.ready) checks.push(`ready: ${data.ready}`);
   if (data.health) checks.push(data.health === "ok" ? "healthy" : `unhealthy (${data.health_failures} failed)`);
+  if (data.disabled) checks.push("disabled");
+  if (data.next_run) checks.push(`next run ${new Date(data.next_run * 1000).toLocaleString()}`);
+  if (data.numprocs !== data.numprocs_declared) checks.push(`scaled to ${data.numprocs} from ${data.numprocs_declared}`);
   setText(cells.checks, checks.join(", "));
   buttons.start.disabled = !STARTABLE.has(data.state);
   buttons.stop.disabled = !STOPPABLE.has(data.state);
