@@ -19,8 +19,13 @@ class ChoiceCommands:
     session: Session
 
     def do_scale(self, words: list[str]) -> int:
-        """``scale NAME N``: run N processes of the program NAME (its process_name has
-        %(process_num)); the highest numbers go first, the others are untouched."""
+        """``scale NAME N``: run N processes (0 to 1000) of the program NAME, whose
+        process_name has %(process_num): new ones are started, the highest numbers are
+        stopped and removed, the others are untouched. Kept across reload and reexec until
+        the file's numprocs is edited.
+
+        Example: ``supervisectl scale worker 8``
+        """
         if len(words) != 2:
             raise UsageError("scale requires a program name and a number of processes")
         name, count = words
@@ -29,11 +34,7 @@ class ChoiceCommands:
         except ValueError:
             raise UsageError(f"scale: {count!r} is not a number of processes") from None
         session = self.session
-        try:
-            result = session.call("supervise.scaleGroup", name, number)
-        except xmlrpc.client.Fault as fault:
-            self._fail(name, fault)
-            return FAILED
+        result = session.call("supervise.scaleGroup", name, number)
         if session.as_json:
             session.emit_json(result)
         else:
@@ -44,12 +45,19 @@ class ChoiceCommands:
         return OK
 
     def do_disable(self, words: list[str]) -> int:
-        """``disable NAME…``: stop each and keep it from starting (autostart, start, start
-        all, its schedule, a reload, a re-exec) until ``enable``."""
+        """``disable NAME…``: stop each process (a group name: each of its processes) and
+        keep it from starting (autostart, start, start all, its schedule, a reload, a
+        reexec) until enabled.
+
+        Example: ``supervisectl disable worker:* cleanup``
+        """
         return self._each(words, "supervise.disableProcess", "disabled")
 
     def do_enable(self, words: list[str]) -> int:
-        """``enable NAME…``: allow each to start again (none is started)."""
+        """``enable NAME…``: allow each disabled process to start again (none is started).
+
+        Example: ``supervisectl enable cleanup``
+        """
         return self._each(words, "supervise.enableProcess", "enabled")
 
     def _each(self, words: list[str], method: str, verb: str) -> int:
@@ -79,12 +87,6 @@ class ChoiceCommands:
                 else:
                     session.emit(f"{result['name']}: ERROR ({result['error']})")
         return OK if all(r["ok"] for r in results) else FAILED
-
-    def _fail(self, name: str, fault: xmlrpc.client.Fault) -> None:
-        if self.session.as_json:
-            self.session.emit_json({"name": name, "ok": False, "error": _words(fault)})
-        else:
-            self.session.emit(f"{name}: ERROR ({_words(fault)})")
 
 
 def _words(fault: xmlrpc.client.Fault) -> str:
