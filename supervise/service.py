@@ -14,6 +14,7 @@ pidfile goes last but one):
     CoreService        old AUTO logs, survivors, Supervisor + SupervisorControl
     PluginHost         plugins and their services
     SiteService        the resource tree, mounted on the servers
+    ExitStatusService  a program that ends the daemon: shutdown, and its exit status
     ProgramsService    programs started (or taken over), ticks, state file
     ClusterService     cluster mode
     ReadyService       READY=1 to systemd
@@ -35,6 +36,7 @@ from supervise.daemon.control import DaemonControl
 from supervise.daemon.core import DEBUG_LEVELS, CoreService, ProgramsService
 from supervise.daemon.daemon import DaemonService, report_startup_error
 from supervise.daemon.errors import StartupError
+from supervise.daemon.exit_status import ExitStatusService
 from supervise.daemon.handover import Handover
 from supervise.daemon.http import SiteService
 from supervise.daemon.keeper import KeeperService
@@ -138,6 +140,7 @@ def wire(runtime: Runtime, applied: Applied) -> DaemonService:
         core,
         plugins,
         site,
+        ExitStatusService(bus, daemon),
         programs,
         cluster,
         ReadyService(runtime),

@@ -5,13 +5,14 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable, Sequence
 
-from attrs import define, field
+from attrs import define, evolve, field
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from supervise.config.model import ConfigModel, GroupConfig, GroupKind, ProcessConfig
 from supervise.events.types import (
+    DaemonExiting,
     GroupScaled,
     ProcessGroupAdded,
     ProcessGroupRemoved,
@@ -20,6 +21,7 @@ from supervise.events.types import (
 )
 from supervise.interfaces import IEventBus, IProcessSpawner
 from supervise.process.choices import RuntimeChoices
+from supervise.process.daemon_end import DaemonEndRules
 from supervise.process.group import ProcessGroup, stop_and_wait
 from supervise.process.host import ProcessHost
 from supervise.process.pool import ListenerPool, WireSerials
@@ -68,10 +70,18 @@ class Supervisor:
     choices: RuntimeChoices = field(factory=RuntimeChoices)
     #: The timers of scheduled programs, by namespec.
     schedules: dict[str, ProgramSchedule] = field(factory=dict)
+    #: When a process's end ends the daemon (critical, exit_when_done).
+    end_rules: DaemonEndRules = field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self.host = self._host_for(self.context)
         self.machine = SupervisorMachine(self)
+        self.end_rules = DaemonEndRules(
+            self.model.supervisord.exit_when_done,
+            self.clock,
+            lambda: self.groups.values(),
+            self.machine.end,
+        )
+        self.host = self._host_for(self.context)
         self.waiters = StateWaiters(self.bus, self.clock, self.lookup)
 
     def lookup(self, key: tuple[str, str]) -> ProcessSnapshot | None:
@@ -88,8 +98,13 @@ class Supervisor:
         """SUPERVISOR_STATE_CHANGE_STOPPING."""
         self.bus.publish(SupervisorStopping())
 
+    def announce_exit(self, group: str, name: str, status: int, why: str) -> None:
+        """Say which program ends the daemon, and why."""
+        log.warn("exiting with status {status}: {why}", status=status, why=why)
+        self.bus.publish(DaemonExiting(group, name, status, why))
+
     def _host_for(self, context: SpawnContext) -> ProcessHost:
-        return self.make_host(context, self.may_restart)
+        return evolve(self.make_host(context, self.may_restart), ended=self.end_rules.ended)
 
     def start(self, saved: Sequence[SavedProcess] = (), handed_over: bool = False) -> None:
         """Add every configured group, take over ``saved`` processes, announce RUNNING,
@@ -321,6 +336,7 @@ class Supervisor:
         for name in list(self.groups):
             self.remove_group(name)
         self.model = model
+        self.end_rules.exit_when_done = model.supervisord.exit_when_done
         if context is not None:
             self.context = context
             self.host = self._host_for(context)

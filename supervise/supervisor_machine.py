@@ -3,6 +3,8 @@
 supervisord's SupervisorStates (SUPERVISOR.md §3.1) on Automat, like the process
 machine: the machine decides, the Supervisor records. Automatic starts happen only
 while RUNNING; a reload or shutdown announces SUPERVISOR_STATE_CHANGE_STOPPING once.
+A program whose end ends the daemon (``critical``, ``exit_when_done``) is heard only
+while RUNNING: during a reload or a shutdown every program ends anyway.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ class SupervisorInputs(Protocol):
     def shut_down(self) -> None:
         """The daemon is stopping for good."""
 
+    def end(self, group: str, name: str, status: int, why: str) -> None:
+        """A program's end ends the daemon, which is to exit with ``status``."""
+
 
 class SupervisorCore(Protocol):
     """What the machine needs of the Supervisor."""
@@ -36,6 +41,9 @@ class SupervisorCore(Protocol):
 
     def announce_stopping(self) -> None:
         """Publish SUPERVISOR_STATE_CHANGE_STOPPING."""
+
+    def announce_exit(self, group: str, name: str, status: int, why: str) -> None:
+        """Say which program ends the daemon and why (main log, SUPERVISE_DAEMON_EXITING)."""
 
 
 builder = TypeMachineBuilder(SupervisorInputs, SupervisorCore)  # type: ignore[type-abstract]
@@ -63,6 +71,15 @@ def shutting_down(c: SupervisorInputs, s: SupervisorCore) -> None:
     s.announce_stopping()
 
 
+@pep614(Running.upon(SupervisorInputs.end).to(Shutdown))
+def ending(
+    c: SupervisorInputs, s: SupervisorCore, group: str, name: str, status: int, why: str
+) -> None:
+    s.record(SupervisorState.SHUTDOWN)
+    s.announce_exit(group, name, status, why)
+    s.announce_stopping()
+
+
 @pep614(Restarting.upon(SupervisorInputs.restart).loop())
 def already_restarting(c: SupervisorInputs, s: SupervisorCore) -> None:
     raise Failed("a restart is already in progress")
@@ -75,5 +92,7 @@ def shutting_down_already(c: SupervisorInputs, s: SupervisorCore) -> None:
 
 
 Shutdown.upon(SupervisorInputs.shut_down).loop().returns(None)
+Restarting.upon(SupervisorInputs.end).loop().returns(None)
+Shutdown.upon(SupervisorInputs.end).loop().returns(None)
 
 SupervisorMachine = builder.build()

@@ -48,6 +48,7 @@ SUPERVISORD_OPTIONS = frozenset(
         "nodaemon", "silent", "minfds", "minprocs", "nocleanup", "childlogdir", "user",
         "directory", "strip_ansi", "environment", "identifier", "logfile_rotate_every",
         "logfile_compress",
+        "exit_when_done", "forward_output", "forward_output_format",
     }
 )  # fmt: skip
 _CHANNEL_KEYS = (
@@ -67,7 +68,7 @@ PROGRAM_OPTIONS = frozenset(
         "pidfile", "healthcheck", "healthcheck_interval", "healthcheck_timeout", "healthcheck_retries",
         "cgroup", "killmode", "sockets", "memory_max", "cpu_max", "pids_max", "watchdog_sec",
         "watch", "absent_grace", "match", "match_user", "environment_file", "schedule",
-        "schedule_timezone",
+        "schedule_timezone", "critical",
     }
     | rlimits.OPTIONS
 )  # fmt: skip
@@ -152,6 +153,11 @@ def build_supervisord(
         strip_ansi=section.parse("strip_ansi", "false", values.boolean),
         environment=section.parse("environment", "", values.environment),
         identifier=section.parse("identifier", "supervisor", str),
+        exit_when_done=section.parse("exit_when_done", "false", values.boolean),
+        forward_output=section.parse("forward_output", "false", values.boolean),
+        forward_output_format=section.parse(
+            "forward_output_format", "plain", values.forward_output_format
+        ),
     )
 
 

@@ -166,6 +166,7 @@ def build_extras(section: SectionReader) -> ProcessExtras:
         ),
         schedule=schedule,
         schedule_timezone=schedule_timezone,
+        critical=section.parse("critical", "false", values.boolean),
     )
 
 

@@ -79,6 +79,9 @@ class ProcessExtras:
     schedule: str | None = None
     #: The IANA time zone ``schedule`` is read in (None: the daemon's local time).
     schedule_timezone: str | None = None
+    #: When the program ends for good (FATAL, or an exit its autorestart will not
+    #: restart), the daemon stops everything and exits with its status.
+    critical: bool = False
 
 
 @frozen
@@ -247,6 +250,12 @@ class SupervisordOptions:
     strip_ansi: bool = False
     environment: Mapping[str, str] = field(factory=dict)
     identifier: str = "supervisor"
+    #: Exit once every program has ended for good (batch jobs).
+    exit_when_done: bool = False
+    #: Copy every program's output to the daemon's own stdout/stderr, line by line.
+    forward_output: bool = False
+    #: ``plain`` (``name | line``), ``timestamped`` or ``json``.
+    forward_output_format: str = "plain"
 
 
 @frozen

@@ -61,6 +61,17 @@ def boolean(text: str) -> bool:
     raise ValueError(f"not a valid boolean value: {text!r}")
 
 
+FORWARD_FORMATS = ("plain", "timestamped", "json")
+
+
+def forward_output_format(text: str) -> str:
+    """``plain``, ``timestamped`` or ``json`` (``forward_output_format``)."""
+    value = text.strip().lower()
+    if value not in FORWARD_FORMATS:
+        raise ValueError(f"{text!r} is not one of {', '.join(FORWARD_FORMATS)}")
+    return value
+
+
 def integer(text: str) -> int:
     """Parse a decimal integer with Python's ``int()`` message on failure."""
     return int(text)

@@ -374,6 +374,18 @@ class ScheduleSkipped(SuperviseEvent):
     pid: int
 
 
+@frozen
+class DaemonExiting(SuperviseEvent):
+    """A program's end ends the daemon (``critical``, ``exit_when_done``): every program
+    is stopped and the daemon exits with ``status``."""
+
+    type_name: ClassVar[str] = "SUPERVISE_DAEMON_EXITING"
+    group: str
+    process: str
+    status: int
+    reason: str
+
+
 SUPERVISOR_EVENT_TYPES: tuple[type[Event], ...] = (
     Event,
     ProcessStateEvent,
@@ -410,6 +422,7 @@ OWN_EVENT_TYPES: tuple[type[Event], ...] = (
     ProcessEnabled,
     GroupScaled,
     ScheduleSkipped,
+    DaemonExiting,
 )
 
 EVENT_TYPES_BY_NAME: dict[str, type[Event]] = {

@@ -15,9 +15,11 @@ log = Logger(namespace="supervise.process.program")
 
 @define(eq=False)
 class Retry:
-    """The planned retry (None when the start is given up)."""
+    """The planned retry (None when the start is given up) after a start that failed
+    with ``status`` (a raw wait status; None for a spawn error)."""
 
     call: IDelayedCall | None
+    status: int | None = None
 
     def cancel(self) -> None:
         """Leaving BACKOFF: forget the retry."""
@@ -48,8 +50,8 @@ def backing_off(c: ProcessInputs, s: MachineCore, spawnerr: str, status: int | N
     retries = s.config.startretries
     if retries != -1 and s.tries > retries:
         c.give_up()
-        return Retry(None)
-    return Retry(s.host.clock.callLater(backoff_delay(s), c.backoff_elapsed))
+        return Retry(None, status)
+    return Retry(s.host.clock.callLater(backoff_delay(s), c.backoff_elapsed), status)
 
 
 __all__ = ["Retry", "backing_off", "backoff_delay"]

@@ -13,6 +13,7 @@ from twisted.internet.interfaces import IReactorTime
 
 from supervise.config.model import ProcessConfig
 from supervise.interfaces import IEventBus, IProcessSpawner
+from supervise.process.ended import ProcessEnd
 from supervise.process.interfaces import (
     IFileWatcher,
     INotifySockets,
@@ -31,6 +32,8 @@ class ProcessHost:
     :ivar checks: parses a readiness or health probe (``tcp:…``, ``http://…``, ``command:…``).
     :ivar may_restart: says whether automatic (re)starts are allowed now (the daemon is
         RUNNING, SUPERVISOR.md §3.1).
+    :ivar ended: hears of every process that ended for good (the Supervisor's, for
+        ``critical`` and ``exit_when_done``).
     """
 
     clock: IReactorTime
@@ -44,3 +47,4 @@ class ProcessHost:
     trees: Callable[[ProcessConfig], ITreeKiller]
     checks: Callable[[str], IReadinessCheck]
     may_restart: Callable[[], bool] = lambda: True
+    ended: Callable[[ProcessEnd], None] = lambda end: None

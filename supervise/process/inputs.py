@@ -159,3 +159,6 @@ class MachineCore(Protocol):
 
     def reaped(self) -> None:
         """The run is over: flush and close its output, release its tree, forget it."""
+
+    def ended(self, state: ProcessState, status: int, expected: bool, why: str) -> None:
+        """The process ended for good (FATAL, or EXITED with no restart to come)."""

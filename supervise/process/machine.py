@@ -16,6 +16,7 @@ from twisted.logger import Logger
 
 from supervise.errors import AlreadyStarted, Failed, NotRunning, ProcessGone
 from supervise.process.backoff import Retry, backing_off
+from supervise.process.ended import fatal_status
 from supervise.process.inputs import MachineCore, ProcessInputs
 from supervise.process.running import RunningWatch, running
 from supervise.process.starting import StartAttempt, starting
@@ -105,6 +106,8 @@ def gave_up(c: ProcessInputs, s: MachineCore, retry: Retry) -> None:
         program=s.namespec,
     )
     s.enter(ProcessState.FATAL)
+    why = f"entered FATAL: {s.spawnerr}" if s.spawnerr else "entered FATAL"
+    s.ended(ProcessState.FATAL, fatal_status(retry.status), False, why)
 
 
 # -- running ----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from supervise.events.types import STATE_EVENTS, OutOfMemory
 from supervise.interfaces import IChildProtocol, IProcess
 from supervise.logs.channel import OutputChannel
 from supervise.process import command
+from supervise.process.ended import ProcessEnd
 from supervise.process.host import ProcessHost
 from supervise.process.inputs import ChildRun, ProcessInputs
 from supervise.process.interfaces import IReadinessCheck, ITreeKiller
@@ -334,6 +335,15 @@ class Program:
             )
             self.host.bus.publish(OutOfMemory(self.group, self.name, killed))
         self.stop_time = self.host.wall_clock()
+
+    def ended(self, state: ProcessState, status: int, expected: bool, why: str) -> None:
+        """Tell the host the process ended for good."""
+        end = ProcessEnd(
+            self.group, self.name, self.namespec, state, status, expected, why,
+            critical=self.config.extras.critical,
+            scheduled=self.config.extras.schedule is not None,
+        )  # fmt: skip
+        self.host.ended(end)
 
     # -- across the daemon's own restarts -------------------------------------------------
 

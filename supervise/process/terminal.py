@@ -5,6 +5,7 @@ from __future__ import annotations
 from twisted.logger import Logger
 
 from supervise.config.values import AutoRestart
+from supervise.process.ended import shell_status
 from supervise.process.inputs import MachineCore, ProcessInputs
 from supervise.process.status import decode_wait_status
 from supervise.states import ProcessState
@@ -28,8 +29,11 @@ def enter_exited(c: ProcessInputs, s: MachineCore, status: int) -> None:
     s.enter(ProcessState.EXITED, pid=pid, expected=expected)
     policy = s.config.autorestart
     restart = policy is AutoRestart.ALWAYS or (policy is AutoRestart.UNEXPECTED and not expected)
-    if restart and s.may_restart():
-        c.restart_after_exit()
+    if restart:
+        if s.may_restart():
+            c.restart_after_exit()
+    else:
+        s.ended(ProcessState.EXITED, shell_status(status), expected, why)
 
 
 def enter_stopped(s: MachineCore, status: int) -> None:

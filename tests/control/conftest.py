@@ -32,18 +32,21 @@ class Core:
     def conf(self) -> Path:
         return self.folder / "supervisord.conf"
 
-    def write(self, body: str) -> ConfigModel:
+    def write(self, body: str, supervisord: str = "") -> ConfigModel:
+        """Write the config (``supervisord``: more lines for its section) and load it."""
         head = f"""
         [supervisord]
         logfile = {self.folder}/main.log
         childlogdir = {self.folder}
         identifier = test
         """
-        self.conf.write_text(textwrap.dedent(head) + textwrap.dedent(body))
+        self.conf.write_text(
+            textwrap.dedent(head) + textwrap.dedent(supervisord) + textwrap.dedent(body)
+        )
         return config.load(str(self.conf))
 
-    def start(self, body: str) -> SupervisorControl:
-        model = self.write(body)
+    def start(self, body: str, supervisord: str = "") -> SupervisorControl:
+        model = self.write(body, supervisord)
         context = SpawnContext(
             environ=dict(os.environ),
             server_url=None,
