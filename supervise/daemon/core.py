@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, ensureDeferred
@@ -34,6 +35,9 @@ from supervise.process.program import Program
 from supervise.process.saved import SavedProcess
 from supervise.process.spec import SpawnContext
 from supervise.supervisor import Supervisor
+
+if TYPE_CHECKING:
+    from supervise.logs.forward import OutputForwarder
 
 log = Logger(namespace="supervise.service")
 
@@ -131,7 +135,16 @@ class CoreService(Service):
             cgroups=self._cgroup_tree(model),
             sockets=self.sockets.fds(),
             owner=os.path.abspath(self.statefile.path),
+            forward=self._forwarder(model),
         )
+
+    def _forwarder(self, model: ConfigModel) -> OutputForwarder | None:
+        """``forward_output``'s copier (its module loaded only when it is used)."""
+        if not model.supervisord.forward_output:
+            return None
+        from supervise.logs.forward import OutputForwarder
+
+        return OutputForwarder(model.supervisord.forward_output_format, time.time)
 
     def _cgroup_tree(self, model: ConfigModel) -> CgroupTree | None:
         wanted = any(p.extras.cgroup for g in model.groups for p in g.processes)

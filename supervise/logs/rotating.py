@@ -23,6 +23,7 @@ from attrs import define
 
 from supervise.logs.compress import Runner, compress_pending, in_thread, pending_files, set_aside
 from supervise.logs.schedule import UtcOffset, local_offset, next_boundary
+from supervise.logs.streams import is_stream
 
 
 @define(eq=False)
@@ -56,7 +57,7 @@ class RotatingFile:
             return
         handle = open(self.path, "ab", buffering=0)  # noqa: SIM115 - kept open on purpose
         self._handle = handle
-        self._seekable = handle.seekable()
+        self._seekable = handle.seekable() and not is_stream(self.path)
         self._size = handle.tell() if self._seekable else 0
         if self.rotate_every and self._seekable:
             # A file last written in an earlier period rotates at the first write.
@@ -109,6 +110,8 @@ class RotatingFile:
     def rotate(self) -> None:
         """Shift ``.N-1`` → ``.N`` … base → ``.1`` and start a new empty base file
         (compressed: base set aside now, gzipped to ``.1.gz`` on the runner)."""
+        if is_stream(self.path):
+            return  # never renamed: /dev/stdout and the like
         self.close()
         if self.backups > 0 and self.compress:
             if os.path.exists(self.path):
@@ -138,6 +141,8 @@ class RotatingFile:
 
     def clear(self) -> None:
         """Delete the file (backups kept) and start an empty one, as supervisord does."""
+        if is_stream(self.path):
+            return  # /dev/stdout and the like: nothing to clear, never removed
         was_open = self._handle is not None
         self.close()
         if os.path.exists(self.path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from attrs import define, field
 from twisted.logger import Logger
@@ -26,6 +27,9 @@ from supervise.interfaces import IEventBus
 from supervise.logs.capture import CaptureFilter
 from supervise.logs.channel import OutputChannel
 from supervise.process.spec import SpawnContext
+
+if TYPE_CHECKING:
+    from supervise.logs.forward import OutputForwarder
 
 log = Logger(namespace="supervise.process.program")
 
@@ -44,6 +48,7 @@ class ProgramOutput:
     log_output: bool = False
     captures: dict[str, CaptureFilter] = field(factory=dict)
     pid: Callable[[], int] = lambda: 0
+    forward: OutputForwarder | None = None
 
     @classmethod
     def create(cls, config: ProcessConfig, bus: IEventBus, context: SpawnContext) -> ProgramOutput:
@@ -56,6 +61,7 @@ class ProgramOutput:
             for name, channel in (("stdout", config.stdout), ("stderr", config.stderr))
         }  # fmt: skip
         output = cls(config, bus, channels["stdout"], channels["stderr"], context.log_output)
+        output.forward = context.forward
         for name, channel in (("stdout", config.stdout), ("stderr", config.stderr)):
             if channel.capture_maxbytes > 0:
                 output.captures[name] = CaptureFilter(channel.capture_maxbytes)
@@ -81,6 +87,8 @@ class ProgramOutput:
 
     def _log(self, stream: str, data: bytes) -> None:
         logged = self.channel(stream).write(data)
+        if self.forward is not None:
+            self.forward.feed(self.config, stream, self.pid(), logged)
         if self.log_output:
             log.debug(
                 "{name!r} {channel} output:\n{data}",
@@ -116,6 +124,8 @@ class ProgramOutput:
         for stream, capture in self.captures.items():
             for _, chunk in capture.flush():
                 self._log(stream, chunk)
+        if self.forward is not None:
+            self.forward.flush(self.config)
         self.stdout.close()
         self.stderr.close()
 

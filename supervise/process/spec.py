@@ -13,6 +13,7 @@ from supervise.errors import SpawnError
 from supervise.process import command
 
 if TYPE_CHECKING:
+    from supervise.logs.forward import OutputForwarder
     from supervise.process.linux.cgroups import CgroupTree
 
 OWNER_ENV = "SUPERVISE_OWNER"
@@ -65,6 +66,8 @@ class SpawnContext:
     cgroups: CgroupTree | None = None
     sockets: Mapping[str, int] = field(factory=dict)
     owner: str = ""  # SUPERVISE_OWNER in each child's environment: finds survivors of a crash
+    #: ``forward_output``: every program's lines also on the daemon's stdout and stderr.
+    forward: OutputForwarder | None = None
 
 
 def build_spawn_spec(

@@ -78,3 +78,34 @@ def test_auto_log_names_and_cleanup(tmp_path):
     removed = cleanup_auto_logs(str(tmp_path), "supx")
     assert sorted(removed) == sorted([os.path.basename(ours), os.path.basename(rotated)])
     assert os.path.exists(theirs)
+
+
+def test_a_descriptor_path_is_never_rotated_whatever_maxbytes(tmp_path):
+    """stdout_logfile = /proc/self/fd/N (or /dev/stdout) onto a regular file: every byte
+    is written, nothing is renamed or cleared, however small maxbytes is."""
+    target = tmp_path / "daemon-stdout"
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        log = RotatingFile(f"/proc/self/fd/{fd}", maxbytes=10, backups=2)
+        for n in range(20):
+            log.write(b"line %02d\n" % n)
+        log.clear()
+        log.close()
+        assert target.read_bytes() == b"".join(b"line %02d\n" % n for n in range(20))
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["daemon-stdout"]
+    finally:
+        os.close(fd)
+
+
+def test_a_pipe_is_written_with_no_seek(tmp_path):
+    """A pipe as the log (the daemon's stdout in a container): written, never sought."""
+    read_end, write_end = os.pipe()
+    try:
+        log = RotatingFile(f"/dev/fd/{write_end}", maxbytes=5, backups=1)
+        log.write(b"0123456789\n")
+        log.write(b"abc\n")
+        log.close()
+        assert os.read(read_end, 100) == b"0123456789\nabc\n"
+    finally:
+        os.close(read_end)
+        os.close(write_end)
