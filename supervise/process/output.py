@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from attrs import define, field
 from twisted.logger import Logger
 
-from supervise.config.model import ProcessConfig
+from supervise.config.model import GroupKind, ProcessConfig
 from supervise.config.values import LogTarget
 from supervise.events.types import (
     ProcessCommunicationStderr,
@@ -67,6 +67,11 @@ class ProgramOutput:
                 output.captures[name] = CaptureFilter(channel.capture_maxbytes)
         return output
 
+    @property
+    def _is_listener(self) -> bool:
+        """An event listener's stdout is its protocol (READY, RESULT): never forwarded."""
+        return self.config.kind is GroupKind.EVENTLISTENER
+
     def channel(self, stream: str) -> OutputChannel:
         """The channel of ``stream``."""
         return self.stdout if stream == "stdout" else self.stderr
@@ -87,7 +92,7 @@ class ProgramOutput:
 
     def _log(self, stream: str, data: bytes) -> None:
         logged = self.channel(stream).write(data)
-        if self.forward is not None:
+        if self.forward is not None and (stream == "stderr" or not self._is_listener):
             self.forward.feed(self.config, stream, self.pid(), logged)
         if self.log_output:
             log.debug(
