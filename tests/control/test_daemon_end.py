@@ -150,3 +150,25 @@ def test_no_end_is_heard_during_a_reload(core: Core) -> None:
     core.supervisor.machine.end("db", "db", 3, "too late")
     assert exits(core) == []
     assert core.supervisor.state is SupervisorState.RESTARTING
+
+
+def test_a_scheduled_program_never_ends_the_daemon(core: Core) -> None:
+    """A schedule = program runs again at its next tick: its runs end nothing, and it
+    keeps an exit_when_done daemon up, critical or not."""
+    nightly = """
+[program:nightly]
+command = /bin/true
+schedule = 0 3 * * *
+critical = true
+"""
+    control = core.start(BATCH + nightly, "exit_when_done = true")
+    core.child("one").exit(0)
+    core.child("two").exit(0)
+    core.harness.clock.advance(0)
+    assert exits(core) == []
+    control.start("nightly")
+    core.harness.clock.advance(0)
+    core.child("nightly").exit(1)
+    core.harness.clock.advance(0)
+    assert exits(core) == []
+    assert core.supervisor.state is SupervisorState.RUNNING
