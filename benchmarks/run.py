@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+import daemon_profile
 from figures import percentile
 from supervisor.xmlrpc import SupervisorTransport
 
@@ -138,6 +139,26 @@ def m1_startup(count: int, runs: int) -> dict[str, list[float]]:
     return results
 
 
+def spawn_floor(count: int, runs: int) -> list[float]:
+    """Seconds a bare Python loop takes to spawn N ``sleep`` children the way supervise
+    does (``subprocess``, stdout and stderr pipes, descriptors closed): the floor."""
+    results = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        children = [
+            subprocess.Popen(["sleep", "100000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(count)
+        ]
+        results.append(time.perf_counter() - began)
+        for child in children:
+            child.kill()
+            child.wait()
+            for stream in (child.stdout, child.stderr):
+                if stream is not None:
+                    stream.close()
+    return results
+
+
 def _running_at(log: Path, name: str, after: float) -> float | None:
     for line in log.read_text().splitlines():
         match = LOG_STAMP.match(line)
@@ -175,33 +196,58 @@ class Poller(threading.Thread):
             raw_call(self.target.socket, "supervisor.getProcessInfo", self.name)
 
 
-def m2_restart(count: int, kills: int, polled: bool = False) -> dict[str, list[float]]:
-    """Seconds from SIGKILL of a child to its replacement's RUNNING line: with no client
-    traffic, or (``polled``) while a client polls the daemon every 10 ms."""
-    results: dict[str, list[float]] = {t: [] for t in TARGETS}
+def each_kill(count: int, kills: int) -> Iterator[tuple[str, Daemon, str, int]]:
+    """Both daemons on N programs, all RUNNING; ``kills`` rounds of (daemon's kind, the
+    daemon, the program to kill, its pid), alternating daemons."""
     with both_running(count) as daemons:
         for n in range(kills):
             for kind, daemon in daemons.items():
                 name = f"p{n % count:04d}"
-                pid = daemon.rpc().supervisor.getProcessInfo(name)["pid"]
-                poller = Poller(daemon, "p0000" if count == 1 else f"p{(n + 1) % count:04d}")
-                if polled:
-                    poller.start()
-                # Idle: let supervisord's one-second loop settle so that no client
-                # request wakes it; polled: let the poller run a while.
-                time.sleep(0.3 if polled else 1.2)
-                killed = time.time()
-                os.kill(pid, signal.SIGKILL)
-                deadline = time.monotonic() + 10
-                stamp = None
-                while stamp is None and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                    stamp = _running_at(daemon.folder / "main.log", name, killed)
-                poller.done.set()
-                if polled:
-                    poller.join()
-                if stamp is not None:
-                    results[kind].append(max(0.0, stamp - killed))
+                yield kind, daemon, name, daemon.rpc().supervisor.getProcessInfo(name)["pid"]
+
+
+def m2_restart(count: int, kills: int, polled: bool = False) -> dict[str, list[float]]:
+    """Seconds from SIGKILL of a child to its replacement's RUNNING line: with no client
+    traffic, or (``polled``) while a client polls the daemon every 10 ms."""
+    results: dict[str, list[float]] = {t: [] for t in TARGETS}
+    for kind, daemon, name, pid in each_kill(count, kills):
+        poller = Poller(daemon, f"p{(int(name[1:]) + 1) % count:04d}")
+        if polled:
+            poller.start()
+        # Idle: let supervisord's one-second loop settle so that no client
+        # request wakes it; polled: let the poller run a while.
+        time.sleep(0.3 if polled else 1.2)
+        killed = time.time()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        stamp = None
+        while stamp is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            stamp = _running_at(daemon.folder / "main.log", name, killed)
+        poller.done.set()
+        if polled:
+            poller.join()
+        if stamp is not None:
+            results[kind].append(max(0.0, stamp - killed))
+    return results
+
+
+def m2_seen_running(count: int, kills: int, every: float = 0.005) -> dict[str, list[float]]:
+    """Seconds from SIGKILL of a child until a client asking ``getProcessInfo`` every
+    ``every`` s sees its replacement RUNNING (a new pid)."""
+    results: dict[str, list[float]] = {t: [] for t in TARGETS}
+    for kind, daemon, name, pid in each_kill(count, kills):
+        time.sleep(0.3)
+        killed = time.perf_counter()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            answer = raw_call(daemon.socket, "supervisor.getProcessInfo", name)
+            info = xmlrpc.client.loads(answer.split(b"\r\n\r\n", 1)[1])[0][0]
+            if info["statename"] == "RUNNING" and info["pid"] != pid:
+                results[kind].append(time.perf_counter() - killed)
+                break
+            time.sleep(every)
     return results
 
 
@@ -427,6 +473,18 @@ def ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}" if theirs else "n/a"
 
 
+M1_TARGETS = {50: 0.7, 500: 0.3}
+
+
+def target(measured: float | None, goal: float | None, unit: str = "") -> str:
+    """A target cell: the goal and whether the measured ratio meets it ('' without one)."""
+    if goal is None:
+        return ""
+    if measured is None:
+        return f"≤ {goal:g}{unit}: n/a"
+    return f"≤ {goal:g}{unit}: {'met' if measured <= goal else 'missed'} ({measured:.2f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -443,17 +501,25 @@ def main() -> None:
         print(text, flush=True)
         lines.append(text)
 
-    def row(measure: str, count: int, ours: float, theirs: float) -> None:
-        say(f"| {measure} | {count} | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |")
+    def row(
+        measure: str, count: int, ours: float, theirs: float, goal: float | None = None
+    ) -> None:
+        say(f"| {measure} | {count} | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} | "
+            f"{target(ours / theirs if theirs else None, goal)} |")  # fmt: skip
         if count in growth:
             grown[(measure, count)] = (ours, theirs)
 
-    say("| measure | N | supervise | supervisord | ratio |")
-    say("|---|---|---|---|---|")
+    say("| measure | N | supervise | supervisord | ratio | target (issue 20) |")
+    say("|---|---|---|---|---|---|")
     for count in sizes:
         m1 = m1_startup(count, runs)
+        ours, theirs = statistics.median(m1["supervise"]), statistics.median(m1["supervisord"])
         say(f"| M1 start-up, s | {count} | {summary(m1['supervise'])} | {summary(m1['supervisord'])} | "
-            f"{ratio(statistics.median(m1['supervise']), statistics.median(m1['supervisord']))} |")  # fmt: skip
+            f"{ratio(ours, theirs)} | {target(ours / theirs, M1_TARGETS.get(count))} |")  # fmt: skip
+        floor = spawn_floor(count, runs)
+        say(f"| M1 spawn-loop floor (bare `subprocess` loop), s | {count} | {summary(floor)} | | "
+            f"supervise {ours / statistics.median(floor):.1f}x the floor | "
+            f"{target(ours / statistics.median(floor), 3.0 if count >= 2000 else None, 'x the floor')} |")  # fmt: skip
     for count in [1, 50] if options.quick else sorted({1, 500, *growth}):
         m2 = m2_restart(count, 3 if options.quick else 50 if count in (1, 500) else 20)
         for label, p in (("p50", 0.5), ("p95", 0.95)):
@@ -464,35 +530,48 @@ def main() -> None:
         for label, p in (("p50", 0.5), ("p95", 0.95)):
             ours, theirs = percentile(m2["supervise"], p), percentile(m2["supervisord"], p)
             row(f"M2 restart after SIGKILL, a client polling, {label}, s", count, ours, theirs)
+        seen = m2_seen_running(count, 3 if options.quick else 30)
+        for label, p in (("p50", 0.5), ("p95", 0.95)):
+            ours, theirs = percentile(seen["supervise"], p), percentile(seen["supervisord"], p)
+            row(f"M2 kill → RUNNING seen by a client polling every 5 ms, {label}, s", count,
+                ours, theirs, 0.5 if label == "p50" else None)  # fmt: skip
         trips = m2_round_trip(count, 5 if options.quick else 30)
         for key in ("stop", "start"):
             ours = statistics.median(trips["supervise"][key])
             theirs = statistics.median(trips["supervisord"][key])
             row(f"M2 {key}Process(wait) p50, s", count, ours, theirs)
+    rss: dict[int, dict[str, float]] = {}
     for count in sorted({*sizes, *growth}):
         m3 = m3_idle(count, 5 if options.quick else 30)
+        rss[count] = {kind: m3[kind]["rss"] for kind in TARGETS}
         for key, unit in (("cpu", "CPU s"), ("rss", "RSS KiB"), ("fds", "open fds")):
-            row(f"M3 idle {unit}", count, m3["supervise"][key], m3["supervisord"][key])
+            goal = 1.0 if key == "rss" and count in (50, 500) else None
+            row(f"M3 idle {unit}", count, m3["supervise"][key], m3["supervisord"][key], goal)
+    if 50 in rss and 500 in rss:
+        ours, theirs = ((rss[500][kind] - rss[50][kind]) / 450 for kind in TARGETS)
+        say(f"| M3 RSS per program (50 → 500 programs), KiB | 450 | {ours:.3g} | {theirs:.3g} | "
+            f"{ratio(ours, theirs)} | {target(ours / theirs if theirs > 0 else None, 0.7)} |")  # fmt: skip
     m4 = m4_logs(16 if options.quick else 256, runs)
     limit = statistics.median(m4["pipe to file"])
     for kind in TARGETS:
         say(f"| M4 log throughput, MiB/s ({kind}) | 1 | {summary(m4[kind])} | pipe→file {limit:.0f} | "
-            f"{statistics.median(m4[kind]) / limit:.2f} of the limit |")  # fmt: skip
+            f"{statistics.median(m4[kind]) / limit:.2f} of the limit | |")  # fmt: skip
     say(f"| M4 ratio supervise/supervisord (higher is better) | 1 | | | "
-        f"{ratio(statistics.median(m4['supervise']), statistics.median(m4['supervisord']))} |")  # fmt: skip
+        f"{ratio(statistics.median(m4['supervise']), statistics.median(m4['supervisord']))} | |")  # fmt: skip
     for count in sorted({*sizes, *growth}):
         m5 = m5_rpc(count, 20 if options.quick else 200 if count <= 500 else 10)
         for key, name in M5_ROWS:
-            row(f"M5 {name}, ms", count, m5["supervise"][key], m5["supervisord"][key])
+            goal = 0.1 if key == "all p50" and count == 500 else None
+            row(f"M5 {name}, ms", count, m5["supervise"][key], m5["supervisord"][key], goal)
     m6 = m6_bus(2_000 if options.quick else 20_000)
     for listeners in (1, 10, 100):
         ours, theirs = m6["supervise"][listeners], m6["supervisord"][listeners]
         say(f"| M6 bus deliveries/s, {listeners} in-process listeners (higher is better) | {listeners} | "
-            f"{ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |")  # fmt: skip
+            f"{ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} | |")  # fmt: skip
     m6x = m6_exit_to_listener(3 if options.quick else 20)
     for label, p in (("p50", 0.5), ("p95", 0.95)):
         ours, theirs = percentile(m6x["supervise"], p), percentile(m6x["supervisord"], p)
-        say(f"| M6 exit → protocol listener {label}, s | 1 | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} |")  # fmt: skip
+        say(f"| M6 exit → protocol listener {label}, s | 1 | {ours:.3g} | {theirs:.3g} | {ratio(ours, theirs)} | |")  # fmt: skip
     if options.quick:
         return
     if growth:
@@ -510,6 +589,17 @@ def main() -> None:
                 values = [grown[(measure, n)][index] for n in growth]
                 say(f"| {measure} | {kind} | " + " | ".join(f"{v:.3g}" for v in values)
                     + f" | {ratio(values[-1], values[-2])} |")  # fmt: skip
+    say("")
+    say("### Import and memory profile of a plain daemon (`supervise -n`, one program)")
+    say("")
+    say("Before issue 20 (commit 85b18a2; the same measure, `python benchmarks/daemon_profile.py "
+        "CHECKOUT`, run on this machine on 2026-12-02):")  # fmt: skip
+    say("")
+    say(PROFILE_BEFORE)
+    say("")
+    say("Now (this run; import times are inflated by `-X importtime` and the machine's load):")
+    say("")
+    say(daemon_profile.markdown(daemon_profile.profile(ROOT)))
     command = "python benchmarks/run.py" + (" --full" if options.full else "")
     facts = (
         f"{platform.node()}: {os.cpu_count()} CPUs, Linux {platform.release()}, Python "
@@ -522,6 +612,19 @@ def main() -> None:
         "except M4 throughput).\n\n" + "\n".join(lines) + "\n\n" + EXPLANATION
     )
 
+
+PROFILE_BEFORE = """\
+- 673 modules loaded; by package: twisted 149, supervise 127, cryptography 53, asyncio
+  29, importlib 22, email 15, attr 13, xml 11
+- imports: 4993 ms in all (`-X importtime`); the slowest top-level ones: supervise.cli
+  2311 ms, supervise.service 1965 ms, twisted.scripts.twistd 399 ms, site 105 ms,
+  twisted.trial.itrial 55 ms, supervise.tap 47 ms
+- resident: 56.3 MiB; by mapping: anonymous 24.4, [heap] 10.3, _rust.abi3.so 7.3,
+  libpython3.11.so.1.0 5.1, libcrypto.so.3 3.4, libc.so.6 1.4, libm.so.6 0.5,
+  _cffi_backend.cpython-311-x86_64-linux-gnu.so 0.3
+- held by Python (tracemalloc): 30.9 MiB; by allocating package:
+  frozen:importlib._bootstrap_external 14.3, frozen:importlib._bootstrap 3.1, attr 2.7,
+  twisted 1.9, frozen:abc 0.9, zope 0.8, supervise 0.6, cryptography 0.6"""
 
 EXPLANATION = """\
 How each figure is taken: `supervise -n -c FILE` and `supervisord -n -c FILE` on the

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from supervise.testing import RunningDaemon, raw_xmlrpc, wait_until
 
-REPORTER = Path(__file__).with_name("module_report.py")
 ROOT = Path(__file__).resolve().parents[2]
+REPORTER = ROOT / "supervise" / "testing" / "module_report.py"
 
 # Top-level packages a plain daemon may load: the standard library's, then the rest.
 ALLOWED_STDLIB = frozenset(

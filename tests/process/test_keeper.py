@@ -717,3 +717,32 @@ def test_take_beyond_the_callers_descriptor_limit_loses_nothing(keeper: Keeper) 
         for read_end, write_end in pipes:
             os.close(read_end)
             os.close(write_end)
+
+
+def test_keeps_and_drops_sent_without_waiting_hold_even_if_the_daemon_goes_at_once(
+    keeper: Keeper,
+) -> None:
+    """send_keep (a spawn's keep, no round trip): the keeper holds every descriptor sent,
+    in order, even when the sender disconnects before reading a single answer."""
+    pipes = [os.pipe() for _ in range(150)]  # more than MAX_UNANSWERED sends
+    try:
+        client = connect(keeper.path)
+        assert client is not None
+        for i, (r, _) in enumerate(pipes):
+            client.send_keep([(child_key(f"p{i}", i, "stdout"), r)])
+        assert client.status().kept == len(pipes)  # answers read first, in order
+        client.send_drop(child_match("p0", 0))
+        assert client.status().kept == len(pipes) - 1
+        client.send_keep([(child_key("late", 1, "stdout"), pipes[0][0])])
+        client.close()  # gone without reading the last answer
+        again = connect(keeper.path)
+        assert again is not None
+        taken = again.take()
+        assert [k.key["namespec"] for k in taken] == [f"p{i}" for i in range(1, 150)] + ["late"]
+        for kept in taken:
+            os.close(kept.fd)
+        again.close()
+    finally:
+        for r, w in pipes:
+            os.close(r)
+            os.close(w)

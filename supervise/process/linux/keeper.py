@@ -234,12 +234,35 @@ def connect(path: str, *, timeout: float = CALL_TIMEOUT) -> KeeperClient | None:
     return client
 
 
+def _keep_messages(
+    items: Iterable[tuple[Mapping[str, KeyValue], int]],
+) -> list[tuple[dict[str, object], list[int]]]:
+    """The ``keep`` messages for ``items``, MAX_FDS descriptors each (all checked first)."""
+    pairs = [(_key(key), fd) for key, fd in items]
+    for _, fd in pairs:
+        try:
+            fcntl.fcntl(fd, fcntl.F_GETFD)
+        except OSError as error:
+            raise KeeperError(f"cannot keep descriptor {fd}: {error.strerror}") from None
+    messages: list[tuple[dict[str, object], list[int]]] = []
+    for start in range(0, len(pairs), MAX_FDS):
+        batch = pairs[start : start + MAX_FDS]
+        keys: list[object] = [key for key, _ in batch]
+        messages.append(({"op": "keep", "keys": keys, "fds": len(batch)}, [fd for _, fd in batch]))
+    return messages
+
+
 def _key(key: Mapping[str, KeyValue]) -> dict[str, KeyValue]:
     try:
         canonical_key(dict(key))
     except (ProtocolError, TypeError, ValueError) as error:
         raise InvalidKey(f"invalid key {key!r}: {error}") from None
     return dict(key)
+
+
+#: ``send_keep`` messages left unanswered at most: their answers (about 40 bytes each)
+#: stay far below what the socket holds, so neither side ever blocks on a full buffer.
+MAX_UNANSWERED = 64
 
 
 @define(eq=False)
@@ -250,6 +273,8 @@ class KeeperClient:
     sock: socket.socket | None
     keeper_pid: int = 0
     _reader: FrameReader = field(factory=FrameReader, init=False)
+    #: ``keep`` messages sent whose replies are not read yet (see ``send_keep``).
+    _unanswered: int = field(default=0, init=False)
 
     @property
     def closed(self) -> bool:
@@ -270,21 +295,49 @@ class KeeperClient:
         :raises KeeperError: a descriptor is not open (nothing sent).
         :raises KeeperUnavailable: the keeper is gone (the client is closed).
         """
-        pairs = [(_key(key), fd) for key, fd in items]
-        for _, fd in pairs:
-            try:
-                fcntl.fcntl(fd, fcntl.F_GETFD)
-            except OSError as error:
-                raise KeeperError(f"cannot keep descriptor {fd}: {error.strerror}") from None
         kept = 0
-        for start in range(0, len(pairs), MAX_FDS):
-            batch = pairs[start : start + MAX_FDS]
-            reply = self._call(
-                {"op": "keep", "keys": [key for key, _ in batch], "fds": len(batch)},
-                [fd for _, fd in batch],
-            )
-            kept = self._int(reply, "kept")
+        for message, fds in _keep_messages(items):
+            kept = self._int(self._call(message, fds), "kept")
         return kept
+
+    def send_keep(self, items: Iterable[tuple[Mapping[str, KeyValue], int]]) -> None:
+        """``keep_all`` without waiting for the keeper's answer: the descriptors are in
+        the keeper's socket once sent (a daemon killed now loses none), and the answer
+        is read before the next call's, or after MAX_UNANSWERED sends. A spawn costs no
+        round trip to the keeper; a refusal surfaces at the next call.
+
+        :raises KeeperError: as ``keep_all``, now or for an earlier send.
+        """
+        for message, fds in _keep_messages(items):
+            self._send_unanswered(message, fds)
+
+    def send_drop(self, match: Mapping[str, KeyValue]) -> None:
+        """``drop`` without waiting for the answer (read as ``send_keep``'s are): an exit
+        costs no round trip to the keeper before the program's restart."""
+        self._send_unanswered({"op": "drop", "match": _key(match)}, [])
+
+    def _send_unanswered(self, message: dict[str, object], fds: list[int]) -> None:
+        if self.sock is None:
+            raise KeeperUnavailable(f"keeper at {self.path}: not connected")
+        try:
+            send_frame(self.sock, message, fds)
+        except OSError as error:
+            raise self._broken(error) from error
+        self._unanswered += 1
+        if self._unanswered >= MAX_UNANSWERED:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Read the answers of the messages sent without waiting."""
+        while self._unanswered:
+            self._unanswered -= 1
+            try:
+                _, received = self._receive()
+            except (OSError, ProtocolError) as error:
+                raise self._broken(error) from error
+            if received:
+                close_all(received)
+                raise self._broken(ProtocolError("unexpected descriptors in a reply"))
 
     def drop(self, match: Mapping[str, KeyValue]) -> int:
         """Close the keeper's descriptors whose keys hold all of ``match``'s items.
@@ -337,6 +390,7 @@ class KeeperClient:
         if self.sock is not None:
             self.sock.close()
             self.sock = None
+        self._unanswered = 0
         self._reader.close()
 
     def _call(self, message: dict[str, object], fds: list[int] | None = None) -> dict[str, object]:
@@ -354,6 +408,7 @@ class KeeperClient:
     ) -> tuple[dict[str, object], list[int]]:
         if self.sock is None:
             raise KeeperUnavailable(f"keeper at {self.path}: not connected")
+        self._settle()
         send_frame(self.sock, message, fds or [])
         return self._receive()
 

@@ -59,12 +59,12 @@ class PipeStore:
         if self.client is None or not fds:
             return
         items = [(child_key(namespec, pid, stream), fd) for stream, fd in fds.items()]
-        self._call(lambda client: client.keep_all(items))
+        self._call(lambda client: client.send_keep(items))  # no round trip per spawn
 
     def drop(self, namespec: str, pid: int) -> None:
         """The child is reaped and its pipes drained: the keeper closes its copies."""
         if self.client is not None:
-            self._call(lambda client: client.drop(child_match(namespec, pid)))
+            self._call(lambda client: client.send_drop(child_match(namespec, pid)))
 
     def take(self) -> dict[tuple[str, int], dict[str, int]]:
         """Every kept pipe, as (namespec, pid) → {stream: fd}; the caller owns the fds."""
