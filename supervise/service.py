@@ -121,6 +121,7 @@ def wire(runtime: Runtime, applied: Applied) -> DaemonService:
         cluster_status=cluster.status,
     )
     site = SiteService(runtime, bus, core, plugins, daemon, servers)
+    cluster.watchers.append(site.refresh_console)
     reloader = Reloader(runtime, read_config, core, servers, site, mainlog, pidfiles)
     handover = Handover(runtime, core, programs, servers, sockets, pidfiles, statefile, mainlog)
 

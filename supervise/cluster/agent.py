@@ -58,8 +58,11 @@ class ClusterAgent:
         reactor: Any,
         load: Callable[[Callable[[RawConfig], None] | None], ConfigModel],
         applied: Applied,
+        on_link: Callable[[], None] = lambda: None,
     ) -> None:
+        """:param on_link: called when Redis goes away or comes back (pages show it)."""
         self.config = config
+        self.on_link = on_link
         self.control = control
         self.reactor = reactor
         self.keys = Keys(config.prefix)
@@ -142,6 +145,7 @@ class ClusterAgent:
 
     async def _connected(self) -> None:
         self.down_since = None
+        self.on_link()
         await self._register()
         await self.publisher.snapshot()
         if not self._heartbeat.running:
@@ -151,6 +155,7 @@ class ClusterAgent:
 
     def _disconnected(self, reason: str) -> None:
         self.down_since = time.time()
+        self.on_link()
         if self._heartbeat.running:
             self._heartbeat.stop()
 

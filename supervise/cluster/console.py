@@ -199,9 +199,10 @@ def cluster_users(config: ClusterConfig) -> dict[str, tuple[str, str]]:
 class ConsoleMount:
     """Builds the ``/cluster`` resource for each role (users log in per request)."""
 
-    def __init__(self, config: ClusterConfig, reactor: Any) -> None:
+    def __init__(self, config: ClusterConfig, reactor: Any, announce: bool = True) -> None:
+        """:param announce: log Redis outages (a node's own agent already does)."""
         self.config = config
-        self.view = ClusterView(config, reactor)
+        self.view = ClusterView(config, reactor, announce)
         self.token = new_token()
 
     def for_role(self, role: str, user: str = "") -> resource.Resource:

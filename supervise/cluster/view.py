@@ -35,11 +35,13 @@ JUDGE_EVERY = 1.0
 class ClusterView:
     """Nodes and processes of the whole cluster, and the browsers that watch them."""
 
-    def __init__(self, config: ClusterConfig, reactor: Any) -> None:
+    def __init__(self, config: ClusterConfig, reactor: Any, announce: bool = True) -> None:
         self.config = config
         self.reactor = reactor
         self.keys = Keys(config.prefix)
-        self.link = RedisLink(config.redis, reactor, self._connected, self._disconnected)
+        self.link = RedisLink(
+            config.redis, reactor, self._connected, self._disconnected, announce=announce
+        )
         self.redis = LinkCommands(self.link)
         self.nodes: dict[str, dict[str, Any]] = {}
         self.rows: dict[str, dict[str, Any]] = {}  # "node/namespec" -> row

@@ -19,6 +19,7 @@ from attrs import frozen
 
 from supervise.cluster_store.link import RedisLink
 from supervise.cluster_store.schema import (
+    HEAD_FLOOR_SCRIPT,
     PUSH_SCRIPT,
     REVISIONS_KEPT,
     TIME_SCRIPT,
@@ -117,6 +118,9 @@ async def push(
         signature=sign(signing_key, sections) if signing_key else "",
         digest=digest(sections),
     )
+    await conn.execute_command(
+        "EVAL", HEAD_FLOOR_SCRIPT, 1, keys.head, await highest_run(conn, keys)
+    )
     number = int(
         await conn.execute_command(
             "EVAL", PUSH_SCRIPT, 2, keys.head, keys.revlog,
@@ -132,6 +136,12 @@ async def push(
     except Exception:
         pass
     return number
+
+
+async def highest_run(conn: Commands, keys: Keys) -> int:
+    """The highest revision any registered node reports running (0: none)."""
+    found = [node_fields(n.fields)["applied"] for n in await nodes(conn, keys)]
+    return max(found, default=0)
 
 
 async def history(conn: Commands, keys: Keys, count: int = 20) -> list[dict[str, Any]]:

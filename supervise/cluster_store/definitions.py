@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
 
@@ -27,6 +28,9 @@ from supervise.config.errors import ConfigError
 from supervise.config.ini import RawConfig, add_text, read
 from supervise.config.model import ClusterConfig, ConfigModel, GroupConfig
 from supervise.config.values import list_of_strings
+
+#: In ``allow_users``: the user this node's daemon runs as, whoever that is.
+DAEMON_USER = "@daemon"
 
 
 class Refused(ValueError):
@@ -96,6 +100,7 @@ def cluster_groups(model: ConfigModel, sections: Mapping[str, str]) -> list[Grou
 def check_allowed(cluster: ClusterConfig, groups: Iterable[GroupConfig], revision: int) -> None:
     """Refused unless every process runs within this node's allow-list."""
     daemon_user = pwd.getpwuid(os.getuid()).pw_name
+    allowed = {daemon_user if name == DAEMON_USER else name for name in cluster.allow_users}
     for group in groups:
         for process in group.processes:
             where = f"revision {revision}, [program:{process.name}]"
@@ -105,7 +110,7 @@ def check_allowed(cluster: ClusterConfig, groups: Iterable[GroupConfig], revisio
                     f"{where}: this node runs no cluster definitions until its [cluster] "
                     "allow_users names the users they may run as"
                 )
-            if user not in cluster.allow_users:
+            if user not in allowed:
                 raise Refused(
                     f"{where} option user: {user!r} is not in this node's allow_users "
                     f"({', '.join(cluster.allow_users)})"
@@ -180,8 +185,25 @@ def sections_from_files(paths: Iterable[str]) -> dict[str, str]:
     return stored
 
 
+#: ``%(ENV_X)s`` in a pushed file: expanded on each node, for that node.
+ENV_REFERENCE = re.compile(r"%\(ENV_(\w+)\)s")
+
+
+def push_environ(raw: RawConfig) -> dict[str, str]:
+    """The environment a push is checked with: ours, plus a stand-in for every ``ENV_X``
+    the files use that is not set here (each node expands them for itself, and refuses
+    the revision, naming the variable, if its own environment lacks one)."""
+    environ = dict(os.environ)
+    for options in raw.sections.values():
+        for value in options.values():
+            for name in ENV_REFERENCE.findall(value):
+                environ.setdefault(name, "1")
+    return environ
+
+
 def check_parses(raw: RawConfig) -> None:
-    """Validate sections as a daemon would (placement aside)."""
+    """Validate sections as a daemon would (placement aside), syntax only: variables
+    of the environment are the nodes' own."""
     trial = RawConfig(
         path=raw.path,
         here=raw.here,
@@ -194,4 +216,4 @@ def check_parses(raw: RawConfig) -> None:
         option_locations=raw.option_locations,
     )
     trial.sections["supervisord"] = {}
-    build(trial, dict(os.environ))
+    build(trial, push_environ(raw))

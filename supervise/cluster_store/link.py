@@ -89,6 +89,8 @@ class RedisLink:
 
     :ivar on_up: called (may return an awaitable) every time the link is (re)established.
     :ivar on_down: called once per outage with the reason.
+    :ivar announce: write the outage and return lines to the main log (a second link of
+        the same daemon keeps quiet: one line per outage).
     """
 
     def __init__(
@@ -97,8 +99,10 @@ class RedisLink:
         reactor: Any,
         on_up: Callable[[], Awaitable[None] | None],
         on_down: Callable[[str], None],
+        announce: bool = True,
     ) -> None:
         self.address = address
+        self.announce = announce
         self.reactor = reactor
         self.on_up = on_up
         self.on_down = on_down
@@ -157,7 +161,9 @@ class RedisLink:
         self.host_port = (host, port)
         self.up = True
         self.delay = BACKOFF_FIRST
-        if self._said_down:
+        if not self.announce:
+            pass
+        elif self._said_down:
             log.info("cluster: Redis is back at {where}", where=self.describe())
         else:
             log.info("cluster: connected to Redis at {where}", where=self.describe())
@@ -186,12 +192,13 @@ class RedisLink:
     def _went_down(self, reason: str) -> None:
         if not self._said_down:
             self._said_down = True
-            log.warn(
-                "cluster: Redis at {where} is unreachable ({reason}); programs keep running, "
-                "retrying",
-                where=self.address.describe(),
-                reason=reason,
-            )
+            if self.announce:
+                log.warn(
+                    "cluster: Redis at {where} is unreachable ({reason}); programs keep running, "
+                    "retrying",
+                    where=self.address.describe(),
+                    reason=reason,
+                )
             self.on_down(reason)
         if not self.stopped and self._retry is None:
             self._retry = self.reactor.callLater(self.delay, self._attempt)

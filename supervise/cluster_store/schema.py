@@ -155,6 +155,19 @@ if old > 0 then redis.call('DEL', ARGV[1] .. old) end
 return n
 """
 
+# Raise the head to at least a floor (the highest revision a node reports running), so a
+# Redis that lost its history never hands out a number already used. KEYS: head.
+# ARGV: floor. Returns the head.
+HEAD_FLOOR_SCRIPT = """
+local head = tonumber(redis.call('GET', KEYS[1]) or '0')
+local floor = tonumber(ARGV[1])
+if head < floor then
+  redis.call('SET', KEYS[1], floor)
+  return floor
+end
+return head
+"""
+
 # Heartbeat by Redis's own clock. KEYS: nodes. ARGV: node. Returns the time in ms.
 HEARTBEAT_SCRIPT = """
 local t = redis.call('TIME')

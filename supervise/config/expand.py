@@ -15,7 +15,14 @@ def expand(text: str, names: Mapping[str, object], option: str) -> str:
     try:
         return text % names
     except KeyError as error:
-        available = ", ".join(sorted(names))
+        missing = str(error.args[0])
+        if missing.startswith("ENV_"):
+            raise ValueError(
+                f"Format string {text!r} for {option!r} contains names ({error}) which cannot "
+                f"be expanded: the environment variable {missing[4:]} is not set"
+            ) from None
+        shown = sorted(name for name in names if not name.startswith("ENV_"))
+        available = ", ".join([*shown, "ENV_X for each environment variable X"])
         raise ValueError(
             f"Format string {text!r} for {option!r} contains names ({error}) which cannot "
             f"be expanded. Available names: {available}"

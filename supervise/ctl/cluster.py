@@ -160,12 +160,18 @@ class ClusterClient:
         return 0
 
     async def status(self, args: list[str]) -> int:
-        wanted = set(args)
+        known = {node.name: node for node in await admin.nodes(self.conn, self.keys)}
+        unknown = [name for name in args if name not in known]
+        if unknown:
+            self.emit(
+                f"ERROR: no node named {', '.join(unknown)} (known: {', '.join(sorted(known)) or 'none'})"
+            )
+            return 1
         everything = {}
-        for node in await admin.nodes(self.conn, self.keys):
-            if wanted and node.name not in wanted:
-                continue
-            everything[node.name] = (node, await admin.processes(self.conn, self.keys, node.name))
+        for name, node in known.items():
+            if not args or name in args:
+                everything[name] = (node, await admin.processes(self.conn, self.keys, name))
+        silent = [name for name, (info, _rows) in everything.items() if not info.reachable]
         if self.as_json:
             self.emit(
                 json.dumps(
@@ -173,15 +179,33 @@ class ClusterClient:
                     indent=2,
                 )
             )
-            return 0
-        for line in [] if wanted else await self.rollouts().status_lines():
+            return 1 if silent else 0
+        for line in [] if args else await self.rollouts().status_lines():
             self.emit(line)
         for name, (info, rows) in everything.items():
-            flag = "" if info.reachable else f"   (unreachable, last seen {info.age:g} s ago)"
+            if not info.reachable:
+                self.emit(f"{name:<16} {unreachable(info)}; its last known processes:")
+            if info.fields.get("refused"):
+                self.emit(f"{name:<16} refused: {info.fields['refused']}")
+            state_word = "" if info.reachable else "last known "
             for row in rows:
                 pid = f"pid {row['pid']}" if row["pid"] else ""
-                self.emit(f"{name:<16} {row['namespec']:<32} {row['state']:<10} {pid}{flag}")
-        return 0
+                self.emit(
+                    f"{name:<16} {row['namespec']:<32} {state_word}{row['state']:<10} {pid}".rstrip()
+                )
+        return 1 if silent else 0
+
+    async def known_node(self, node: str) -> admin.NodeInfo | None:
+        """``node`` if it is registered and alive; else say why not and return None."""
+        found = {info.name: info for info in await admin.nodes(self.conn, self.keys)}
+        info = found.get(node)
+        if info is None:
+            self.emit(f"ERROR: no node named {node} (known: {', '.join(sorted(found)) or 'none'})")
+            return None
+        if not info.reachable:
+            self.emit(f"ERROR: node {node} is {unreachable(info)}; nothing was done")
+            return None
+        return info
 
     # -- commands to one node ----------------------------------------------------------------
 
@@ -189,6 +213,10 @@ class ClusterClient:
         if not words:
             raise ClusterUsage("supervisectl --node NODE COMMAND [NAMES…]")
         verb, names = words[0], words[1:]
+        if verb not in ("status", *ACTIONS):
+            raise ClusterUsage(f"--node supports status, {', '.join(ACTIONS)}; not {verb!r}")
+        if await self.known_node(node) is None:
+            return 1
         if verb == "status":
             rows = await admin.processes(self.conn, self.keys, node)
             if self.as_json:
@@ -197,8 +225,6 @@ class ClusterClient:
                 pid = f"pid {row['pid']}" if row["pid"] else ""
                 self.emit(f"{row['namespec']:<32} {row['state']:<10} {pid}")
             return 0
-        if verb not in ACTIONS:
-            raise ClusterUsage(f"--node supports status, {', '.join(ACTIONS)}; not {verb!r}")
         body: dict[str, Any] = {"action": "clearlog" if verb == "clear" else verb, "names": names}
         if verb == "signal":
             if len(names) < 2:
@@ -231,6 +257,12 @@ class ClusterClient:
                 self.emit(f"{node}: {result['name']}: ERROR ({result['error']})")
                 status = 1
         return status
+
+
+def unreachable(info: admin.NodeInfo) -> str:
+    """How a dead node is described: since when, by its last heartbeat."""
+    since = datetime.fromtimestamp(info.heartbeat_ms / 1000).strftime("%H:%M:%S")
+    return f"UNREACHABLE since {since} (no heartbeat for {info.age:g} s)"
 
 
 def run(

@@ -18,6 +18,35 @@ from supervise.ctl.commands import COMMANDS, Controller
 from supervise.ctl.help import command_help, overview
 from supervise.ctl.session import Session, UsageError
 
+#: Options that may come anywhere on the command line (``cluster status --json`` as well
+#: as ``--json cluster status``), with whether each takes a value. Short options and the
+#: connection options keep supervisorctl's place, before the command.
+ANYWHERE = {"--json": False, "--node": True, "--redis": True, "--colour": True}
+
+
+def hoist_options(argv: Sequence[str]) -> list[str]:
+    """Move the ANYWHERE options found after the command to the front (``--`` stops it)."""
+    words = list(argv)
+    front: list[str] = []
+    rest: list[str] = []
+    index, seen_command = 0, False
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            rest.extend(words[index:])
+            break
+        name = word.split("=", 1)[0]
+        if seen_command and name in ANYWHERE:
+            takes_value = ANYWHERE[name] and "=" not in word
+            front.extend(words[index : index + 1 + takes_value])
+            index += 1 + takes_value
+            continue
+        if not word.startswith("-"):
+            seen_command = True
+        rest.append(word)
+        index += 1
+    return front + rest
+
 
 def ctl_config(path: str | None) -> CtlConfig:
     """The ``[supervisorctl]`` section of ``path`` (or of the default search), else defaults."""
@@ -120,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--node", help="send the command to this cluster node through Redis")
     parser.add_argument("--redis", help="the cluster's Redis URL (default: [cluster] redis)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
-    options = parser.parse_args(argv)
+    options = parser.parse_args(hoist_options(sys.argv[1:] if argv is None else argv))
     if options.command[:1] == ["cluster"] or options.node:
         return cluster_command(options)
     try:

@@ -29,6 +29,7 @@ class ClusterService(Service):
         self.core = core
         self.applied = applied
         self.agent: ClusterAgent | None = None
+        self.watchers: list[Callable[[], None]] = []
 
     def startService(self) -> None:  # noqa: N802 - Twisted's name
         super().startService()
@@ -44,6 +45,7 @@ class ClusterService(Service):
             self.runtime.reactor,
             self.runtime.options.load,
             self.applied,
+            on_link=self._link_changed,
         )
         self.bus.subscribe(self.agent)
         self.agent.start()
@@ -54,6 +56,10 @@ class ClusterService(Service):
             self.agent.stop()
             self.applied = self.agent.applied
             self.agent = None
+
+    def _link_changed(self) -> None:
+        for watcher in self.watchers:
+            watcher()
 
     def hook(self) -> Callable[[RawConfig], None] | None:
         """The cluster revision this node runs, for reading the configuration again."""

@@ -19,7 +19,6 @@ from supervise.daemon.runtime import Runtime
 from supervise.daemon.servers import HTTPServers
 from supervise.events.bus import EventBus
 from supervise.http.csrf import new_token
-from supervise.interfaces import ISubscription
 from supervise.plugins import LoadedPlugin
 from supervise.rpc.registry import methods_of, public_methods
 from supervise.rpc.resource import XMLRPCResource
@@ -27,6 +26,7 @@ from supervise.rpc.supervise_ns import SuperviseNamespace
 from supervise.rpc.supervisor_ns import state_check, supervisor_methods
 from supervise.rpc.system_ns import SystemNamespace
 from supervise.web.console import mount_console
+from supervise.web.feed import ConsoleFeed
 from supervise.web.logtail import MainLogTail, ProcessLogTail
 
 log = Logger(namespace="supervise.service")
@@ -101,7 +101,7 @@ class SiteService(Service):
         self.plugins = plugins
         self.daemon = daemon
         self.servers = servers
-        self.console: ISubscription | None = None
+        self.console: ConsoleFeed | None = None
         self.console_token = new_token()  # one per daemon run: pages survive a reload
 
     def startService(self) -> None:  # noqa: N802 - Twisted's name
@@ -110,9 +110,14 @@ class SiteService(Service):
 
     def stopService(self) -> None:  # noqa: N802 - Twisted's name
         super().stopService()
+        if self.console is not None and self.console.subscription is not None:
+            self.console.subscription.cancel()
+        self.console = None
+
+    def refresh_console(self) -> None:
+        """Browsers of the node's console get a fresh snapshot (the cluster link changed)."""
         if self.console is not None:
-            self.console.cancel()
-            self.console = None
+            self.console.refresh()
 
     def mount(self) -> None:
         """Build the tree for the configuration running now and serve it."""
@@ -134,8 +139,8 @@ class SiteService(Service):
             plugin_root.putChild(plugin.name.encode(), mount)
         root.putChild(b"plugins", plugin_root)
         root.putChild(b"mainlogtail", MainLogTail(self.daemon.main_log_path, self.daemon.followers))
-        if self.console is not None:
-            self.console.cancel()
+        if self.console is not None and self.console.subscription is not None:
+            self.console.subscription.cancel()
         self.console = mount_console(
             root,
             control,

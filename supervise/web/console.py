@@ -12,7 +12,7 @@ from twisted.web import resource
 from supervise.actions import check, perform
 from supervise.http.console_page import ConsolePage, assets
 from supervise.http.json_post import JsonAction
-from supervise.interfaces import IEventBus, ISubscription, ISupervisorControl
+from supervise.interfaces import IEventBus, ISupervisorControl
 from supervise.web.feed import ConsoleFeed
 from supervise.web.pages import Download, OkPage, TailPage
 
@@ -46,8 +46,9 @@ def mount_console(
     clock: IReactorTime,
     wall_clock: Callable[[], float],
     token: str,
-) -> ISubscription:
-    """Add the console's pages and API under ``root``; return the feed's bus subscription.
+) -> ConsoleFeed:
+    """Add the console's pages and API under ``root``; return the feed (its ``subscription``
+    to the bus, its ``refresh()`` for news that comes from elsewhere).
 
     :param token: the cross-site token, one per daemon run (pages stay usable across a reload).
     """
@@ -59,9 +60,9 @@ def mount_console(
     root.putChild(b"static", assets())
     root.putChild(b"download", Download(control, main_log))
     feed = ConsoleFeed(control, daemon_info, clock, wall_clock)
-    subscription: ISubscription = bus.subscribe(feed)
+    feed.subscription = bus.subscribe(feed)
     api = resource.Resource()
     api.putChild(b"events", feed)
     api.putChild(b"action", ConsoleActions(control, token))
     root.putChild(b"api", api)
-    return subscription
+    return feed

@@ -23,7 +23,7 @@ from supervise.events.types import (
     SupervisorStateChangeEvent,
 )
 from supervise.http.sse import Fanout, sse
-from supervise.interfaces import IEventListener, ISupervisorControl
+from supervise.interfaces import IEventListener, ISubscription, ISupervisorControl
 from supervise.rows import ROW_EVENTS, process_row
 
 
@@ -57,6 +57,7 @@ class ConsoleFeed(resource.Resource):
         self.dirty: set[tuple[str, str]] = set()
         self.resync = False
         self._flush_call: IDelayedCall | None = None
+        self.subscription: ISubscription | None = None
 
     def notify(self, event: Event) -> None:
         """Mark what ``event`` changed; flush on the next reactor turn."""
@@ -67,6 +68,13 @@ class ConsoleFeed(resource.Resource):
         else:
             self.dirty.add((event.group, event.process))  # type: ignore[attr-defined]
         if self._flush_call is None:
+            self._flush_call = self.clock.callLater(0, self.flush)
+
+    def refresh(self) -> None:
+        """Send every browser a fresh snapshot on the next turn (the daemon's own state
+        changed: its cluster link went down or came back)."""
+        self.resync = True
+        if self._flush_call is None and self.fanout.clients:
             self._flush_call = self.clock.callLater(0, self.flush)
 
     def flush(self) -> None:

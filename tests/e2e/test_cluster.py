@@ -226,10 +226,21 @@ def test_commands_through_redis_and_a_silent_node(
     n2.process.send_signal(signal.SIGKILL)
     n2.process.wait(10)
     wait_until(lambda: "UNREACHABLE" in supervisectl(n1, "cluster", "nodes").stdout, timeout=15)
-    silent = supervisectl(n1, "--node", "n2", "stop", "api")
-    assert silent.returncode == 1
-    assert "node n2 did not answer within 3 s" in silent.stdout
-    # The command is past its deadline by the time n2 returns: dropped, never run late.
+    # Every command aimed at it says so and fails; status never shows stale rows as live.
+    for words in (["stop", "api"], ["status"]):
+        silent = supervisectl(n1, "--node", "n2", *words)
+        assert silent.returncode == 1, silent.stdout
+        assert "ERROR: node n2 is UNREACHABLE since" in silent.stdout
+        assert "RUNNING" not in silent.stdout
+    listed = supervisectl(n1, "cluster", "status", "n2")
+    assert listed.returncode == 1
+    assert "n2               UNREACHABLE since" in listed.stdout
+    assert "last known RUNNING" in listed.stdout
+    # A command already past its deadline when n2 returns is dropped, never run late.
+    redis.cli(
+        "XADD", "sv:cmd:n2", "*", "id", "late", "op", "action", "user", "tester",
+        "body", '{"action": "stop", "names": ["api"]}', "deadline", "1",
+    )  # fmt: skip
     n2.start(None)
     wait_until(lambda: "dropped command action" in (n2.tmp / "main.log").read_text())
     assert n2.info("api")["statename"] == "RUNNING"

@@ -234,7 +234,7 @@ function applyPending() {
   const changedNodes = pendingNodes;
   pendingNodes = [];
   for (const node of changedNodes) { nodes.set(node.name, node); showNode(node); }
-  if (CLUSTER && changedNodes.length) {
+  if (CLUSTER && changedNodes.length && redisUp) {
     const up = [...nodes.values()].filter((node) => node.reachable).length;
     setText(document.getElementById("daemon-state"), `${up} of ${nodes.size} nodes up`);
   }
@@ -247,15 +247,23 @@ function showNode(node) {
   if (!group) return;
   const since = new Date(node.heartbeat * 1000).toLocaleTimeString();
   let text = node.reachable ? `up · revision ${node.applied}` : `UNREACHABLE since ${since} (silent for ${Math.round(node.age)} s)`;
+  if (!redisUp) text = `unknown while Redis is unreachable (last known: ${node.reachable ? "up" : "unreachable"}, revision ${node.applied})`;
   if (node.labels && node.labels.length) text += ` · labels ${node.labels.join(", ")}`;
   if (node.version) text += ` · supervise ${node.version}`;
   if (node.refused) text += ` · refused: ${node.refused}`;
   setText(group.health, text);
-  group.health.className = `health ${node.reachable ? "health-up" : "health-down"}${node.refused ? " health-refused" : ""}`;
+  group.health.className = `health ${!redisUp ? "health-unknown" : node.reachable ? "health-up" : "health-down"}${node.refused ? " health-refused" : ""}`;
   group.body.classList.toggle("unreachable", !node.reachable);
 }
 
+// Cluster mode: whether the console reaches Redis (else every node's state is last known).
+let redisUp = true;
+
 function applyDaemon(daemon) {
+  if (CLUSTER) {
+    redisUp = daemon.redis_up !== false;
+    setLink(redisUp, redisUp ? "live" : "Redis unreachable: showing the last known state");
+  }
   document.getElementById("identification").textContent = daemon.identification;
   document.getElementById("version").textContent = `supervise ${daemon.version}`;
   document.getElementById("daemon-state").textContent = daemon.state;
@@ -302,7 +310,7 @@ function setLink(up, text) {
 
 function connect() {
   const source = new EventSource("api/events");
-  source.addEventListener("open", () => setLink(true, "live"));
+  source.addEventListener("open", () => setLink(redisUp, redisUp ? "live" : "Redis unreachable: showing the last known state"));
   source.addEventListener("snapshot", (event) => receive("snapshot", JSON.parse(event.data)));
   source.addEventListener("update", (event) => receive("update", JSON.parse(event.data)));
   source.addEventListener("error", () => {
