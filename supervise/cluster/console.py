@@ -25,7 +25,9 @@ from supervise.cluster_store.link import RedisDown
 from supervise.config.model import ClusterConfig, ServerConfig
 from supervise.http.console_page import ConsolePage, assets
 from supervise.http.csrf import new_token
+from supervise.http.json_get import JsonView
 from supervise.http.json_post import JsonAction
+from supervise.http.openapi import OpenApiDocument
 from supervise.http.servers import guarded
 
 log = Logger()
@@ -171,6 +173,8 @@ class ClusterConsole(resource.Resource):
         api = resource.Resource()
         api.putChild(b"events", ClusterFeed(view))
         api.putChild(b"action", ClusterActions(view, token, role, user))
+        api.putChild(b"status", JsonView(view.status))
+        api.putChild(b"openapi.json", OpenApiDocument())
         self.putChild(b"api", api)
 
     def render_GET(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name

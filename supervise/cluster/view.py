@@ -228,14 +228,15 @@ class ClusterView:
             "rollout": self.rollout,
         }
 
+    def status(self) -> dict[str, Any]:
+        """Everything: the console, every node, every process (``/cluster/api/status``)."""
+        return {
+            "now": self._now(),
+            "daemon": self.daemon(),
+            "nodes": [self.nodes[n] for n in sorted(self.nodes)],
+            "processes": [self._row(k) for k in sorted(self.rows)],
+        }
+
     def snapshot(self) -> bytes:
         """Everything, for a browser that connects or fell behind."""
-        return sse(
-            "snapshot",
-            {
-                "now": self._now(),
-                "daemon": self.daemon(),
-                "nodes": [self.nodes[n] for n in sorted(self.nodes)],
-                "processes": [self._row(k) for k in sorted(self.rows)],
-            },
-        )
+        return sse("snapshot", self.status())

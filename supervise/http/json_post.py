@@ -14,6 +14,7 @@ from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
 from supervise.http.csrf import refusal
+from supervise.http.openapi import mark
 
 #: The largest body accepted, in bytes.
 MAX_BODY = 1024 * 1024
@@ -27,6 +28,7 @@ def json_answer(request: IRequest, code: int, payload: object) -> bytes:
     """Set the status and headers of a JSON answer; return its body."""
     request.setResponseCode(code)
     request.setHeader(b"content-type", b"application/json")
+    mark(request)
     request.setHeader(b"cache-control", b"no-store")
     return json.dumps(payload).encode()
 

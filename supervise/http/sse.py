@@ -15,6 +15,8 @@ from twisted.internet.interfaces import IPushProducer
 from twisted.web import server
 from zope.interface import implementer
 
+from supervise.http.openapi import mark
+
 # The browser reconnects this many milliseconds after a dropped connection.
 RETRY_MS = 1000
 
@@ -65,6 +67,7 @@ class Fanout:
         request.setHeader(b"content-type", b"text/event-stream; charset=utf-8")
         request.setHeader(b"cache-control", b"no-cache")
         request.setHeader(b"x-accel-buffering", b"no")
+        mark(request)
         client = FeedClient(request, self._resumed)
         request.registerProducer(client, True)
         request.write(f"retry: {RETRY_MS}\n\n".encode() + self.snapshot())

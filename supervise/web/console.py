@@ -11,7 +11,9 @@ from twisted.web import resource
 
 from supervise.actions import check, perform
 from supervise.http.console_page import ConsolePage, assets
+from supervise.http.json_get import JsonView
 from supervise.http.json_post import JsonAction
+from supervise.http.openapi import OpenApiDocument
 from supervise.interfaces import IEventBus, ISupervisorControl
 from supervise.web.feed import ConsoleFeed
 from supervise.web.pages import Download, OkPage, TailPage
@@ -64,5 +66,7 @@ def mount_console(
     api = resource.Resource()
     api.putChild(b"events", feed)
     api.putChild(b"action", ConsoleActions(control, token))
+    api.putChild(b"status", JsonView(feed.status))
+    api.putChild(b"openapi.json", OpenApiDocument())
     root.putChild(b"api", api)
     return feed

@@ -98,16 +98,17 @@ class ConsoleFeed(resource.Resource):
         else:
             self.fanout.broadcast(sse("update", {"now": self.wall_clock(), "processes": rows}))
 
+    def status(self) -> dict[str, Any]:
+        """The whole picture: the daemon and every process (``/api/status``)."""
+        return {
+            "now": self.wall_clock(),
+            "daemon": dict(self.daemon_info()),
+            "processes": all_rows(self.control),
+        }
+
     def snapshot(self) -> bytes:
-        """The whole picture: the daemon and every process."""
-        return sse(
-            "snapshot",
-            {
-                "now": self.wall_clock(),
-                "daemon": dict(self.daemon_info()),
-                "processes": all_rows(self.control),
-            },
-        )
+        """The whole picture as the stream's ``snapshot`` event."""
+        return sse("snapshot", self.status())
 
     def render_GET(self, request: server.Request) -> int:  # noqa: N802 - Twisted's name
         """Open a stream: the snapshot now, deltas after."""
