@@ -24,6 +24,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from supervise import __version__
+from supervise.audit import AuditTrail
 from supervise.cluster.cache import Applied
 from supervise.cluster.commands import CommandRunner
 from supervise.cluster.placement import PlacementKeeper
@@ -31,6 +32,7 @@ from supervise.cluster.publisher import Standing, StatePublisher
 from supervise.cluster.revisions import RevisionFollower
 from supervise.cluster.rollout_driver import RolloutDriver
 from supervise.cluster.tails import TailForwarder
+from supervise.cluster_store.audit import redis_sink
 from supervise.cluster_store.definitions import extra_sections
 from supervise.cluster_store.link import RedisLink, is_connection_error, is_reply_error
 from supervise.cluster_store.schema import HEARTBEAT_SCRIPT, Keys, pairs
@@ -59,8 +61,10 @@ class ClusterAgent:
         load: Callable[[Callable[[RawConfig], None] | None], ConfigModel],
         applied: Applied,
         on_link: Callable[[], None] = lambda: None,
+        audit: AuditTrail | None = None,
     ) -> None:
-        """:param on_link: called when Redis goes away or comes back (pages show it)."""
+        """:param on_link: called when Redis goes away or comes back (pages show it).
+        :param audit: the daemon's trail; its records also go to the cluster's stream."""
         self.config = config
         self.on_link = on_link
         self.control = control
@@ -94,7 +98,11 @@ class ClusterAgent:
             config.node, self.link, self.keys, reactor, config.events_maxlen
         )
         self.revisions.on_rollout = self.driver.wake
-        self.commands = CommandRunner(config, control, self.link, self.keys, self.tails)
+        self.audit = audit or AuditTrail(config.node)
+        self.audit.node = config.node
+        self._audit_sink = redis_sink(self.link, self.keys)
+        self.audit.sinks.append(self._audit_sink)
+        self.commands = CommandRunner(config, control, self.link, self.keys, self.tails, self.audit)
         self.commands.recheck = self.revisions.check_head
         self.down_since: float | None = None
         self._heartbeat = LoopingCall(self._beat)
@@ -120,6 +128,8 @@ class ClusterAgent:
         self.tails.stop()
         self.placement.stop()
         self.driver.stop()
+        if self._audit_sink in self.audit.sinks:
+            self.audit.sinks.remove(self._audit_sink)
         self.link.stop()
 
     def hook(self) -> Callable[[RawConfig], None] | None:

@@ -13,6 +13,7 @@ from typing import Any
 from twisted.logger import Logger
 
 from supervise.actions import BadAction, check, perform
+from supervise.audit import AuditTrail, summary
 from supervise.cluster.tails import TailForwarder
 from supervise.cluster_store.link import RedisLink
 from supervise.cluster_store.schema import TIME_SCRIPT, Keys
@@ -34,8 +35,10 @@ class CommandRunner:
         link: RedisLink,
         keys: Keys,
         tails: TailForwarder,
+        audit: AuditTrail | None = None,
     ) -> None:
         self.config = config
+        self.audit = audit or AuditTrail(config.node)
         self.control = control
         self.link = link
         self.keys = keys
@@ -56,14 +59,39 @@ class CommandRunner:
                 user=fields.get("user", "?"),
                 late=now - deadline,
             )
+            self._record(fields, f"dropped: past its deadline by {now - deadline} ms")
             await self.link.execute("XACK", stream, node, entry_id)
             return
         answer = await self._execute(fields)
+        if fields.get("op") == "action":
+            self._record(fields, answer)
         if command_id:
             key = self.keys.result(command_id)
             await self.link.execute("RPUSH", key, json.dumps(answer))
             await self.link.execute("EXPIRE", key, RESULT_TTL)
         await self.link.execute("XACK", stream, node, entry_id)
+
+    def _record(self, fields: dict[str, str], answer: dict[str, Any] | str) -> None:
+        """The audit record of one command: who sent it, from where, through which door."""
+        try:
+            body = json.loads(fields.get("body", "{}"))
+        except ValueError:
+            body = {}
+        names = body.get("names") if isinstance(body, dict) else None
+        if isinstance(answer, str):
+            result = answer
+        elif "error" in answer:
+            result = f"failed: {answer['error']}"
+        else:
+            result = summary(answer.get("results", []))
+        self.audit.record(
+            fields.get("user", "?"),
+            f"{fields.get('from') or 'unknown host'} via Redis",
+            fields.get("via") or "cluster",
+            str(body.get("action", "?")) if isinstance(body, dict) else "?",
+            names if isinstance(names, list) else [],
+            result,
+        )
 
     async def _execute(self, fields: dict[str, str]) -> dict[str, Any]:
         op = fields.get("op", "")
@@ -78,12 +106,6 @@ class CommandRunner:
                 )
             except BadAction as problem:
                 return {"error": str(problem)}
-            log.info(
-                "cluster: {user} asked to {action} {names}",
-                user=fields.get("user", "?"),
-                action=action,
-                names=", ".join(names),
-            )
             return {"results": await perform(self.control, action, names, sig)}
         if op == "tail":
             return self.tails.want(str(body.get("name", "")), str(body.get("channel", "stdout")))

@@ -2,13 +2,14 @@
 
 The same page and script as a node's own console, in cluster mode: rows are keyed by
 node, actions travel to the owning node through its command stream, log tails are
-fetched from the owning node on demand. Two roles: ``viewer`` (state and logs; every
-action answers 403) and ``operator``.
+fetched from the owning node on demand. Three roles: ``viewer`` (state and logs; every
+action answers 403 and is audited as refused), ``operator`` (acts) and ``admin`` (acts,
+and reads the audit trail at ``api/audit``).
 """
 
 from __future__ import annotations
 
-import getpass
+import socket
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,35 +20,64 @@ from twisted.web.iweb import IRequest
 from twisted.web.util import Redirect, redirectTo
 
 from supervise.actions import BadAction, check
+from supervise.audit import AuditTrail
 from supervise.cluster.view import ClusterView
 from supervise.cluster_store import admin
+from supervise.cluster_store.audit import read_audit, redis_sink
 from supervise.cluster_store.link import RedisDown
 from supervise.config.model import ClusterConfig, ServerConfig
 from supervise.http.console_page import ConsolePage, assets
 from supervise.http.csrf import new_token
 from supervise.http.json_get import JsonView
-from supervise.http.json_post import JsonAction
+from supervise.http.json_post import JsonAction, json_answer, peek_json
 from supervise.http.openapi import OpenApiDocument
+from supervise.http.peer import caller
 from supervise.http.servers import guarded
 
 log = Logger()
 
 TAIL_RENEW = 15.0
+ROLES = ("viewer", "operator", "admin")
+ACTING_ROLES = ("operator", "admin")
 
 
 class ClusterActions(JsonAction):
     """``POST /cluster/api/action``: ``{"action", "targets": [{"node", "names"}], "signal"}``."""
 
-    def __init__(self, view: ClusterView, token: str, role: str, user: str) -> None:
+    def __init__(
+        self, view: ClusterView, token: str, role: str, user: str, audit: AuditTrail
+    ) -> None:
         super().__init__(token)
         self.view = view
         self.role = role
         self.user = user
+        self.audit = audit
+        self.origin = ""
+        self.who = user
 
     def forbidden(self) -> str | None:
-        if self.role != "operator":
+        if self.role not in ACTING_ROLES:
             return f"read-only: you are logged in as a {self.role}"
         return None
+
+    def refused(self, request: IRequest, why: str) -> None:
+        """A viewer's (or a cross-site) action: recorded as refused."""
+        tried = peek_json(request)
+        targets = tried.get("targets") if isinstance(tried.get("targets"), list) else []
+        for target in targets or [{}]:
+            names = target.get("names") if isinstance(target, dict) else None
+            self.audit.record(
+                self.user or caller(request)[0], caller(request)[1], "cluster console",
+                str(tried.get("action", "action")), names if isinstance(names, list) else [],
+                f"refused: {why}",
+                node=str(target.get("node", "-")) if isinstance(target, dict) else "-",
+            )  # fmt: skip
+
+    def act_for(self, data: dict[str, Any], request: IRequest) -> Deferred[dict[str, Any]]:
+        who, where = caller(request)
+        self.who = self.user or who
+        self.origin = f"{where} through the console on {socket.gethostname()}"
+        return self.act(data)
 
     def act(self, data: dict[str, Any]) -> Deferred[dict[str, Any]]:
         targets = data.get("targets")
@@ -67,17 +97,22 @@ class ClusterActions(JsonAction):
     async def _one(self, data: dict[str, Any], target: dict[str, Any]) -> list[dict[str, Any]]:
         node = target["node"]
         body = {"action": data["action"], "names": target["names"], "signal": data.get("signal")}
+        origin, who = self.origin, self.who
         try:
             reply = await admin.send(
                 self.view.redis, self.view.link.dedicated, self.view.link.forget,
-                self.view.keys, node, "action", body, self.user,
-                self.view.config.command_timeout,
+                self.view.keys, node, "action", body, who,
+                self.view.config.command_timeout, via="cluster console", origin=origin,
             )  # fmt: skip
         except (admin.NodeSilent, RedisDown) as problem:
             reply = {"error": str(problem)}
         except Exception as problem:
             reply = {"error": f"the command could not be sent: {problem}"}
-        if "error" in reply:
+        if "error" in reply:  # the node never ran it: the console records it
+            self.audit.record(
+                who, origin, "cluster console", str(data["action"]), target["names"],
+                f"failed: {reply['error']}", node=node,
+            )  # fmt: skip
             return [
                 {"node": node, "name": name, "ok": False, "error": reply["error"]}
                 for name in target["names"]
@@ -116,7 +151,7 @@ class ClusterLogTail(resource.Resource):
     async def _ask(self, node: str, name: str, channel: str) -> dict[str, Any]:
         return await admin.send(
             self.view.redis, self.view.link.dedicated, self.view.link.forget, self.view.keys,
-            node, "tail", {"name": name, "channel": channel}, self.user,
+            node, "tail", {"name": name, "channel": channel}, self.user or "anonymous",
             self.view.config.command_timeout,
         )  # fmt: skip
 
@@ -160,10 +195,44 @@ class ClusterLogTail(resource.Resource):
                 request.finish()
 
 
+class ClusterAudit(resource.Resource):
+    """``/cluster/api/audit?count=N``: the cluster's audit trail, for admins only."""
+
+    isLeaf = True
+
+    def __init__(self, view: ClusterView, role: str) -> None:
+        super().__init__()
+        self.view = view
+        self.role = role
+
+    def render_GET(self, request: server.Request) -> bytes | int:  # noqa: N802 - Twisted's name
+        if self.role != "admin":
+            return json_answer(request, 403, {"error": "the audit trail is for admins"})
+        try:
+            count = max(1, min(10_000, int(request.args.get(b"count", [b"200"])[0])))
+        except ValueError:
+            return json_answer(request, 400, {"error": "count must be a number"})
+
+        def answer(entries: list[dict[str, Any]]) -> None:
+            request.write(json_answer(request, 200, {"entries": entries}))
+            request.finish()
+
+        def failed(failure: Any) -> None:
+            request.write(json_answer(request, 503, {"error": f"Redis: {failure.value}"}))
+            request.finish()
+
+        ensureDeferred(read_audit(self.view.redis, self.view.keys, count)).addCallbacks(
+            answer, failed
+        )
+        return server.NOT_DONE_YET
+
+
 class ClusterConsole(resource.Resource):
     """``/cluster/`` for one logged-in user: the page, the feed, actions and tails."""
 
-    def __init__(self, view: ClusterView, token: str, role: str, user: str) -> None:
+    def __init__(
+        self, view: ClusterView, token: str, role: str, user: str, audit: AuditTrail
+    ) -> None:
         super().__init__()
         page = ConsolePage(token, view.daemon, mode="cluster", role=role)
         self.putChild(b"", page)
@@ -172,7 +241,8 @@ class ClusterConsole(resource.Resource):
         self.putChild(b"logtail", ClusterLogTail(view, user))
         api = resource.Resource()
         api.putChild(b"events", ClusterFeed(view))
-        api.putChild(b"action", ClusterActions(view, token, role, user))
+        api.putChild(b"action", ClusterActions(view, token, role, user, audit))
+        api.putChild(b"audit", ClusterAudit(view, role))
         api.putChild(b"status", JsonView(view.status))
         api.putChild(b"openapi.json", OpenApiDocument())
         self.putChild(b"api", api)
@@ -203,16 +273,26 @@ def cluster_users(config: ClusterConfig) -> dict[str, tuple[str, str]]:
 class ConsoleMount:
     """Builds the ``/cluster`` resource for each role (users log in per request)."""
 
-    def __init__(self, config: ClusterConfig, reactor: Any, announce: bool = True) -> None:
-        """:param announce: log Redis outages (a node's own agent already does)."""
+    def __init__(
+        self,
+        config: ClusterConfig,
+        reactor: Any,
+        announce: bool = True,
+        audit: AuditTrail | None = None,
+    ) -> None:
+        """:param announce: log Redis outages and write audit records to Redis (a
+        node's own agent already does both); ``audit``: the daemon's trail."""
         self.config = config
         self.view = ClusterView(config, reactor, announce)
         self.token = new_token()
+        self.audit = audit or AuditTrail(config.node)
+        if announce:
+            self.audit.sinks.append(redis_sink(self.view.link, self.view.keys))
 
     def for_role(self, role: str, user: str = "") -> resource.Resource:
-        """The console as ``role`` sees it (admins of the node's own server operate)."""
-        shown = "operator" if role in ("admin", "operator") else "viewer"
-        return ClusterConsole(self.view, self.token, shown, user or getpass.getuser())
+        """The console as ``role`` (viewer, operator or admin) sees it."""
+        shown = role if role in ROLES else "viewer"
+        return ClusterConsole(self.view, self.token, shown, user, self.audit)
 
     def guest_tree(self, avatar: str) -> resource.IResource:
         """What a console user (``role:name``) of a server with its own credentials sees:
@@ -237,5 +317,5 @@ def cluster_gate(mount: ConsoleMount, servers: Iterable[ServerConfig]) -> resour
         return mount.for_role("operator")
     for http_server in servers:
         if http_server.username is not None and http_server.password is not None:
-            users.setdefault(http_server.username, (http_server.password, "operator"))
+            users.setdefault(http_server.username, (http_server.password, "admin"))
     return guarded(users, lambda avatar: mount.for_role(*avatar.split(":", 1)))

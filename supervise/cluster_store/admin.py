@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import getpass
 import json
+import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -208,10 +209,14 @@ async def send(
     body: Mapping[str, Any],
     user: str,
     timeout: float,
+    via: str = "cluster",
+    origin: str | None = None,
 ) -> dict[str, Any]:
     """Send a command to ``node`` and wait for its answer (NodeSilent after ``timeout``).
 
     :param blocking: opens a connection for the wait (BLPOP blocks it).
+    :param via: the door it came through (``supervisectl``, ``cluster console``), and
+        ``origin`` where from (this host by default), for the node's audit trail.
     """
     command_id = uuid.uuid4().hex
     deadline = await redis_time_ms(conn) + int(timeout * 1000)
@@ -220,7 +225,7 @@ async def send(
         await conn.execute_command(
             "XADD", keys.commands(node), "MAXLEN", "~", 1000, "*",
             "id", command_id, "op", op, "body", json.dumps(body), "user", user,
-            "deadline", deadline,
+            "deadline", deadline, "via", via, "from", origin or socket.gethostname(),
         )  # fmt: skip
         reply = await waiter.execute_command("BLPOP", keys.result(command_id), timeout)
     finally:

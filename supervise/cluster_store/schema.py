@@ -17,6 +17,7 @@ from attrs import field, frozen
 META = ("_digest", "_signature", "_author", "_message", "_time")
 SECTION_KINDS = ("program:", "group:", "eventlistener:", "fcgi-program:")
 REVISIONS_KEPT = 50
+AUDIT_MAXLEN = 10000
 
 
 @frozen
@@ -53,6 +54,10 @@ class Keys:
     @property
     def events(self) -> str:
         return f"{self.prefix}:events"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.prefix}:audit"
 
     def commands(self, name: str) -> str:
         return f"{self.prefix}:cmd:{name}"

@@ -15,7 +15,7 @@ from supervise.config.section import SectionReader
 CLUSTER_OPTIONS = frozenset(
     {
         "redis", "sentinels", "sentinel_service", "username", "password", "tls_ca",
-        "node", "labels", "prefix", "console", "viewers", "operators",
+        "node", "labels", "prefix", "console", "viewers", "operators", "admins",
         "allow_users", "allow_directories", "allow_commands", "signing_key_file",
         "heartbeat", "unreachable_after", "command_timeout", "events_maxlen", "cache",
     }
@@ -137,7 +137,8 @@ def build_cluster(
         prefix=section.text("prefix", "sv") or "sv",
         console=section.parse("console", "false", values.boolean),
         users=section.parse("viewers", "", lambda t: users(t, "viewer"))
-        + section.parse("operators", "", lambda t: users(t, "operator")),
+        + section.parse("operators", "", lambda t: users(t, "operator"))
+        + section.parse("admins", "", lambda t: users(t, "admin")),
         allow_users=section.parse("allow_users", "", values.list_of_strings),
         allow_directories=tuple(os.path.normpath(d) for d in directories),
         allow_commands=section.parse("allow_commands", "", values.list_of_strings),

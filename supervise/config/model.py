@@ -311,7 +311,7 @@ class ConsoleUser:
 
     name: str
     password: str = field(repr=False)
-    role: str  # "viewer" or "operator"
+    role: str  # "viewer", "operator" or "admin"
 
 
 @frozen

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlparse
 
+from supervise import __version__
+
 
 class UnixHTTPConnection(http.client.HTTPConnection):
     """HTTP over a unix-domain socket."""
@@ -53,7 +55,7 @@ class Connection:
 
     def headers(self) -> dict[str, str]:
         """Headers every request carries (basic auth when credentials are set)."""
-        headers = {"Content-Type": "text/xml"}
+        headers = {"Content-Type": "text/xml", "User-Agent": f"supervisectl/{__version__}"}
         if self.username is not None:
             token = base64.b64encode(f"{self.username}:{self.password or ''}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"

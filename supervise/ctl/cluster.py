@@ -6,9 +6,12 @@ Redis is found in the ``[cluster]`` section of the configuration (``-c``), or gi
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import json
+import socket
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import IO, Any
@@ -16,7 +19,9 @@ from typing import IO, Any
 from twisted.internet import task
 from twisted.internet.defer import ensureDeferred
 
+from supervise.audit import AuditRecord
 from supervise.cluster_store import admin
+from supervise.cluster_store.audit import append_audit, read_audit
 from supervise.cluster_store.definitions import sections_from_files
 from supervise.cluster_store.link import connect, primary
 from supervise.cluster_store.schema import Keys
@@ -24,6 +29,7 @@ from supervise.config.cluster import redis_url
 from supervise.config.errors import ConfigError
 from supervise.config.model import ClusterConfig, RedisAddress
 from supervise.ctl.cluster_rollout import RolloutCommands, rolling_options
+from supervise.ctl.commands.daemon import audit_line
 
 ACTIONS = ("start", "stop", "restart", "signal", "clear")
 
@@ -66,9 +72,13 @@ class ClusterClient:
             with open(options.sign_key, "rb") as handle:
                 key = handle.read().strip()
         if options.rolling:
-            return await self.rollouts().rolling_push(sections, options, key)
+            status = await self.rollouts().rolling_push(sections, options, key)
+            outcome = "ok" if status == 0 else f"failed: exit status {status}"
+            await self.record("cluster push --rolling", sorted(sections), outcome)
+            return status
         number = await admin.push(self.conn, self.keys, sections, options.message, key)
         self.emit(f"revision {number}: {len(sections)} sections pushed")
+        await self.record("cluster push", sorted(sections), f"ok: revision {number}")
         return 0
 
     def rollouts(self) -> RolloutCommands:
@@ -137,6 +147,7 @@ class ClusterClient:
             self.conn, self.keys, old.sections, f"rollback to revision {old.number}"
         )
         self.emit(f"revision {number}: the sections of revision {old.number}")
+        await self.record("cluster rollback", [str(old.number)], f"ok: revision {number}")
         return 0
 
     async def nodes(self, args: list[str]) -> int:
@@ -195,6 +206,29 @@ class ClusterClient:
                 )
         return 1 if silent else 0
 
+    async def record(self, action: str, targets: list[str], result: str) -> None:
+        """A change made from here, in the cluster's audit stream (no node ran it)."""
+        entry = AuditRecord(
+            time=time.time(), node="*", who=getpass.getuser(), where=socket.gethostname(),
+            door="supervisectl", action=action, targets=tuple(targets), result=result,
+        )  # fmt: skip
+        try:
+            await append_audit(self.conn, self.keys, entry)
+        except Exception as problem:
+            self.emit(f"(the audit stream was not written: {problem})")
+
+    async def audit(self, args: list[str]) -> int:
+        """The cluster's audit trail, oldest first (``--json``: one JSON object a line)."""
+        parser = argparse.ArgumentParser(prog="supervisectl cluster audit")
+        parser.add_argument("-n", type=int, default=100, help="how many records (newest)")
+        options = parser.parse_args(args)
+        for entry in await read_audit(self.conn, self.keys, max(1, options.n)):
+            if self.as_json:
+                self.emit(json.dumps(entry, separators=(",", ":")))
+            else:
+                self.emit(audit_line(entry))
+        return 0
+
     async def known_node(self, node: str) -> admin.NodeInfo | None:
         """``node`` if it is registered and alive; else say why not and return None."""
         found = {info.name: info for info in await admin.nodes(self.conn, self.keys)}
@@ -235,7 +269,7 @@ class ClusterClient:
         try:
             answer = await admin.send(
                 self.conn, self.blocking, lambda c: c.disconnect(), self.keys, node,
-                "action", body, getpass.getuser(), timeout,
+                "action", body, getpass.getuser(), timeout, via="supervisectl",
             )  # fmt: skip
         except admin.NodeSilent as problem:
             self.emit(f"ERROR: {problem}")
@@ -303,6 +337,7 @@ def run(
                 "rollback": client.rollback, "nodes": client.nodes, "status": client.status,
                 "plan": client.plan, "promote": client.promote, "abort": client.abort,
                 "drain": client.drain, "undrain": client.undrain,
+                "audit": client.audit,
             }  # fmt: skip
             if sub not in handlers:
                 raise ClusterUsage(f"cluster {' | '.join(handlers)}")

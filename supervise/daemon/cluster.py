@@ -46,6 +46,7 @@ class ClusterService(Service):
             self.runtime.options.load,
             self.applied,
             on_link=self._link_changed,
+            audit=self.runtime.audit,
         )
         self.bus.subscribe(self.agent)
         self.agent.start()

@@ -61,7 +61,9 @@ def rpc_resource(
     plugins' and system."""
     assert core.control is not None
     methods = supervisor_methods(core.control, daemon, time.time)
-    supervise = SuperviseNamespace(core.control, runtime.reactor, time.time, daemon)
+    supervise = SuperviseNamespace(
+        core.control, runtime.reactor, time.time, daemon, audit=runtime.audit
+    )
     methods.update(methods_of("supervise", supervise))
     for extra in runtime.model.rpcinterfaces:
         if extra.factory in MAIN_RPC_FACTORIES:
@@ -77,7 +79,7 @@ def rpc_resource(
     system = SystemNamespace()
     methods.update(methods_of("system", system))
     system.methods = methods
-    rpc = XMLRPCResource(methods, state_check(core.control))
+    rpc = XMLRPCResource(methods, state_check(core.control), audit=runtime.audit)
     system.dispatch = rpc.dispatch
     return rpc
 
@@ -150,6 +152,7 @@ class SiteService(Service):
             self.runtime.reactor,
             time.time,
             self.console_token,
+            self.runtime.audit,
         )
         cluster_console = self.servers.cluster_console
         if cluster_console is not None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from attrs import define, field
 
+from supervise.audit import AuditTrail
 from supervise.config.model import ConfigModel
 from supervise.daemon.handoff import SavedState
 from supervise.options import DaemonOptions
@@ -18,6 +19,7 @@ class Runtime:
     :ivar model: the configuration running now (replaced by a reload).
     :ivar handoff: what the copy before a re-exec passed on, or None on a fresh start.
     :ivar stopping: set once a shutdown or re-exec has begun.
+    :ivar audit: the trail every door records its actions in.
     """
 
     options: DaemonOptions
@@ -26,6 +28,7 @@ class Runtime:
     handoff: SavedState | None = None
     stopping: bool = False
     messages: list[str] = field(factory=list)
+    audit: AuditTrail = field(factory=AuditTrail)
 
     @property
     def state_path(self) -> str:

@@ -96,7 +96,9 @@ class HTTPServers(Service):
         if model.cluster is not None and model.cluster.console and self.cluster_console is None:
             from supervise.cluster.console import ConsoleMount
 
-            self.cluster_console = ConsoleMount(model.cluster, self.runtime.reactor, announce=False)
+            self.cluster_console = ConsoleMount(
+                model.cluster, self.runtime.reactor, announce=False, audit=self.runtime.audit
+            )
         mount = self.cluster_console
         guests: dict[str, Any] = {}
         if mount is not None:

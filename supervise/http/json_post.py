@@ -33,6 +33,21 @@ def json_answer(request: IRequest, code: int, payload: object) -> bytes:
     return json.dumps(payload).encode()
 
 
+def peek_json(request: IRequest) -> dict[str, Any]:
+    """The body of a refused POST, best effort (to say in the audit what was tried)."""
+    content = getattr(request, "content", None)
+    if content is None:
+        return {}
+    try:
+        content.seek(0)
+        data = json.loads(content.read(MAX_BODY))
+    except Exception:
+        return {}
+    finally:
+        content.seek(0)
+    return data if isinstance(data, dict) else {}
+
+
 class JsonAction(resource.Resource):
     """A POST endpoint taking a JSON object, behind the cross-site guard.
 
@@ -55,6 +70,13 @@ class JsonAction(resource.Resource):
         """Do the work of one request."""
         raise NotImplementedError
 
+    def act_for(self, data: dict[str, Any], request: IRequest) -> Deferred[dict[str, Any]]:
+        """Do the work of one request for its caller (to audit who asked); ``act`` by default."""
+        return self.act(data)
+
+    def refused(self, request: IRequest, why: str) -> None:
+        """A request was refused with 403 (an endpoint that audits records it here)."""
+
     def render_GET(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name
         request.setHeader(b"allow", b"POST")
         return json_answer(request, 405, {"error": "actions are POSTs"})
@@ -62,6 +84,7 @@ class JsonAction(resource.Resource):
     def render_POST(self, request: server.Request) -> bytes | int:  # noqa: N802 - Twisted's name
         why = refusal(request, self.token) or self.forbidden()
         if why is not None:
+            self.refused(request, why)
             return json_answer(request, 403, {"error": why})
         kind = (request.getHeader(b"content-type") or b"").split(b";")[0].strip()
         if kind != b"application/json":
@@ -77,7 +100,7 @@ class JsonAction(resource.Resource):
         try:
             if not isinstance(data, dict):
                 raise BadRequest("the body must be a JSON object")
-            work = self.act(data)
+            work = self.act_for(data, request)
         except ValueError as problem:
             return json_answer(request, 400, {"error": str(problem)})
         finished = [False]

@@ -147,6 +147,19 @@ def schemas() -> dict[str, Schema]:
             {"results": array({"allOf": [ref("ActionResult"), obj({"node": STRING})]})}
         ),
         "Error": obj({"error": {"type": "string", "description": "what went wrong, in words"}}),
+        "AuditRecord": obj(
+            {
+                "time": NUMBER,
+                "node": {"type": "string", "description": "where it ran (`*`: the cluster)"},
+                "who": STRING,
+                "where": STRING,
+                "door": STRING,
+                "action": STRING,
+                "targets": array(STRING),
+                "result": {"type": "string", "description": "`ok…`, `refused: …`, `failed: …`"},
+            }
+        ),
+        "AuditTrail": obj({"entries": array(ref("AuditRecord"))}),
     }
 
 
@@ -161,7 +174,7 @@ def answer(description: str, schema: Schema) -> Schema:
 def errors(*codes: int) -> dict[str, Schema]:
     words = {
         400: "the request is malformed (the error says how)",
-        403: "refused: a cross-site request, or a role that may not act",
+        403: "refused: a cross-site request, or a role that may not do this",
         404: "no such node or process",
         413: "the body is larger than 1 MiB",
         415: "the body is not application/json",
@@ -281,6 +294,24 @@ def paths() -> dict[str, Schema]:
             "ClusterActionRequest",
             "ClusterActionAnswer",
         ),
+        "/cluster/api/audit": {
+            "get": {
+                "summary": "The cluster's audit trail, oldest first (admins only)",
+                "parameters": [
+                    {
+                        "name": "count",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 10000},
+                    }
+                ],
+                "responses": {
+                    "200": answer("the newest records", ref("AuditTrail")),
+                    **errors(400, 403),
+                    "503": answer("Redis is unreachable", ref("Error")),
+                },
+            }
+        },
         "/cluster/logtail/{node}/{name}/{channel}": {
             "get": {
                 "summary": "Follow a log of a process on another node, fetched through Redis",

@@ -22,8 +22,11 @@ from twisted.python.failure import Failure
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
+from supervise.audit import AuditTrail
 from supervise.errors import SuperviseError
+from supervise.http.peer import caller, door_of
 from supervise.rpc import faults
+from supervise.rpc.audit import audited_calls, outcome_of, targets
 from supervise.rpc.faults import RPCError, to_rpc_error
 from supervise.rpc.premarshalled import dumps_response
 from supervise.rpc.registry import PYTHON_TYPES, signature_of, unchecked_params
@@ -43,11 +46,13 @@ class XMLRPCResource(resource.Resource):
         methods: dict[str, Callable[..., Any]],
         check_state: Callable[[str], None],
         max_body: int = MAX_BODY,
+        audit: AuditTrail | None = None,
     ) -> None:
         super().__init__()
         self.methods = methods
         self.check_state = check_state
         self.max_body = max_body
+        self.audit = audit
 
     def render_GET(self, request: IRequest) -> bytes:  # noqa: N802 - Twisted's name
         request.setResponseCode(400)
@@ -91,6 +96,9 @@ class XMLRPCResource(resource.Resource):
         finished = [False]
         request.notifyFinish().addBoth(lambda _: finished.__setitem__(0, True))
         result = ensureDeferred(self._call(method, list(params)))
+        calls = audited_calls(method, list(params)) if self.audit is not None else []
+        if calls:
+            result.addCallback(self._record, request, method, calls)
         result.addCallback(self._respond, request, finished)
         result.addErrback(self._crashed, request, finished, method)
         return server.NOT_DONE_YET
@@ -149,6 +157,21 @@ class XMLRPCResource(resource.Resource):
                 shown = reprlib.repr(value)  # bounded: a 4 MiB string is not echoed back
                 raise RPCError(faults.INCORRECT_PARAMETERS, f"{shown} is not a {kind}") from None
         return coerced
+
+    def _record(
+        self,
+        value: Any,
+        request: server.Request,
+        method: str,
+        calls: list[tuple[int, str, list[Any]]],
+    ) -> Any:
+        """One audit record per action the request held; the answer passes through."""
+        assert self.audit is not None
+        who, where = caller(request)
+        door = door_of(request, "xml-rpc")
+        for index, name, params in calls:
+            self.audit.record(who, where, door, name, targets(params), outcome_of(value, index))
+        return value
 
     def _respond(self, value: Any, request: server.Request, finished: list[bool]) -> None:
         if finished[0]:

@@ -15,6 +15,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.python.failure import Failure
 
 from supervise import __version__
+from supervise.audit import AuditTrail
 from supervise.interfaces import IDaemonControl, ISupervisorControl
 from supervise.results import WaitTimedOut
 from supervise.rpc import faults
@@ -33,6 +34,17 @@ class SuperviseNamespace:
     clock: IReactorTime
     wall_clock: Callable[[], float]
     daemon: IDaemonControl | None = None
+    audit: AuditTrail | None = None
+
+    @rpc_method("getAuditTrail", signature=("array", "int"))
+    def get_audit_trail(self, count: int) -> list[dict[str, Any]]:
+        """The newest ``count`` actions this daemon recorded (kept in memory, the last
+        1000; every one is also a line of the main log), oldest first.
+
+        @param int count   how many at most
+        @return array result  structs: time, node, who, where, door, action, targets, result
+        """
+        return self.audit.entries(count) if self.audit is not None else []
 
     @rpc_method("reexec", signature=("boolean",))
     def reexec(self) -> bool:

@@ -8,12 +8,15 @@ from typing import Any
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.web import resource
+from twisted.web.iweb import IRequest
 
 from supervise.actions import check, perform
+from supervise.audit import AuditTrail, summary
 from supervise.http.console_page import ConsolePage, assets
 from supervise.http.json_get import JsonView
-from supervise.http.json_post import JsonAction
+from supervise.http.json_post import JsonAction, peek_json
 from supervise.http.openapi import OpenApiDocument
+from supervise.http.peer import caller
 from supervise.interfaces import IEventBus, ISupervisorControl
 from supervise.web.feed import ConsoleFeed
 from supervise.web.pages import Download, OkPage, TailPage
@@ -27,9 +30,12 @@ class ConsoleActions(JsonAction):
     error in words; the work goes through the control API, as XML-RPC's does.
     """
 
-    def __init__(self, control: ISupervisorControl, token: str) -> None:
+    def __init__(
+        self, control: ISupervisorControl, token: str, audit: AuditTrail | None = None
+    ) -> None:
         super().__init__(token)
         self.control = control
+        self.audit = audit
 
     def act(self, data: dict[str, Any]) -> Deferred[dict[str, Any]]:
         """Check the request, then perform it on every process it names."""
@@ -37,6 +43,30 @@ class ConsoleActions(JsonAction):
         return perform(self.control, action, names, sig).addCallback(
             lambda results: {"action": action, "results": results}
         )
+
+    def act_for(self, data: dict[str, Any], request: IRequest) -> Deferred[dict[str, Any]]:
+        """``act``, recorded in the audit trail with who asked and how it ended."""
+        who, where = caller(request)
+
+        def record(answer: dict[str, Any]) -> dict[str, Any]:
+            if self.audit is not None:
+                self.audit.record(
+                    who, where, "console", answer["action"], data["names"],
+                    summary(answer["results"]),
+                )  # fmt: skip
+            return answer
+
+        return self.act(data).addCallback(record)
+
+    def refused(self, request: IRequest, why: str) -> None:
+        if self.audit is not None:
+            who, where = caller(request)
+            tried = peek_json(request)
+            names = tried.get("names")
+            self.audit.record(
+                who, where, "console", str(tried.get("action", "action")),
+                names if isinstance(names, list) else [], f"refused: {why}",
+            )  # fmt: skip
 
 
 def mount_console(
@@ -48,6 +78,7 @@ def mount_console(
     clock: IReactorTime,
     wall_clock: Callable[[], float],
     token: str,
+    audit: AuditTrail | None = None,
 ) -> ConsoleFeed:
     """Add the console's pages and API under ``root``; return the feed (its ``subscription``
     to the bus, its ``refresh()`` for news that comes from elsewhere).
@@ -65,7 +96,7 @@ def mount_console(
     feed.subscription = bus.subscribe(feed)
     api = resource.Resource()
     api.putChild(b"events", feed)
-    api.putChild(b"action", ConsoleActions(control, token))
+    api.putChild(b"action", ConsoleActions(control, token, audit))
     api.putChild(b"status", JsonView(feed.status))
     api.putChild(b"openapi.json", OpenApiDocument())
     root.putChild(b"api", api)

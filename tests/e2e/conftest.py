@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from supervise.testing import RunningDaemon, tool
+from tests.e2e.redis_server import RedisServer, require_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,3 +40,13 @@ def daemon(tmp_path: Path) -> Iterator[Daemon]:
     d = Daemon(tmp_path)
     yield d
     d.close()
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server (Debian's) for the cluster tests, gone after the test."""
+    require_redis()
+    (tmp_path / "redis").mkdir()
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop(save=False)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from supervise.testing import free_port, wait_until
-from tests.e2e.redis_server import RedisServer, require_redis
+from tests.e2e.redis_server import RedisServer
 from tests.e2e.test_cluster import DEFS, Node, definitions, supervisectl
 from tests.http.openapi_check import ApiDocument
 
@@ -70,15 +70,6 @@ class Client:
                     seen += 1
                     yield fields["event"], json.loads(fields["data"])
         connection.close()
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    require_redis()
-    (tmp_path / "redis").mkdir()
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop(save=False)
 
 
 def test_live_answers_of_both_consoles_match_the_openapi_document(

@@ -62,15 +62,6 @@ def supervisectl(node: Node, *args: str, timeout: float = 30) -> subprocess.Comp
 
 
 @pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    require_redis()
-    (tmp_path / "redis").mkdir()
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop(save=False)
-
-
-@pytest.fixture
 def nodes(tmp_path: Path, redis: RedisServer) -> Iterator[list[Node]]:
     made = [Node(tmp_path / name, name, redis) for name in ("n1", "n2", "n3")]
     yield made

@@ -13,7 +13,7 @@ import pytest
 
 from supervise.testing import free_port, wait_until
 from tests.e2e.conftest import ROOT, tool
-from tests.e2e.redis_server import RedisServer, require_redis
+from tests.e2e.redis_server import RedisServer
 from tests.e2e.test_cluster import Node, definitions
 
 pytestmark = pytest.mark.e2e
@@ -35,15 +35,6 @@ def ctl(node: Node, *args: str, drop: tuple[str, ...] = ()) -> subprocess.Comple
         [tool("supervisectl"), "-c", str(node.conf), *args],
         capture_output=True, text=True, timeout=60, env=env,
     )  # fmt: skip
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    require_redis()
-    (tmp_path / "redis").mkdir()
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.stop(save=False)
 
 
 @pytest.fixture

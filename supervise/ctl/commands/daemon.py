@@ -1,8 +1,10 @@
-"""The daemon itself: ``reload``, ``shutdown``, ``reexec``, ``version``."""
+"""The daemon itself: ``reload``, ``shutdown``, ``reexec``, ``version``, ``audit``."""
 
 from __future__ import annotations
 
+import json
 import xmlrpc.client
+from datetime import datetime
 
 from attrs import define
 
@@ -71,3 +73,28 @@ class DaemonCommands:
         else:
             session.emit(f"supervise {version} (supervisord {compatible}, XML-RPC API {api})")
         return OK
+
+    def do_audit(self, words: list[str]) -> int:
+        """``audit [-n N]``: the daemon's latest actions (``--json``: one JSON line each)."""
+        count = 100
+        if words[:1] == ["-n"] and len(words) == 2 and words[1].isdigit():
+            count = int(words[1])
+        elif words:
+            self.session.emit("Error: usage: audit [-n N]")
+            return 2
+        for entry in self.session.call("supervise.getAuditTrail", count):
+            if self.session.as_json:
+                self.session.emit(json.dumps(entry, separators=(",", ":")))
+            else:
+                self.session.emit(audit_line(entry))
+        return OK
+
+
+def audit_line(entry: dict[str, object]) -> str:
+    """One audit record in words (the main log's wording, with its time)."""
+    when = datetime.fromtimestamp(float(str(entry["time"]))).strftime("%Y-%m-%d %H:%M:%S")
+    targets = " ".join(str(t) for t in entry["targets"]) or "-"  # type: ignore[attr-defined]
+    return (
+        f"{when} {entry['node']} {entry['who']} from {entry['where']} via {entry['door']}: "
+        f"{entry['action']} {targets}: {entry['result']}"
+    )
