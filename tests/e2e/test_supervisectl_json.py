@@ -50,6 +50,7 @@ INVOCATIONS: list[tuple[str, list[str]]] = [
     ("restart", ["restart", "--rolling", "worker:*"]),
     ("signal", ["signal", "HUP", "worker:*"]),
     ("clear", ["clear", "web"]),
+    ("audit", ["audit", "-n", "1"]),  # JSON lines: one record, the clear above
     ("tail", ["tail", "-100", "web", "stderr"]),
     ("maintail", ["maintail", "-200"]),
     ("reread", ["reread"]),

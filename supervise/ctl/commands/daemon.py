@@ -75,7 +75,12 @@ class DaemonCommands:
         return OK
 
     def do_audit(self, words: list[str]) -> int:
-        """``audit [-n N]``: the daemon's latest actions (``--json``: one JSON line each)."""
+        """``audit [-n N]``: the daemon's latest N (100) actions from any door, oldest
+        first: who, from where, through which door, what, on which node, and the result.
+        With ``--json``, JSON lines: one record (docs/schemas/audit.json) a line.
+
+        Example: ``supervisectl audit -n 20``
+        """
         count = 100
         if words[:1] == ["-n"] and len(words) == 2 and words[1].isdigit():
             count = int(words[1])
