@@ -13,6 +13,7 @@ import pytest
 
 from supervise.testing import free_port, wait_until
 from tests.e2e.conftest import ROOT, Daemon, tool
+from tests.e2e.conftest import redis as redis  # re-exported: other cluster modules import it
 from tests.e2e.redis_server import RedisServer, SentinelSetup, require_redis
 
 pytestmark = pytest.mark.e2e
