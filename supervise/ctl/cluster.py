@@ -32,6 +32,8 @@ from supervise.ctl.cluster_rollout import RolloutCommands, rolling_options
 from supervise.ctl.commands.daemon import audit_line
 
 ACTIONS = ("start", "stop", "restart", "signal", "clear")
+#: Subcommands recorded in the audit stream by run() (push and rollback record themselves).
+AUDITED = ("promote", "abort", "drain", "undrain")
 
 
 class ClusterUsage(Exception):
@@ -342,6 +344,9 @@ def run(
             if sub not in handlers:
                 raise ClusterUsage(f"cluster {' | '.join(handlers)}")
             outcome.append(await handlers[sub](words[2:]))
+            if sub in AUDITED:  # changes made from here that no node runs as a command
+                result = "ok" if outcome[-1] == 0 else f"failed: exit status {outcome[-1]}"
+                await client.record(f"cluster {sub}", words[2:], result)
         except ClusterUsage as problem:
             out.write(f"Error: usage: supervisectl {problem}\n")
             outcome.append(2)

@@ -190,6 +190,16 @@ def test_the_cluster_trail_holds_every_door_and_only_admins_see_it(
         )
         assert any("via supervisectl: restart api on n2: ok" in line for line in audit_lines(n2))
         assert any("refused: read-only" in line for line in audit_lines(n1))
+        # Changes made straight in Redis from supervisectl are in the stream too.
+        assert supervisectl(n1, "cluster", "drain", "n3").returncode == 0
+        assert supervisectl(n1, "cluster", "undrain", "n3").returncode == 0
+        latest = supervisectl(n1, "--json", "cluster", "audit", "-n", "2").stdout.splitlines()
+        assert [
+            (r["node"], r["action"], r["targets"], r["result"]) for r in map(json.loads, latest)
+        ] == [
+            ("*", "cluster drain", ["n3"], "ok"),
+            ("*", "cluster undrain", ["n3"], "ok"),
+        ]
         words = supervisectl(n1, "cluster", "audit", "-n", "2")
         assert words.returncode == 0 and len(words.stdout.splitlines()) == 2
     finally:
