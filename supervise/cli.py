@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from supervise import SUPERVISOR_COMPAT_VERSION, config
+from supervise import API_VERSION, SUPERVISOR_COMPAT_VERSION, __version__, config
 from supervise.daemon.lean_imports import defer_unused_imports
 from supervise.options import LONG, SHORT
 
@@ -24,7 +24,9 @@ Options:
 -n/--nodaemon -- run in the foreground (same as 'nodaemon=true' in config file)
 -s/--silent -- no logs to stdout (maps to 'silent=true' in config file)
 -h/--help -- print this usage message and exit
--v/--version -- print supervisord version number and exit
+-v/--version -- print supervise's version (and the supervisord version it matches) and exit
+--check -- check the configuration: print every error and warning with its file and
+           line, start nothing; exit 0 (clean or warnings only) or 2 (errors)
 -u/--user USER -- run supervisord as this user (or numeric uid)
 -m/--umask UMASK -- use this umask for daemon subprocess (default is 022)
 -d/--directory DIRECTORY -- directory to chdir to when daemonized
@@ -146,6 +148,38 @@ def twistd_argv(path: str, overrides: dict[str, str], nodaemon: bool) -> list[st
     return args
 
 
+def version_line() -> str:
+    """``supervise 0.1.0 (supervisord 4.3.0, XML-RPC API 3.0)``."""
+    return (
+        f"supervise {__version__} (supervisord {SUPERVISOR_COMPAT_VERSION}, "
+        f"XML-RPC API {API_VERSION})"
+    )
+
+
+def check(path: str, overrides: dict[str, str]) -> int:
+    """``--check``: print every error and warning of the configuration at ``path``;
+    2 when there is an error, else 0. Nothing starts."""
+    try:
+        model = config.load(path, overrides=overrides)
+    except ValueError as problem:
+        errors = [problem, *getattr(problem, "more", [])]
+        warnings = list(getattr(problem, "warnings", []))
+    else:
+        errors, warnings = [], list(model.warnings)
+    for warning in warnings:
+        sys.stdout.write(f"warning: {warning}\n")
+    for error in errors:
+        sys.stdout.write(f"error: {error}\n")
+    sys.stdout.write(
+        f"{path}: {_count(len(errors), 'error')}, {_count(len(warnings), 'warning')}\n"
+    )
+    return 2 if errors else 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number or 'no'} {noun}{'' if number == 1 else 's'}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the daemon from supervisord's command line."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -153,16 +187,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(USAGE)
         return 0
     if any(a in ("-v", "--version") for a in args):
-        sys.stdout.write(SUPERVISOR_COMPAT_VERSION + "\n")
+        sys.stdout.write(version_line() + "\n")
         return 0
     prog = "supervise"
     defer_unused_imports()  # before anything imports Twisted
     try:
-        path, overrides = parse(args)
+        path, overrides = parse([a for a in args if a != "--check"])
         path = path or config.find_config()
         # Read as the service would (``nodaemon`` is twistd's flag, not the service's):
         # the service reuses this model instead of reading the files a second time.
         service_overrides = {k: v for k, v in overrides.items() if k != "nodaemon"}
+        if "--check" in args:
+            return check(path, service_overrides)
         model = config.load(path, overrides=service_overrides)
     except (UsageError, ValueError) as problem:
         sys.stderr.write(f"Error: {problem}\nFor help, use {prog} -h\n")

@@ -314,7 +314,8 @@ class IDaemonControl(Interface):
         """Stop everything and exit, once the current reply is sent."""
 
     def request_restart() -> None:
-        """Reload everything (supervisord's ``restart``), once the current reply is sent."""
+        """Reload everything (supervisord's ``restart``), once the current reply is sent;
+        raises CantReread (nothing changes) when the configuration does not load."""
 
     def request_reexec() -> None:
         """Replace the daemon with a fresh copy of itself keeping every child."""

@@ -13,7 +13,7 @@ from twisted.python import usage
 from supervise import config
 from supervise.config.model import ConfigModel
 from supervise.daemon import preflight
-from supervise.daemon.errors import StartupError
+from supervise.daemon.errors import StartupError, error_text
 from supervise.daemon.handoff import HANDOFF_ENV
 from supervise.options import DaemonOptions
 
@@ -116,7 +116,7 @@ def make_service_from_options(options: Options, foreground: bool = True) -> ISer
 
         return make_service(daemon_options, model=model)
     except (ValueError, StartupError) as problem:
-        sys.stderr.write(f"Error: {problem}\nFor help, use {sys.argv[0]} -h\n")
+        sys.stderr.write(error_text(problem, sys.argv[0]))
         raise SystemExit(2) from None
 
 

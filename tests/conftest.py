@@ -1,15 +1,18 @@
-"""Shared test set-up: a deterministic Hypothesis profile, and the reliability layer's
-count of cases tried per target, summed over pytest-xdist workers."""
+"""Shared test set-up: a deterministic Hypothesis profile, the reliability layer's count
+of cases tried per target summed over pytest-xdist workers, and the session's check that
+no process a test started outlives the run (tests/leftovers.py)."""
 
 import json
 import os
 import tempfile
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 
+from tests import leftovers
 from tests.reliability.conftest import CASES, FIGURES
 
 settings.register_profile(
@@ -23,6 +26,8 @@ settings.load_profile("ci")
 
 
 def pytest_configure(config: Any) -> None:
+    # Every process a test starts inherits this mark (workers too): the session's own.
+    os.environ.setdefault(leftovers.MARK, uuid.uuid4().hex)
     # Workers (pytest-xdist) inherit this and leave their counts there for the summary.
     if "SUPERVISE_CASES_DIR" not in os.environ:
         os.environ["SUPERVISE_CASES_DIR"] = tempfile.mkdtemp(prefix="supervise-cases-")
@@ -33,6 +38,28 @@ def pytest_sessionfinish(session: Any) -> None:
     if worker and (CASES or FIGURES):
         path = Path(os.environ["SUPERVISE_CASES_DIR"]) / f"{worker}.json"
         path.write_text(json.dumps({"cases": CASES, "figures": FIGURES}))
+    if not worker:
+        _fail_on_leftovers(session)
+
+
+def _fail_on_leftovers(session: Any) -> None:
+    """Fail the run when a process a test started outlives it; name each, then kill it."""
+    found = leftovers.leftovers(os.environ[leftovers.MARK])
+    if not found:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"{len(found)} process(es) started by the tests outlived the session:"]
+    lines += [f"  pid {pid}: {command}" for pid, command in sorted(found.items())]
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", "processes left behind", red=True)
+    for line in lines:
+        if reporter is not None:
+            reporter.write_line(line, red=True)
+        else:
+            print(line)
+    leftovers.kill(sorted(found))
+    session.exitstatus = 1
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:

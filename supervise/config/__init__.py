@@ -13,9 +13,10 @@ from supervise.config.build import build
 from supervise.config.errors import ConfigError
 from supervise.config.expand import host_node_name
 from supervise.config.ini import RawConfig, read
-from supervise.config.model import ConfigModel
+from supervise.config.model import ConfigModel, CtlConfig
+from supervise.config.servers import build_ctl
 
-__all__ = ["ConfigError", "ConfigModel", "find_config", "load", "search_paths"]
+__all__ = ["ConfigError", "ConfigModel", "find_config", "load", "load_ctl", "search_paths"]
 
 
 def load(
@@ -35,6 +36,20 @@ def load(
     if extra is not None:
         extra(raw)
     return build(raw, env, overrides)
+
+
+def load_ctl(path: str, environ: Mapping[str, str] | None = None) -> CtlConfig:
+    """Only the ``[supervisorctl]`` section of ``path`` (defaults without one).
+
+    As supervisorctl: a client still reaches the daemon while another section of the
+    file is broken (to hear the daemon refuse it, say).
+    """
+    env = dict(os.environ if environ is None else environ)
+    names = {"host_node_name": host_node_name(), **{f"ENV_{k}": v for k, v in env.items()}}
+    raw = read(path, names)
+    if "supervisorctl" not in raw.sections:
+        return CtlConfig()
+    return build_ctl(raw, {f"ENV_{k}": v for k, v in env.items()})
 
 
 def search_paths(argv0: str | None = None) -> list[str]:

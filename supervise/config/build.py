@@ -9,7 +9,8 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TypeVar
 
 from attrs import evolve
@@ -95,16 +96,22 @@ def build(
     env_names: dict[str, object] = {f"ENV_{k}": v for k, v in env.items()}
     supervisord = build_supervisord(raw, env_names, overrides or {})
     env_names.update({f"ENV_{k}": v for k, v in supervisord.environment.items()})
-    groups = build_groups(raw, env_names, supervisord)
-    servers = build_servers(raw, env_names)
-    rpcinterfaces = build_rpcinterfaces(raw)
-    ctl = build_ctl(raw, env_names) if "supervisorctl" in raw.sections else None
-    plugins = build_plugins(raw, env_names)
-    sockets = build_sockets(raw, env_names)
-    cluster = build_cluster(raw, env_names, supervisord.pidfile)
-    check_socket_references(raw, groups, sockets)
-    _check_unique_group_names(raw, groups)
-    check_dependencies(raw, groups)
+    groups = _one_group_per_name(raw, build_groups(raw, env_names, supervisord))
+    servers = gather(raw, lambda: build_servers(raw, env_names)) or []
+    rpcinterfaces = gather(raw, lambda: build_rpcinterfaces(raw)) or []
+    ctl = None
+    if "supervisorctl" in raw.sections:
+        ctl = gather(raw, lambda: build_ctl(raw, env_names))
+    plugins = gather(raw, lambda: build_plugins(raw, env_names)) or []
+    sockets = gather(raw, lambda: build_sockets(raw, env_names)) or []
+    cluster = gather(raw, lambda: build_cluster(raw, env_names, supervisord.pidfile))
+    if not raw.errors:  # what refers to other sections is checked once they all built
+        gather(raw, lambda: check_socket_references(raw, groups, sockets))
+        gather(raw, lambda: check_dependencies(raw, groups))
+    if raw.errors:
+        first = raw.errors[0]
+        first.more, first.warnings = raw.errors[1:], list(raw.warnings)
+        raise first
     return ConfigModel(
         path=raw.path,
         here=raw.here,
@@ -172,45 +179,53 @@ def build_groups(
     sections = list(raw.sections)
     grouped: set[str] = set()
     groups: list[GroupConfig] = []
-    for name in sections:
-        if not name.startswith("group:"):
-            continue
-        section = SectionReader(raw, name, {"here": raw.here, **env_names})
-        section.warn_unknown(GROUP_OPTIONS)
-        group_name = section.convert(
-            "programs", name.split(":", 1)[1], values.process_or_group_name
-        )
-        members = section.parse("programs", "", values.list_of_strings)
-        priority = section.parse("priority", "999", values.integer)
-        processes: list[ProcessConfig] = []
-        for member in members:
-            program_section, fcgi_section = f"program:{member}", f"fcgi-program:{member}"
-            if program_section not in raw.sections and fcgi_section not in raw.sections:
-                raise section.error(
-                    f"[{name}] names unknown program or fcgi-program {member}", "programs"
-                )
-            if program_section in raw.sections and fcgi_section in raw.sections:
-                raise section.error(
-                    f"[{name}] name {member} is ambiguous (exists as program and fcgi-program)",
-                    "programs",
-                )
-            chosen = program_section if program_section in raw.sections else fcgi_section
-            grouped.add(chosen)
-            processes.extend(build_processes(raw, chosen, group_name, env_names, supervisord))
-        groups.append(GroupConfig(group_name, priority, tuple(processes), GroupKind.GROUP))
-
-    for name in sections:
-        if name.startswith("program:") and name not in grouped:
-            groups.append(_homogeneous_group(raw, name, env_names, supervisord, GroupKind.PROGRAM))
-    for name in sections:
-        if name.startswith("eventlistener:"):
-            groups.append(build_listener_pool(raw, name, env_names, supervisord))
-    for name in sections:
-        if name.startswith("fcgi-program:") and name not in grouped:
-            groups.append(
-                _homogeneous_group(raw, name, env_names, supervisord, GroupKind.FCGI_PROGRAM)
-            )
+    context = (env_names, supervisord)
+    for name in [n for n in sections if n.startswith("group:")]:
+        groups += _made(raw, partial(_heterogeneous_group, raw, name, *context, grouped))
+    for name in [n for n in sections if n.startswith("program:") and n not in grouped]:
+        groups += _made(raw, partial(_homogeneous_group, raw, name, *context, GroupKind.PROGRAM))
+    for name in [n for n in sections if n.startswith("eventlistener:")]:
+        groups += _made(raw, partial(build_listener_pool, raw, name, *context))
+    for name in [n for n in sections if n.startswith("fcgi-program:") and n not in grouped]:
+        kind = GroupKind.FCGI_PROGRAM
+        groups += _made(raw, partial(_homogeneous_group, raw, name, *context, kind))
     return groups
+
+
+def _made(raw: RawConfig, make: Callable[[], GroupConfig]) -> list[GroupConfig]:
+    made = gather(raw, make)
+    return [] if made is None else [made]
+
+
+def _heterogeneous_group(
+    raw: RawConfig,
+    name: str,
+    env_names: Mapping[str, object],
+    supervisord: SupervisordOptions,
+    grouped: set[str],
+) -> GroupConfig:
+    """A ``[group:x]`` of programs and fcgi-programs; their sections join ``grouped``."""
+    section = SectionReader(raw, name, {"here": raw.here, **env_names})
+    section.warn_unknown(GROUP_OPTIONS)
+    group_name = section.convert("programs", name.split(":", 1)[1], values.process_or_group_name)
+    members = section.parse("programs", "", values.list_of_strings)
+    priority = section.parse("priority", "999", values.integer)
+    processes: list[ProcessConfig] = []
+    for member in members:
+        program_section, fcgi_section = f"program:{member}", f"fcgi-program:{member}"
+        if program_section not in raw.sections and fcgi_section not in raw.sections:
+            raise section.error(
+                f"[{name}] names unknown program or fcgi-program {member}", "programs"
+            )
+        if program_section in raw.sections and fcgi_section in raw.sections:
+            raise section.error(
+                f"[{name}] name {member} is ambiguous (exists as program and fcgi-program)",
+                "programs",
+            )
+        chosen = program_section if program_section in raw.sections else fcgi_section
+        grouped.add(chosen)
+        processes.extend(build_processes(raw, chosen, group_name, env_names, supervisord))
+    return GroupConfig(group_name, priority, tuple(processes), GroupKind.GROUP)
 
 
 def _homogeneous_group(
@@ -446,9 +461,11 @@ def build_processes(
         }
         if redirect_stderr:
             if not isinstance(channels["stderr"].logfile, values.LogTarget):
-                raw.warnings.append(
+                raw.warn(
                     f"For [{name}], redirect_stderr=true but stderr_logfile has also been set "
-                    "to a filename, the filename has been ignored"
+                    "to a filename, the filename has been ignored",
+                    name,
+                    "stderr_logfile",
                 )
             channels["stderr"] = ChannelConfig(
                 values.LogTarget.NONE,
@@ -516,15 +533,19 @@ def _channel(
     )
     syslog = section.parse(f"{channel}_syslog", "false", values.boolean, expand_names=names)
     if logfile is values.LogTarget.SYSLOG:
-        section.raw.warnings.append(
+        section.raw.warn(
             f"For [{section.name}], {channel}_logfile=syslog but this is deprecated and will be "
-            f"removed.  Use {channel}_syslog=true to enable syslog instead."
+            f"removed.  Use {channel}_syslog=true to enable syslog instead.",
+            section.name,
+            f"{channel}_logfile",
         )
         logfile, syslog = values.LogTarget.NONE, True
     if logfile is values.LogTarget.AUTO and not maxbytes:
-        section.raw.warnings.append(
+        section.raw.warn(
             f"For [{section.name}], AUTO logging used for {channel}_logfile without rollover, "
-            "set maxbytes > 0 to avoid filling up filesystem unintentionally"
+            "set maxbytes > 0 to avoid filling up filesystem unintentionally",
+            section.name,
+            f"{channel}_logfile_maxbytes",
         )
     if isinstance(logfile, str):
         logfile = os.path.abspath(logfile)
@@ -539,13 +560,40 @@ def _channel(
     )
 
 
-def _check_unique_group_names(raw: RawConfig, groups: list[GroupConfig]) -> None:
-    seen: dict[str, GroupConfig] = {}
+def _one_group_per_name(raw: RawConfig, groups: list[GroupConfig]) -> list[GroupConfig]:
+    """Keep one group per name, as supervisord does, and warn naming both sections.
+
+    supervisord sorts its groups by (priority, name), stably, and adds the first of each
+    name: the lower priority wins, and at equal priority the section kind read first
+    (``[group:x]``, then ``[program:x]``, ``[eventlistener:x]``, ``[fcgi-program:x]``).
+    """
+    kept: dict[str, GroupConfig] = {}
+    for group in sorted(groups, key=lambda g: g.priority):
+        kept.setdefault(group.name, group)
     for group in groups:
-        if group.name in seen:
-            raise ConfigError(
-                f"group name {group.name!r} is defined twice ({seen[group.name].kind.value} "
-                f"and {group.kind.value})",
-                path=raw.path,
+        winner = kept[group.name]
+        if winner is not group:
+            ignored, chosen = _section_of(group), _section_of(winner)
+            raw.warn(
+                f"[{ignored}] is ignored: [{chosen}] ({raw.place(chosen)}) also defines a group "
+                f"named {group.name!r} and comes first (lower priority, or the same priority and "
+                "read first)",
+                ignored,
             )
-        seen[group.name] = group
+    return [group for group in groups if kept[group.name] is group]
+
+
+def _section_of(group: GroupConfig) -> str:
+    return f"{group.kind.value}:{group.name}"
+
+
+def gather(raw: RawConfig, make: Callable[[], T]) -> T | None:
+    """``make()``, or None with its error noted in ``raw.errors``: a check of the whole
+    configuration reports every section's error, not only the first."""
+    try:
+        return make()
+    except ConfigError as problem:
+        raw.errors.append(problem)
+    except ValueError as problem:
+        raw.errors.append(ConfigError(str(problem), path=raw.path))
+    return None

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 
 from attrs import define, field
 
-from supervise.config.errors import ConfigError
+from supervise.config.errors import ConfigError, place
+from supervise.config.kinds import is_known, suggestion
 
 HERE = "%(here)s"
 _SECTION_RE = re.compile(r"^\[(?P<name>[^\]]+)\]")
@@ -43,6 +44,7 @@ class RawConfig:
     option_locations: dict[tuple[str, str], Location] = field(factory=dict)
     warnings: list[str] = field(factory=list)
     infos: list[str] = field(factory=list)
+    errors: list[ConfigError] = field(factory=list)
 
     def locate(self, section: str, option: str | None = None) -> Location | None:
         """Return the location of an option, else of its section, else None."""
@@ -51,6 +53,17 @@ class RawConfig:
             if found is not None:
                 return found
         return self.section_locations.get(section)
+
+    def place(self, section: str, option: str | None = None) -> str:
+        """``x.conf:12`` of an option (else of its section), else the main file's path."""
+        where = self.locate(section, option)
+        return f"{where.path}:{where.line}" if where else self.path
+
+    def warn(self, message: str, section: str | None = None, option: str | None = None) -> None:
+        """Note a warning, ending ``at FILE:LINE, [section] option`` where it is known."""
+        where = self.locate(section, option) if section is not None else None
+        text = place(where.path if where else None, where.line if where else None, section, option)
+        self.warnings.append(f"{message} at {text}" if text else message)
 
     def error(
         self, message: str, section: str | None = None, option: str | None = None
@@ -80,7 +93,12 @@ def _scan_locations(path: str, text: str, included_from: str | None, raw: RawCon
         header = _SECTION_RE.match(line)
         if header:
             section = header.group("name").strip()
-            raw.section_locations.setdefault(section, Location(path, number, included_from))
+            first = raw.section_locations.setdefault(section, Location(path, number, included_from))
+            if (first.path, first.line) != (path, number):
+                raw.warnings.append(
+                    f"section [{section}] is given twice, at {first.path}:{first.line} and at "
+                    f"{path}:{number}: its options are merged, the later value of each wins"
+                )
             continue
         if section is None or line[:1].isspace():
             continue
@@ -88,6 +106,14 @@ def _scan_locations(path: str, text: str, included_from: str | None, raw: RawCon
         if option:
             key = option.group("key").strip().lower()
             raw.option_locations[(section, key)] = Location(path, number, included_from)
+
+
+def _warn_unknown_sections(raw: RawConfig) -> None:
+    for section in raw.sections:
+        if not is_known(section):
+            raw.warn(
+                f"ignoring section [{section}] of an unknown kind{suggestion(section)}", section
+            )
 
 
 def _read_text(path: str) -> str:
@@ -105,7 +131,10 @@ def _parse_into(parser: configparser.RawConfigParser, path: str, text: str) -> l
     try:
         parser.read_string(text, source=path)
     except configparser.Error as error:
-        raise ConfigError(str(error).replace("\n", " "), path=path) from None
+        line = getattr(error, "lineno", None)
+        if line is None and isinstance(error, configparser.ParsingError) and error.errors:
+            line = error.errors[0][0]
+        raise ConfigError(str(error).replace("\n", " "), path=path, line=line) from None
     return [name for name in parser.sections() if name not in before]
 
 
@@ -150,7 +179,7 @@ def read(path: str, expansions: Mapping[str, str]) -> RawConfig:
             full = os.path.join(here, pattern)
             matches = sorted(glob.glob(full))
             if not matches:
-                raw.warnings.append(f'No file matches via include "{full}"')
+                raw.warn(f'No file matches via include "{full}"', "include", "files")
                 continue
             for included in matches:
                 raw.infos.append(f'Included extra file "{included}" during parsing')
@@ -163,6 +192,7 @@ def read(path: str, expansions: Mapping[str, str]) -> RawConfig:
         raw.sections[section] = {
             key: (value if value is not None else "") for key, value in parser.items(section)
         }
+    _warn_unknown_sections(raw)
     return raw
 
 

@@ -75,11 +75,7 @@ class SectionReader:
 
     def warn_unknown(self, known: frozenset[str]) -> None:
         for option in sorted(set(self.options) - known):
-            where = self.raw.locate(self.name, option)
-            place = f"{where.path}:{where.line}" if where else self.raw.path
-            self.raw.warnings.append(
-                f"{place}: ignoring unknown option {option!r} in section [{self.name}]"
-            )
+            self.raw.warn(f"ignoring unknown option {option!r}", self.name, option)
 
 
 def checked_user(text: str) -> str:

@@ -11,7 +11,7 @@ import sys
 import xmlrpc.client
 from collections.abc import Sequence
 
-from supervise.config import ConfigError, load
+from supervise.config import ConfigError, load, load_ctl
 from supervise.config.model import CtlConfig
 from supervise.ctl.client import Connection
 from supervise.ctl.commands import COMMANDS, Controller
@@ -53,12 +53,11 @@ def ctl_config(path: str | None) -> CtlConfig:
     from supervise.config import find_config
 
     try:
-        model = load(path or find_config(), environ=dict(os.environ))
+        return load_ctl(path or find_config(), environ=dict(os.environ))
     except ConfigError:
         if path:
             raise
         return CtlConfig()
-    return model.ctl or CtlConfig()
 
 
 def run(controller: Controller, words: list[str]) -> int:

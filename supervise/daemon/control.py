@@ -15,6 +15,7 @@ from supervise import __version__
 from supervise.daemon.core import CoreService
 from supervise.daemon.mainlog import MainLogService, main_log_path
 from supervise.daemon.runtime import Runtime
+from supervise.errors import CantReread
 from supervise.interfaces import IDaemonControl
 
 log = Logger(namespace="supervise.service")
@@ -81,9 +82,21 @@ class DaemonControl:
         reactor.callLater(0, reactor.stop)
 
     def request_restart(self) -> None:
-        """Reload after the current reply is sent (not once a shutdown has begun)."""
+        """Reload after the current reply is sent (not once a shutdown has begun).
+
+        :raises CantReread: the configuration does not load; the daemon keeps running
+            the one it has (the reload is refused, and the main log says why).
+        """
         if self.runtime.stopping:
             return
+        try:
+            self.core.read_config()
+        except ValueError as problem:
+            log.error(
+                "restart refused, keeping the running configuration: {problem}",
+                problem=str(problem),
+            )
+            raise CantReread(str(problem)) from None
         self.runtime.reactor.callLater(0, lambda: ensureDeferred(self._restart()))
 
     def request_reexec(self) -> None:

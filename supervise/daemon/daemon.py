@@ -12,7 +12,7 @@ from twisted.application.service import IService, MultiService
 from twisted.internet.defer import Deferred, ensureDeferred, maybeDeferred
 from twisted.logger import Logger
 
-from supervise.daemon.errors import StartupError
+from supervise.daemon.errors import StartupError, error_text
 from supervise.options import DaemonOptions
 
 log = Logger(namespace="supervise.service")
@@ -26,8 +26,7 @@ def report_startup_error(options: DaemonOptions, problem: StartupError) -> NoRet
     to twistd's status pipe, on which the launching parent waits (it exits 1).
     """
     log.critical("{problem}", problem=str(problem), startup_error=True)
-    prog = os.path.basename(sys.argv[0]) or "supervise"
-    message = f"Error: {problem}\nFor help, use {prog} -h\n"
+    message = error_text(problem, sys.argv[0])
     pipe = options.twistd_option("statusPipe")
     if isinstance(pipe, int):
         if options.stderr_fd is not None:

@@ -12,6 +12,7 @@ from twisted.application.service import Service
 from twisted.logger import Logger, LogLevel
 
 from supervise.daemon.control import DaemonControl
+from supervise.errors import CantReread
 from supervise.process.linux.reaper import Reaper
 
 log = Logger(namespace="supervise.service")
@@ -27,12 +28,20 @@ class SignalRow:
     refused_while_stopping: str | None = None
 
 
+def _restart(control: DaemonControl) -> None:
+    """SIGHUP: reload; a configuration that does not load is refused (already logged)."""
+    try:
+        control.request_restart()
+    except CantReread:
+        pass
+
+
 SIGNALS: dict[signal.Signals, SignalRow] = {
     signal.SIGTERM: SignalRow(DaemonControl.request_shutdown, "indicating exit request"),
     signal.SIGINT: SignalRow(DaemonControl.request_shutdown, "indicating exit request"),
     signal.SIGQUIT: SignalRow(DaemonControl.request_shutdown, "indicating exit request"),
     signal.SIGHUP: SignalRow(
-        DaemonControl.request_restart,
+        _restart,
         "indicating restart request",
         refused_while_stopping="indicating restart request (shutdown in progress)",
     ),

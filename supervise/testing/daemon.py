@@ -112,9 +112,16 @@ class RunningDaemon:
         return self.conf
 
     def env(self) -> dict[str, str]:
-        """The daemon's environment."""
+        """The daemon's environment: this one, plus the checkout on ``PYTHONPATH`` when
+        supervise runs from one (an editable install's twistd finds the ``supervise``
+        twistd plugin only there)."""
         env = dict(os.environ)
         env.update(self.extra_environ)
+        checkout = Path(__file__).resolve().parents[2]
+        if (checkout / "twisted" / "plugins" / "supervise_plugin.py").exists():
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(checkout), *filter(None, [env.get("PYTHONPATH")])]
+            )
         return env
 
     def start(self, body: str | None, timeout: float = 20) -> RunningDaemon:

@@ -10,6 +10,7 @@ import xmlrpc.client
 
 import pytest
 
+from supervise import __version__
 from supervise.ctl.client import UnixHTTPConnection
 from supervise.testing import wait_until
 from tests.e2e.conftest import Daemon, tool
@@ -170,11 +171,31 @@ def test_reread_update_and_bad_reload(daemon: Daemon) -> None:
     assert "extra: added process group" in update.stdout
     rpc = daemon.rpc()
     wait_until(lambda: rpc.supervisor.getProcessInfo("extra")["statename"] == "RUNNING")
-    daemon.write("[program:broken]\nautostart=maybe\ncommand=x\n")
+    conf = daemon.write("[program:broken]\nautostart=maybe\ncommand=x\n")
     assert "ERROR: CANT_REREAD:" in daemon.ctl("reread").stdout
+    extra = rpc.supervisor.getProcessInfo("extra")["pid"]
+    # supervisorctl reload: the refusal is a fault it prints as an error, exit status 1.
+    where = f"at {conf}:14, [program:broken] autostart"
+    reload = daemon.ctl("reload")
+    assert reload.returncode == 1, reload.stdout
+    assert "Restarted supervisord" not in reload.stdout
+    assert "CANT_REREAD" in reload.stdout and where in reload.stdout
+    ours = ctl_main(daemon, "reload")
+    assert (ours.returncode, ours.stdout) == (
+        1,
+        f"ERROR: CANT_REREAD: not a valid boolean value: 'maybe' in section 'program:broken' "
+        f"(file: '{conf}') {where}\n",
+    )
     os.kill(daemon.process.pid, signal.SIGHUP)
-    wait_until(lambda: "restart refused" in (daemon.tmp / "main.log").read_text())
-    assert rpc.supervisor.getProcessInfo("extra")["statename"] == "RUNNING"
+    wait_until(lambda: (daemon.tmp / "main.log").read_text().count("restart refused") == 3)
+    assert rpc.supervisor.getProcessInfo("extra")["pid"] == extra
+
+
+def ctl_main(daemon: Daemon, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [tool("python3"), "-m", "supervise.ctl.main", "-c", str(daemon.conf), *args],
+        capture_output=True, text=True, env=daemon.env(), timeout=60,
+    )  # fmt: skip
 
 
 def test_config_error_exits_2_naming_the_option(tmp_path) -> None:
@@ -197,12 +218,13 @@ def test_config_error_exits_2_naming_the_option(tmp_path) -> None:
 
 
 def test_supervise_command_line(tmp_path) -> None:
-    """The supervise command answers -v and rejects unknown flags as supervisord does."""
+    """The supervise command answers -v with its own version and the supervisord one it
+    matches, and rejects unknown flags as supervisord does."""
     env = Daemon(tmp_path).env()
     version = subprocess.run(
         [tool("python3"), "-m", "supervise.cli", "-v"], capture_output=True, text=True, env=env
     )
-    assert version.stdout == "4.3.0\n"
+    assert version.stdout == f"supervise {__version__} (supervisord 4.3.0, XML-RPC API 3.0)\n"
     bad = subprocess.run(
         [tool("python3"), "-m", "supervise.cli", "--bogus"], capture_output=True, text=True, env=env
     )

@@ -175,8 +175,8 @@ def test_reexec_again_and_again_from_every_command_line(tmp_path: Path, form: st
 
 @pytest.mark.parametrize("form", list(FORMS))
 def test_second_daemon_exits_at_once_naming_the_socket(daemon: Daemon, form: str) -> None:
-    """A second daemon on a config whose socket is served exits non-zero within a second,
-    naming the socket, in every command line, and leaves the first one untouched."""
+    """A second daemon on a config whose socket is served exits non-zero, saying so once
+    and naming the socket, in every command line, and leaves the first one untouched."""
     daemon.start("[program:x]\ncommand = sleep 300\nstartsecs = 0\n")
     state_file = daemon.tmp / "supervisord.pid.state"
     wait_until(state_file.exists)
@@ -185,15 +185,13 @@ def test_second_daemon_exits_at_once_naming_the_socket(daemon: Daemon, form: str
         for p in (daemon.tmp / "supervisord.pid", state_file, daemon.tmp / "main.log")
     }
     logs = sorted(daemon.tmp.glob("x-*---e2e-*.log"))
-    began = time.monotonic()
     second = subprocess.run(
         command(form), env=daemon.env(), cwd=daemon.tmp, capture_output=True, text=True, timeout=60
     )
-    elapsed = time.monotonic() - began
     assert second.returncode != 0
     assert f"file {daemon.sock} is in use" in second.stderr
-    assert "Another program is already listening on a port" in second.stderr
-    assert elapsed < 1.0, f"took {elapsed:.2f}s"
+    assert second.stderr.count("Another program is already listening on a port") == 1
+    assert "twistd -h" not in second.stderr
     assert daemon.sock.exists() and answering(daemon)
     assert {p: p.read_bytes() for p in before} == before
     assert sorted(daemon.tmp.glob("x-*---e2e-*.log")) == logs

@@ -49,6 +49,9 @@ INVOCATIONS: list[tuple[str, list[str]]] = [
     ("start", ["start", "web"]),
     ("restart", ["restart", "--rolling", "worker:*"]),
     ("signal", ["signal", "HUP", "worker:*"]),
+    ("scale", ["scale", "worker", "3"]),
+    ("disable", ["disable", "web"]),
+    ("enable", ["enable", "web"]),
     ("clear", ["clear", "web"]),
     ("audit", ["audit", "-n", "1"]),  # JSON lines: one record, the clear above
     ("tail", ["tail", "-100", "web", "stderr"]),

@@ -106,6 +106,9 @@ class DaemonNamespace:
     def restart(self) -> bool:
         """Restart the supervisor process
 
+        A configuration that does not load is refused with the fault CANT_REREAD
+        (supervisord would exit instead); the daemon keeps running the old one.
+
         @return boolean result  always return True unless error
         """
         self.daemon.request_restart()

@@ -1,0 +1,56 @@
+"""The test session's own processes, known for certain: every process a test starts
+inherits ``SUPERVISE_TEST_SESSION=<uuid>`` from pytest's environment (other engineers'
+suites on the same machine have another uuid, or none)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+MARK = "SUPERVISE_TEST_SESSION"
+#: How an xdist worker's command line reads (it is ours, and ends as the session ends).
+XDIST_WORKER = "import sys;exec(eval(sys.stdin.readline()))"
+
+
+def marked(session: str, exclude: set[int]) -> dict[int, str]:
+    """``{pid: command line}`` of every live process carrying ``MARK=session``."""
+    needle = f"{MARK}={session}".encode()
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in exclude:
+            continue
+        try:
+            if needle not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").strip()
+        except OSError:  # gone, or not ours to read
+            continue
+        if not command:  # a zombie: already dead, its parent has yet to reap it
+            continue
+        text = command.decode("utf-8", "replace")
+        if XDIST_WORKER in text:
+            continue
+        found[int(entry.name)] = text
+    return found
+
+
+def leftovers(session: str, grace: float = 10.0) -> dict[int, str]:
+    """The session's processes still alive once ``grace`` seconds have let those that
+    are ending end (checked every 0.1 s: this returns as soon as none is left)."""
+    deadline = time.monotonic() + grace
+    while True:
+        found = marked(session, {os.getpid()})
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def kill(pids: list[int]) -> None:
+    """SIGKILL each (they carry this session's mark, so they are ours)."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
