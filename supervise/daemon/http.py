@@ -131,7 +131,9 @@ class SiteService(Service):
         assert control is not None
         plugins = self.plugins.plugins
         root = resource.Resource()
-        root.putChild(b"RPC2", rpc_resource(self.runtime, self.core, self.daemon, plugins))
+        rpc = rpc_resource(self.runtime, self.core, self.daemon, plugins)
+        root.putChild(b"RPC2", rpc)
+        self.servers.rpc_for_role = rpc.for_role
         root.putChild(b"logtail", ProcessLogTail(control))
         plugin_root = resource.Resource()
         for plugin in plugins:

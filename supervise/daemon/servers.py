@@ -8,6 +8,7 @@ once the core runs: until then a request gets 503.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from twisted.application.service import Service
@@ -74,6 +75,8 @@ class HTTPServers(Service):
         self.root = LateRoot()
         self.ports: list[IListeningPort] = []
         self.cluster_console: ConsoleMount | None = None
+        #: XML-RPC for a console user's role (set by the site): viewers read, operators act.
+        self.rpc_for_role: Callable[[str], resource.Resource] | None = None
 
     def startService(self) -> None:  # noqa: N802 - Twisted's name
         super().startService()
@@ -112,13 +115,21 @@ class HTTPServers(Service):
                     server_config,
                     self.root,
                     guests,
-                    mount.guest_tree if mount else None,
+                    self.guest_tree if mount else None,
                 )
             except ServerStartError as problem:
                 raise StartupError(str(problem)) from None
             self.ports.append(port)
         if mount is not None:
             mount.start()
+
+    def guest_tree(self, avatar: str) -> resource.IResource:
+        """A cluster console user's tree: the console, and XML-RPC limited to their role."""
+        assert self.cluster_console is not None
+        tree = self.cluster_console.guest_tree(avatar)
+        if self.rpc_for_role is not None and isinstance(tree, resource.Resource):
+            tree.putChild(b"RPC2", self.rpc_for_role(avatar.split(":", 1)[0]))
+        return tree
 
     async def stop_listening(self) -> None:
         """Close every server (the cluster console's mount stays)."""

@@ -1,7 +1,10 @@
-"""Which XML-RPC calls are actions (and so audited), and how each one ended.
+"""Which XML-RPC calls are actions (and so audited), who may make them, and how each
+one ended.
 
 Reads (``get…``, ``read…``, ``tail…``, ``list…``, ``method…``, ``wait…``) are not
-recorded; every other call is, ``system.multicall`` call by call.
+recorded; every other call is, ``system.multicall`` call by call. Roles: a viewer only
+reads; an operator also acts on processes (start, stop, signal, clear logs, send to
+stdin); an admin (the server's own user) may call everything.
 """
 
 from __future__ import annotations
@@ -10,6 +13,15 @@ import xmlrpc.client
 from typing import Any
 
 READS = ("get", "read", "tail", "list", "method", "wait")
+OPERATOR_ACTIONS = ("start", "stop", "signal", "clear", "sendProcessStdin")
+
+
+def permitted(role: str, method: str) -> bool:
+    """May ``role`` call ``method`` (an action: reads are for everyone)?"""
+    if role == "admin":
+        return True
+    _namespace, _, name = method.partition(".")
+    return role == "operator" and name.startswith(OPERATOR_ACTIONS)
 
 
 def is_action(method: str) -> bool:
@@ -41,6 +53,8 @@ def targets(params: list[Any]) -> list[str]:
 def outcome(value: Any) -> str:
     """``ok``, or ``failed: fault N TEXT``, for one call's answer."""
     if isinstance(value, xmlrpc.client.Fault):
+        if value.faultString.startswith("refused: "):
+            return str(value.faultString)
         return f"failed: fault {value.faultCode} {value.faultString}"
     if isinstance(value, dict) and "faultCode" in value:
         return f"failed: fault {value['faultCode']} {value.get('faultString', '')}"

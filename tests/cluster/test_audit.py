@@ -63,3 +63,13 @@ def test_reads_are_not_actions_and_multicalls_are_audited_call_by_call() -> None
     assert summary([{"name": "a", "ok": True}, {"name": "b", "ok": False, "error": "gone"}]) == (
         "failed: b: gone"
     )
+
+
+def test_roles_over_xml_rpc() -> None:
+    from supervise.rpc.audit import permitted
+
+    assert permitted("admin", "supervisor.shutdown")
+    assert permitted("operator", "supervisor.stopProcess")
+    assert permitted("operator", "supervisor.sendProcessStdin")
+    assert not permitted("operator", "supervisor.reloadConfig")
+    assert not permitted("viewer", "supervisor.startProcess")

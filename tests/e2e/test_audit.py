@@ -205,3 +205,46 @@ def test_the_cluster_trail_holds_every_door_and_only_admins_see_it(
     finally:
         for node in (n1, n2, n3):
             node.close()
+
+
+def test_console_users_reach_xml_rpc_within_their_role(tmp_path: Path, redis: RedisServer) -> None:
+    port = free_port()
+    users = "console = true\nviewers = vera:look\noperators = otto:act\nadmins = ada:boss"
+    node = Node(tmp_path / "n1", "n1", redis, users)
+    try:
+        node.begin(
+            local=f"[inet_http_server]\nport = 127.0.0.1:{port}\nusername = root\npassword = pw\n"
+            "[program:web]\ncommand = sleep 3600\nstartsecs = 0\n"
+        )
+
+        def rpc(user: str) -> xmlrpc.client.ServerProxy:
+            return xmlrpc.client.ServerProxy(f"http://{user}@127.0.0.1:{port}/RPC2")
+
+        viewer, operator, admin = rpc("vera:look"), rpc("otto:act"), rpc("ada:boss")
+        assert viewer.supervisor.getProcessInfo("web")["statename"] == "RUNNING"
+        with pytest.raises(xmlrpc.client.Fault, match="refused: supervisor.stopProcess is not"):
+            viewer.supervisor.stopProcess("web")
+        calls = [{"methodName": "supervisor.stopProcess", "params": ["web"]}]
+        with pytest.raises(xmlrpc.client.Fault, match="is not for a viewer"):
+            viewer.system.multicall(calls)
+        assert viewer.supervisor.getProcessInfo("web")["statename"] == "RUNNING"
+        assert operator.supervisor.stopProcess("web") is True
+        assert operator.supervisor.startProcess("web") is True
+        with pytest.raises(
+            xmlrpc.client.Fault, match="refused: supervisor.shutdown is not for an? operator"
+        ):
+            operator.supervisor.shutdown()
+        assert admin.supervisor.reloadConfig() == [[[], [], []]]
+        lines = audit_lines(node)
+        assert re.search(
+            r"audit: vera from 127\.0\.0\.1:\d+ via xml-rpc: supervisor\.stopProcess web on n1: "
+            r"refused: supervisor\.stopProcess is not for a viewer$",
+            lines[0],
+        )
+        assert [line.split(": ", 2)[1].split(" from ")[0] for line in lines] == [
+            "vera", "vera", "otto", "otto", "otto", "ada",
+        ]  # fmt: skip
+        assert lines[2].endswith("supervisor.stopProcess web on n1: ok")
+        assert "supervisor.shutdown * on n1: refused" in lines[4]
+    finally:
+        node.close()
