@@ -261,7 +261,9 @@ class Program:
                 message = f"unknown error during fork for {self.name!r}: {error}"
             machine.start_failed(message, None)
             return None
-        self.run = ChildRun(child, child.pid, env=spec.env, notify=notify)
+        # The environment is kept only for a readiness check's commands (1.5 KiB a program).
+        env = spec.env if self.readiness is not None else {}
+        self.run = ChildRun(child, child.pid, env=env, notify=notify)
         log.info(
             "spawned: {name!r} with pid {pid}", name=self.name, pid=child.pid, program=self.namespec
         )
