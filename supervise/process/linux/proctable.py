@@ -129,9 +129,12 @@ class ProcTable:
         self._tree_at = float("-inf")
 
     def _parents(self) -> dict[int, list[int]]:
-        now = time.monotonic()
-        if now - self._tree_at > TREE_CACHE_SECONDS:
-            self._tree, self._tree_at = parents(), now
+        if time.monotonic() - self._tree_at > TREE_CACHE_SECONDS:
+            # Aged from the walk's end: on a loaded host a walk can outlast the cache
+            # period, and every stop of a shutdown would then walk /proc again (one
+            # program stopped per walk: minutes for 500 programs).
+            self._tree = parents()
+            self._tree_at = time.monotonic()
         return self._tree
 
     def start_ticks(self, pid: int) -> int | None:

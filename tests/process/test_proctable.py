@@ -1,0 +1,34 @@
+"""The /proc walk behind tree stops: one walk serves every stop of a shutdown."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from supervise.process.linux import proctable
+from supervise.process.linux.proctable import ProcTable
+
+
+def test_a_slow_walk_still_serves_the_stops_right_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a loaded host one walk of /proc can take longer than the cache period: the
+    stops right after it must not walk again (500 stops would take 500 walks)."""
+    clock = [1000.0]
+    walks: list[float] = []
+
+    def slow_walk() -> dict[int, list[int]]:
+        walks.append(clock[0])
+        clock[0] += 1.0  # a second-long walk
+        return {os.getpid(): []}
+
+    monkeypatch.setattr(proctable, "parents", slow_walk)
+    monkeypatch.setattr(proctable.time, "monotonic", lambda: clock[0])
+    table = ProcTable()
+    for pid in (101, 102, 103):
+        assert table.tree_of(pid, "g", f"p{pid}", lambda _: False) == []
+    assert len(walks) == 1
+    clock[0] += proctable.TREE_CACHE_SECONDS + 0.01
+    table.tree_of(104, "g", "p104", lambda _: False)
+    assert len(walks) == 2  # later stops see a fresh table
