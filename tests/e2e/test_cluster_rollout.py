@@ -185,7 +185,7 @@ def test_when_the_driving_node_dies_another_takes_the_rollout_over(
     assert supervisectl(n1, "cluster", "push", str(definitions(tmp_path, DEFS))).returncode == 0
     for node in nodes:
         wait_until(lambda node=node: "api:api" in pids(node))
-    redis.cli("SET", "{sv}:rollout:driver", "n1", "PX", "5000")  # n1 drives (its lease)
+    redis.cli("SET", "{sv}:rollout:driver", "n1", "PX", "60000")  # n1 drives (it renews)
     pushed = supervisectl(
         n1, "cluster", "push", str(definitions(tmp_path, CHANGED)), "--rolling", "--canary",
         "1", "--min-healthy", "1", "--wait", timeout=90,
