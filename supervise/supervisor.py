@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from attrs import define, evolve, field
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
-from twisted.logger import Logger
+from twisted.logger import Logger, LogLevel
 
 from supervise.config.model import ConfigModel, GroupConfig, GroupKind, ProcessConfig
 from supervise.events.types import (
@@ -100,7 +100,8 @@ class Supervisor:
 
     def announce_exit(self, group: str, name: str, status: int, why: str) -> None:
         """Say which program ends the daemon, and why."""
-        log.warn("exiting with status {status}: {why}", status=status, why=why)
+        level = LogLevel.warn if status else LogLevel.info
+        log.emit(level, "exiting with status {status}: {why}", status=status, why=why)
         self.bus.publish(DaemonExiting(group, name, status, why))
 
     def _host_for(self, context: SpawnContext) -> ProcessHost:

@@ -89,13 +89,13 @@ class Pid1Daemon(Daemon):
         (pid,) = children_of(self.process.pid)
         return pid
 
-    def stop(self, timeout: float = 30) -> int:
-        """SIGTERM the daemon itself (unshare forwards no signal); its exit status."""
+    def stop(self, timeout: float = 30, sig: int = signal.SIGTERM) -> int:
+        """Signal the daemon itself (unshare forwards no signal); its exit status."""
         if self.process is None:
             return 0
         if self.process.poll() is None:
             for pid in children_of(self.process.pid):
-                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, sig)
         return self.process.wait(timeout)
 
     def kill(self) -> None:
@@ -130,9 +130,13 @@ def stops_recorded(folder: Path, name: str) -> Path:
     )
 
 
-def test_pid1_reaps_orphans_and_stops_in_order_on_sigterm(pid1: Pid1Daemon, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_pid1_reaps_orphans_and_stops_in_order(
+    pid1: Pid1Daemon, tmp_path: Path, stop_signal: int
+) -> None:
     """As PID 1: orphans re-parented to the daemon are reaped (no zombie is left), and
-    SIGTERM stops the programs in priority order before the daemon exits 0."""
+    SIGTERM (docker stop) or SIGINT (Ctrl-C) stops the programs in priority order before
+    the daemon exits 0."""
     orphans = script(
         tmp_path, "orphans", "for i in 1 2 3\ndo (sleep 0.1 &)\ndone\nexec sleep 1000\n"
     )
@@ -158,7 +162,7 @@ def test_pid1_reaps_orphans_and_stops_in_order_on_sigterm(pid1: Pid1Daemon, tmp_
     wait_until(lambda: main_log.read_text().count("reaped unknown pid") >= 3)
     daemon = pid1.daemon_pid
     wait_until(lambda: all(process_state(p) != "Z" for p in children_of(daemon)))
-    assert pid1.stop() == 0
+    assert pid1.stop(sig=stop_signal) == 0
     assert (tmp_path / "order").read_text().split() == ["last", "first"]
     log = main_log.read_text()
     assert "stopped: last (exit status 0)" in log and "stopped: first (exit status 0)" in log
