@@ -47,7 +47,7 @@ def _describe_state(snapshot: ProcessSnapshot, now: float) -> str:
 
 def process_info(snapshot: ProcessSnapshot, now: float) -> dict[str, Any]:
     """The struct of ``getProcessInfo``."""
-    return {
+    info: dict[str, Any] = {
         "name": snapshot.name,
         "group": snapshot.group,
         "start": capped_int(snapshot.start),
@@ -63,6 +63,13 @@ def process_info(snapshot: ProcessSnapshot, now: float) -> dict[str, Any]:
         "pid": snapshot.pid,
         "description": describe(snapshot, now),
     }
+    # supervise's own keys, only where its features are used (a plain config's struct
+    # is supervisord's, key for key).
+    if snapshot.next_run:
+        info["next_run"] = capped_int(snapshot.next_run)
+    if snapshot.disabled:
+        info["disabled"] = True
+    return info
 
 
 def _logfile(value: str | LogTarget) -> str:

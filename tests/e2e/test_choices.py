@@ -127,7 +127,9 @@ def test_disable_survives_reload_and_reexec_until_enabled(daemon: Daemon) -> Non
         rpc.supervisor.startProcess("other")
     assert raised.value.faultCode == 30
     rpc.supervisor.startAllProcesses()
-    assert rpc.supervisor.getProcessInfo("other")["statename"] == "STOPPED"
+    plain = rpc.supervisor.getProcessInfo("other")
+    assert (plain["statename"], plain["disabled"]) == ("STOPPED", True)
+    assert len(rpc.supervisor.getProcessInfo("worker:worker_1")) == 14  # supervisord's keys
 
     rpc.supervisor.restart()
     wait_until(lambda: answering(daemon) and all_running_but(daemon.rpc(), "other"), 60)
@@ -165,7 +167,37 @@ def test_a_scheduled_program_shows_its_next_run_and_waits_for_it(daemon: Daemon)
         "0 0 1 1 *",
         "UTC",
     )
-    now = rpc.supervisor.getProcessInfo("job")["now"]
+    plain = rpc.supervisor.getProcessInfo("job")
+    assert plain["next_run"] == info["next_run"]  # an extra key, only on a scheduled program
+    now = plain["now"]
     assert now < info["next_run"] <= now + 366 * 86400
     assert "next run " in ctl(daemon, "status", "job").stdout
     assert ctl(daemon, "start", "job").returncode == 0
+
+
+def test_choices_survive_a_killed_daemon(daemon: Daemon) -> None:
+    """After a SIGKILL the next daemon reads the state file: other stays disabled, worker
+    keeps its three processes (adopted, same pids)."""
+    daemon.start(PROGRAMS)
+    rpc = daemon.rpc()
+    wait_until(lambda: all_running(rpc), 30)
+    rpc.supervise.disableProcess("other")
+    rpc.supervise.scaleGroup("worker", 3)
+    wait_until(lambda: all_running_but(rpc, "other") and len(pids(rpc)) == 4, 30)
+    workers = {n: p for n, p in pids(rpc).items() if n.startswith("worker:")}
+    state = daemon.tmp / "supervisord.pid.state"
+
+    def saved() -> bool:
+        try:
+            extra = json.loads(state.read_text())["extra"]
+        except (OSError, ValueError, KeyError):
+            return False
+        return extra.get("choices") == {"disabled": ["other"], "scaled": {"worker": [2, 3]}}
+
+    wait_until(saved, 30)
+    daemon.kill()
+    daemon.start(None)
+    rpc = daemon.rpc()
+    assert {n: p for n, p in pids(rpc).items() if n.startswith("worker:")} == workers
+    info = rpc.supervise.getProcessInfo("other")
+    assert (info["statename"], info["disabled"]) == ("STOPPED", True)
