@@ -227,3 +227,25 @@ def test_a_grow_during_a_shrink_keeps_and_restarts_the_processes_wanted_again(co
     core.harness.clock.advance(0)
     assert len(names(core)) == 5
     assert all(s.state is ProcessState.RUNNING for s in control.snapshots())
+
+
+def test_the_console_row_shows_disabled_scaled_and_next_run(core: Core) -> None:
+    """The console's row of a process carries what supervise chose for it."""
+    from supervise.rows import process_row
+
+    core.harness.clock.advance(epoch(2026, 6, 1, 12, 0, 10))
+    control = core.start(WORKERS + SCHEDULED)
+    settled(core, control.scale("worker", 3))
+    settled(core, control.disable("single"))
+    rows = {
+        s.namespec: process_row(s, control.process_config(s.namespec)) for s in control.snapshots()
+    }
+    assert (
+        rows["worker:worker_03"]["numprocs"],
+        rows["worker:worker_03"]["numprocs_declared"],
+    ) == (3, 2)
+    assert rows["single"]["disabled"] is True
+    assert (rows["job"]["schedule"], rows["job"]["next_run"]) == (
+        "*/15 * * * *",
+        epoch(2026, 6, 1, 12, 15),
+    )
