@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from supervise.config.diff import ConfigDiff
     from supervise.config.model import ConfigModel, GroupConfig, ProcessConfig
     from supervise.results import ProcessResult, ScaleResult, Target
-    from supervise.snapshot import ProcessSnapshot
+    from supervise.snapshot import ProcessSnapshot, ResourceUsage
     from supervise.states import SupervisorState
 
 
@@ -140,6 +140,20 @@ class ISupervisorPlugin(Interface):
 
     def services():  # type: ignore[no-untyped-def]
         """IService providers started and stopped with the daemon."""
+
+
+class IResourceUsage(Interface):
+    """Each running program's CPU and memory, sampled by the daemon every ``interval``
+    seconds (``[supervisord] usage_interval``); every sample is also published on the bus
+    as ``ResourcesSampled``."""
+
+    interval = Attribute("float: seconds between samples (0: sampling is off)")
+
+    def latest() -> Mapping[str, ResourceUsage]:
+        """The last sample of every program that was running then, by namespec."""
+
+    def history(namespec: str) -> Sequence[ResourceUsage]:
+        """A program's recent samples, oldest first (empty if none)."""
 
 
 class ISupervisorControl(Interface):

@@ -27,6 +27,17 @@ ROW_EVENTS = (
 )
 
 
+def last_exit(snapshot: ProcessSnapshot) -> str:
+    """The last exit in words: ``exit 3``, ``killed by SIGKILL`` ("" if it never ended)."""
+    if not snapshot.stop:
+        return ""
+    text = snapshot.exit_text
+    if not text:
+        # Not recorded (a daemon restarted since): the code, when it is one.
+        return f"exit {snapshot.exitstatus}" if snapshot.exitstatus >= 0 else "exit status unknown"
+    return text.replace("exit status ", "exit ", 1).replace("terminated by ", "killed by ", 1)
+
+
 def process_row(snapshot: ProcessSnapshot, config: ProcessConfig) -> dict[str, Any]:
     """Everything a console row shows (times are epoch seconds, 0 if never)."""
     extras = config.extras
@@ -42,6 +53,7 @@ def process_row(snapshot: ProcessSnapshot, config: ProcessConfig) -> dict[str, A
         "start": snapshot.start,
         "stop": snapshot.stop,
         "exitstatus": snapshot.exitstatus,
+        "last_exit": last_exit(snapshot),
         "spawnerr": snapshot.spawnerr,
         "restarts": max(0, snapshot.spawns - 1),
         "ready": extras.ready or "",

@@ -16,6 +16,7 @@ pidfile goes last but one):
     SiteService        the resource tree, mounted on the servers
     ExitStatusService  a program that ends the daemon: shutdown, and its exit status
     ProgramsService    programs started (or taken over), ticks, state file
+    UsageService       each program's CPU and memory, sampled every usage_interval
     ClusterService     cluster mode
     ReadyService       READY=1 to systemd
 """
@@ -50,6 +51,7 @@ from supervise.daemon.servers import HTTPServers
 from supervise.daemon.signals import SignalService
 from supervise.daemon.socket_table import SocketTable
 from supervise.daemon.statefile import StateFile, take_handoff
+from supervise.daemon.usage import UsageService
 from supervise.events.bus import EventBus
 from supervise.events.journal import EventJournal
 from supervise.options import DaemonOptions
@@ -120,7 +122,13 @@ def wire(runtime: Runtime, applied: Applied) -> DaemonService:
         reexec=lambda: handover.run(),
         cluster_status=cluster.status,
     )
-    site = SiteService(runtime, bus, core, plugins, daemon, servers)
+    usage = UsageService(
+        runtime.model.supervisord.usage_interval,
+        reactor,
+        bus,
+        lambda: core.control.snapshots() if core.control is not None else [],
+    )
+    site = SiteService(runtime, bus, core, plugins, daemon, servers, usage)
     cluster.watchers.append(site.refresh_console)
     reloader = Reloader(runtime, read_config, core, servers, site, mainlog, pidfiles)
     handover = Handover(runtime, core, programs, servers, sockets, pidfiles, statefile, mainlog)
@@ -143,6 +151,7 @@ def wire(runtime: Runtime, applied: Applied) -> DaemonService:
         site,
         ExitStatusService(bus, daemon),
         programs,
+        usage,
         cluster,
         ReadyService(runtime),
     ):

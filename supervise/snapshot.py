@@ -52,3 +52,27 @@ class ProcessSnapshot:
     #: after a live scale).
     numprocs: int = 0
     numprocs_declared: int = 0
+    #: The last exit in words: ``exit status 3``, ``terminated by SIGKILL`` ("" if none).
+    exit_text: str = ""
+
+
+@frozen
+class ResourceUsage:
+    """One program's whole process tree at one sample: its CPU and resident memory.
+
+    Made by the daemon's sampler (``[supervisord] usage_interval``); read by
+    ``supervise.getAllProcessInfo``, the console, ``supervisectl top`` and plugins.
+    """
+
+    #: When the sample was taken, epoch seconds.
+    when: float
+    #: CPU used over the last interval, percent of one CPU (200 = two CPUs busy).
+    cpu_percent: float
+    #: CPU time (user + system) the tree used since the process started, seconds.
+    cpu_seconds: float
+    #: Resident memory of the whole tree, bytes.
+    rss: int
+    #: Processes in the tree.
+    processes: int
+    #: ``cgroup`` (the program's cgroup's accounting) or ``proc`` (summed over /proc).
+    source: str = "proc"

@@ -33,6 +33,6 @@ def test_parts_start_in_the_order_that_makes_stopping_safe(tmp_path):
     assert names == [
         "SocketTable", "PrivilegesService", "MainLogService", "SignalService", "LimitsService",
         "HTTPServers", "PidFileService", "KeeperService", "CoreService", "PluginHost", "SiteService",
-        "ExitStatusService", "ProgramsService", "ClusterService", "ReadyService",
+        "ExitStatusService", "ProgramsService", "UsageService", "ClusterService", "ReadyService",
     ]  # fmt: skip
     assert list(tmp_path.iterdir()) == [conf]  # building it created nothing

@@ -51,6 +51,7 @@ SUPERVISORD_OPTIONS = frozenset(
         "logfile_compress",
         "exit_when_done", "forward_output", "forward_output_format",
     }
+    | {"usage_interval"}
 )  # fmt: skip
 _CHANNEL_KEYS = (
     "logfile", "logfile_maxbytes", "logfile_backups", "capture_maxbytes", "events_enabled",
@@ -165,6 +166,7 @@ def build_supervisord(
         forward_output_format=section.parse(
             "forward_output_format", "plain", values.forward_output_format
         ),
+        usage_interval=section.parse("usage_interval", "5", values.seconds_or_zero),
     )
 
 

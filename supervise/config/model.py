@@ -256,6 +256,8 @@ class SupervisordOptions:
     forward_output: bool = False
     #: ``plain`` (``name | line``), ``timestamped`` or ``json``.
     forward_output_format: str = "plain"
+    #: supervise's own: seconds between samples of each program's CPU and memory (0: off).
+    usage_interval: float = 5.0
 
 
 @frozen

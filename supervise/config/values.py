@@ -77,6 +77,17 @@ def integer(text: str) -> int:
     return int(text)
 
 
+def seconds_or_zero(text: str) -> float:
+    """A number of seconds, 0 or more (0 turns the feature off)."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number of seconds") from None
+    if not number >= 0 or number == float("inf"):
+        raise ValueError(f"{text!r} must be 0 (off) or a positive number of seconds")
+    return number
+
+
 def byte_size(text: str) -> int:
     """Parse a byte size: a number with an optional ``KB``/``MB``/``GB`` suffix."""
     lowered = text.lower()

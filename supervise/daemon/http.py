@@ -19,6 +19,7 @@ from supervise.daemon.runtime import Runtime
 from supervise.daemon.servers import HTTPServers
 from supervise.events.bus import EventBus
 from supervise.http.csrf import new_token
+from supervise.interfaces import IResourceUsage
 from supervise.plugins import LoadedPlugin
 from supervise.rpc.registry import methods_of, public_methods
 from supervise.rpc.resource import XMLRPCResource
@@ -55,14 +56,18 @@ def load_rpc_namespace(
 
 
 def rpc_resource(
-    runtime: Runtime, core: CoreService, daemon: DaemonControl, plugins: list[LoadedPlugin]
+    runtime: Runtime,
+    core: CoreService,
+    daemon: DaemonControl,
+    plugins: list[LoadedPlugin],
+    usage: IResourceUsage | None = None,
 ) -> XMLRPCResource:
     """``/RPC2`` with every namespace: supervisor, supervise, ``[rpcinterface:x]``,
     plugins' and system."""
     assert core.control is not None
     methods = supervisor_methods(core.control, daemon, time.time)
     supervise = SuperviseNamespace(
-        core.control, runtime.reactor, time.time, daemon, audit=runtime.audit
+        core.control, runtime.reactor, time.time, daemon, audit=runtime.audit, usage=usage
     )
     methods.update(methods_of("supervise", supervise))
     for extra in runtime.model.rpcinterfaces:
@@ -96,6 +101,7 @@ class SiteService(Service):
         plugins: PluginHost,
         daemon: DaemonControl,
         servers: HTTPServers,
+        usage: IResourceUsage | None = None,
     ) -> None:
         self.runtime = runtime
         self.bus = bus
@@ -103,6 +109,7 @@ class SiteService(Service):
         self.plugins = plugins
         self.daemon = daemon
         self.servers = servers
+        self.usage = usage
         self.console: ConsoleFeed | None = None
         self.console_token = new_token()  # one per daemon run: pages survive a reload
 
@@ -131,7 +138,7 @@ class SiteService(Service):
         assert control is not None
         plugins = self.plugins.plugins
         root = resource.Resource()
-        rpc = rpc_resource(self.runtime, self.core, self.daemon, plugins)
+        rpc = rpc_resource(self.runtime, self.core, self.daemon, plugins, self.usage)
         root.putChild(b"RPC2", rpc)
         self.servers.rpc_for_role = rpc.for_role
         root.putChild(b"logtail", ProcessLogTail(control))
@@ -155,6 +162,7 @@ class SiteService(Service):
             time.time,
             self.console_token,
             self.runtime.audit,
+            self.usage,
         )
         cluster_console = self.servers.cluster_console
         if cluster_console is not None:

@@ -6,10 +6,12 @@ The class tree mirrors supervisord's, so subscribing to ``ProcessStateEvent`` me
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from attrs import field, frozen
 
+from supervise.snapshot import ResourceUsage
 from supervise.states import ProcessState
 
 
@@ -384,6 +386,15 @@ class DaemonExiting(SuperviseEvent):
     process: str
     status: int
     reason: str
+
+
+@frozen
+class ResourcesSampled(SuperviseEvent):
+    """The sampler measured every running program (namespec → its usage). Internal: it
+    feeds the console, ``top`` and plugins, and is never sent to an event listener pool."""
+
+    type_name: ClassVar[str] = "SUPERVISE_RESOURCES_SAMPLED"
+    usage: Mapping[str, ResourceUsage]
 
 
 SUPERVISOR_EVENT_TYPES: tuple[type[Event], ...] = (

@@ -40,6 +40,7 @@ def backing_off(c: ProcessInputs, s: MachineCore, spawnerr: str, status: int | N
     """Enter BACKOFF after a failed start; plan the retry, or give up (FATAL)."""
     if status is not None:
         _, why = decode_wait_status(status)
+        s.exit_text = why
         log.warn("exited: {name} ({why}; not expected)", name=s.name, why=why, program=s.namespec)
         s.reaped()
     elif spawnerr:

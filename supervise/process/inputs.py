@@ -118,6 +118,8 @@ class MachineCore(Protocol):
     spawns: int
     spawnerr: str
     exitstatus: int
+    #: The last exit in words (``exit status 3``, ``terminated by SIGKILL``).
+    exit_text: str
     start_time: float
     health_failures: int
 

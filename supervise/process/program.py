@@ -64,6 +64,7 @@ class Program:
     stop_time: float = field(default=0.0, init=False)
     spawnerr: str = field(default="", init=False)
     exitstatus: int = field(default=0, init=False)
+    exit_text: str = field(default="", init=False)
     logs: ProgramOutput = field(init=False)
     tree: ITreeKiller = field(init=False)
     readiness: IReadinessCheck | None = field(default=None, init=False)
@@ -137,6 +138,7 @@ class Program:
             stop=self.stop_time,
             spawnerr=self.spawnerr,
             exitstatus=self.exitstatus,
+            exit_text=self.exit_text,
             stdout_logfile=self.logs.stdout.path or "",
             stderr_logfile=self.logs.stderr.path or "",
             spawns=self.spawns,

@@ -18,7 +18,7 @@ def enter_exited(c: ProcessInputs, s: MachineCore, status: int) -> None:
     pid = s.run.pid if s.run is not None else 0
     code, why = decode_wait_status(status)
     expected = code in s.config.exitcodes
-    s.exitstatus = code
+    s.exitstatus, s.exit_text = code, why
     s.tries = 0
     s.reaped()
     if expected:
@@ -40,7 +40,7 @@ def enter_stopped(s: MachineCore, status: int) -> None:
     """Enter STOPPED after a requested stop."""
     pid = s.run.pid if s.run is not None else 0
     code, why = decode_wait_status(status)
-    s.exitstatus = code
+    s.exitstatus, s.exit_text = code, why
     s.tries = 0
     s.reaped()
     if code in s.config.exitcodes:

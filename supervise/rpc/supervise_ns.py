@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 
 from supervise import __version__
 from supervise.audit import AuditTrail
-from supervise.interfaces import IDaemonControl, ISupervisorControl
+from supervise.interfaces import IDaemonControl, IResourceUsage, ISupervisorControl
 from supervise.results import WaitTimedOut
 from supervise.rpc import faults
 from supervise.rpc.faults import RPCError
@@ -35,6 +35,7 @@ class SuperviseNamespace:
     wall_clock: Callable[[], float]
     daemon: IDaemonControl | None = None
     audit: AuditTrail | None = None
+    usage: IResourceUsage | None = None
 
     @rpc_method("getAuditTrail", signature=("array", "int"))
     def get_audit_trail(self, count: int) -> list[dict[str, Any]]:
@@ -74,7 +75,9 @@ class SuperviseNamespace:
         ``adopted``, ``log_dropped`` (output bytes lost while the log could not be written),
         ``disabled``, ``schedule``, ``schedule_timezone``, ``next_run`` (epoch seconds of the
         next scheduled start, 0 if none), ``numprocs`` and ``numprocs_declared`` (the group's
-        process count now and in its configuration).
+        process count now and in its configuration); for a process measured by the last
+        resource sample: ``cpu_percent`` (of one CPU, over the last interval), ``cpu_seconds``,
+        ``rss_kib`` (resident memory of its whole tree) and ``tree_processes``.
 
         @return array result  An array of process structs
         """
@@ -112,6 +115,14 @@ class SuperviseNamespace:
             numprocs=snapshot.numprocs,
             numprocs_declared=snapshot.numprocs_declared,
         )
+        measured = self.usage.latest().get(snapshot.namespec) if self.usage is not None else None
+        if measured is not None:
+            info.update(
+                cpu_percent=measured.cpu_percent,
+                cpu_seconds=measured.cpu_seconds,
+                rss_kib=measured.rss // 1024,
+                tree_processes=measured.processes,
+            )
         return info
 
     @rpc_method("scaleGroup", signature=("struct", "string", "int"))

@@ -12,7 +12,9 @@ from supervise.testing.daemon import (
     RunningDaemon,
     UnixTransport,
     free_port,
+    ini_section,
     raw_xmlrpc,
+    self_signed_certificate,
     tool,
     wait_until,
 )
@@ -39,7 +41,9 @@ __all__ = [
     "RunningDaemon",
     "UnixTransport",
     "free_port",
+    "ini_section",
     "raw_xmlrpc",
+    "self_signed_certificate",
     "tool",
     "wait_until",
 ]

@@ -39,6 +39,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def ini_section(name: str, **options: object) -> str:
+    """A config section from keyword options: ``ini_section("program:web", command="x")``."""
+    return f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in options.items())
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for ``localhost``/127.0.0.1 and its key, in ``folder`` (openssl)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 def tool(name: str) -> str:
     """A console script beside the running Python (twistd, supervisorctl …), else on PATH."""
     found = Path(sys.executable).parent / name

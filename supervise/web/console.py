@@ -17,7 +17,7 @@ from supervise.http.json_get import JsonView
 from supervise.http.json_post import JsonAction, peek_json
 from supervise.http.openapi import OpenApiDocument
 from supervise.http.peer import caller
-from supervise.interfaces import IEventBus, ISupervisorControl
+from supervise.interfaces import IEventBus, IResourceUsage, ISupervisorControl
 from supervise.web.feed import ConsoleFeed
 from supervise.web.pages import Download, OkPage, TailPage
 
@@ -79,11 +79,13 @@ def mount_console(
     wall_clock: Callable[[], float],
     token: str,
     audit: AuditTrail | None = None,
+    usage: IResourceUsage | None = None,
 ) -> ConsoleFeed:
     """Add the console's pages and API under ``root``; return the feed (its ``subscription``
     to the bus, its ``refresh()`` for news that comes from elsewhere).
 
     :param token: the cross-site token, one per daemon run (pages stay usable across a reload).
+    :param usage: each program's sampled CPU and memory, when the daemon samples them.
     """
     page = ConsolePage(token, daemon_info)
     root.putChild(b"", page)
@@ -92,7 +94,7 @@ def mount_console(
     root.putChild(b"ok.html", OkPage())
     root.putChild(b"static", assets())
     root.putChild(b"download", Download(control, main_log))
-    feed = ConsoleFeed(control, daemon_info, clock, wall_clock)
+    feed = ConsoleFeed(control, daemon_info, clock, wall_clock, usage)
     feed.subscription = bus.subscribe(feed)
     api = resource.Resource()
     api.putChild(b"events", feed)

@@ -20,16 +20,40 @@ from supervise.events.types import (
     Event,
     GroupScaled,
     ProcessGroupEvent,
+    ProcessStateEvent,
+    ResourcesSampled,
     SupervisorStateChangeEvent,
 )
 from supervise.http.sse import Fanout, sse
-from supervise.interfaces import IEventListener, ISubscription, ISupervisorControl
+from supervise.interfaces import IEventListener, IResourceUsage, ISubscription, ISupervisorControl
 from supervise.rows import ROW_EVENTS, process_row
+from supervise.snapshot import ResourceUsage
+from supervise.web.crashes import CRASH_LOOP_RULE, RecentExits
+
+#: Samples of each program's history a new browser gets (the graph's width).
+HISTORY_SENT = 30
 
 
 def all_rows(control: ISupervisorControl) -> list[dict[str, Any]]:
     """Every process's row, by group then name."""
     return [process_row(s, control.process_config(s.namespec)) for s in control.snapshots()]
+
+
+def with_exits(row: dict[str, Any], exits: RecentExits, now: float) -> dict[str, Any]:
+    """``row`` with the times of its process's recent unrequested exits (``exits``)."""
+    row["exits"] = exits.recent(row["group"], row["name"], now)
+    return row
+
+
+def usage_point(usage: ResourceUsage) -> dict[str, Any]:
+    """One sample as the console and ``top`` read it: CPU percent, KiB, processes."""
+    return {
+        "when": usage.when,
+        "cpu": usage.cpu_percent,
+        "cpu_seconds": usage.cpu_seconds,
+        "rss": usage.rss // 1024,
+        "processes": usage.processes,
+    }
 
 
 @implementer(IEventListener)
@@ -38,7 +62,13 @@ class ConsoleFeed(resource.Resource):
 
     isLeaf = True
     name = "console"
-    event_types = (*ROW_EVENTS, ProcessGroupEvent, SupervisorStateChangeEvent, GroupScaled)
+    event_types = (
+        *ROW_EVENTS,
+        ProcessGroupEvent,
+        SupervisorStateChangeEvent,
+        GroupScaled,
+        ResourcesSampled,
+    )
     max_pending = 100_000
 
     def __init__(
@@ -47,8 +77,11 @@ class ConsoleFeed(resource.Resource):
         daemon_info: Callable[[], Mapping[str, Any]],
         clock: IReactorTime,
         wall_clock: Callable[[], float],
+        usage: IResourceUsage | None = None,
     ) -> None:
         super().__init__()
+        self.usage = usage
+        self.exits = RecentExits()
         self.control = control
         self.daemon_info = daemon_info
         self.clock = clock
@@ -61,7 +94,20 @@ class ConsoleFeed(resource.Resource):
 
     def notify(self, event: Event) -> None:
         """Mark what ``event`` changed; flush on the next reactor turn."""
+        if isinstance(event, ProcessStateEvent):
+            self.exits.record(event)
         if not self.fanout.clients:
+            return
+        if isinstance(event, ResourcesSampled):
+            self.fanout.broadcast(
+                sse(
+                    "usage",
+                    {
+                        "now": self.wall_clock(),
+                        "usage": {name: usage_point(u) for name, u in event.usage.items()},
+                    },
+                )
+            )
             return
         if isinstance(event, ProcessGroupEvent | SupervisorStateChangeEvent | GroupScaled):
             self.resync = True
@@ -83,20 +129,20 @@ class ConsoleFeed(resource.Resource):
         dirty, self.dirty = self.dirty, set()
         resync, self.resync = self.resync, False
         rows = []
+        now = self.wall_clock()
         for group, process in sorted(dirty):
             namespec = f"{group}:{process}"
             try:
-                rows.append(
-                    process_row(
-                        self.control.snapshot(namespec), self.control.process_config(namespec)
-                    )
+                row = process_row(
+                    self.control.snapshot(namespec), self.control.process_config(namespec)
                 )
+                rows.append(with_exits(row, self.exits, now))
             except BadName:
                 resync = True
         if resync:
             self.fanout.broadcast(self.snapshot())
         else:
-            self.fanout.broadcast(sse("update", {"now": self.wall_clock(), "processes": rows}))
+            self.fanout.broadcast(sse("update", {"now": now, "processes": rows}))
 
     def status(self) -> dict[str, Any]:
         """The whole picture: the daemon and every process (``/api/status``)."""
@@ -107,8 +153,28 @@ class ConsoleFeed(resource.Resource):
         }
 
     def snapshot(self) -> bytes:
-        """The whole picture as the stream's ``snapshot`` event."""
-        return sse("snapshot", self.status())
+        """The whole picture as the stream's ``snapshot`` event: ``status()``, plus each
+        row's recent unrequested exits, the crash-loop rule and recent resource samples."""
+        picture = self.status()
+        for row in picture["processes"]:
+            with_exits(row, self.exits, picture["now"])
+        picture.update(
+            crash_loop=CRASH_LOOP_RULE,
+            usage_interval=self.usage.interval if self.usage is not None else 0,
+            usage=self.usage_history(),
+        )
+        return sse("snapshot", picture)
+
+    def usage_history(self) -> dict[str, list[dict[str, Any]]]:
+        """Each program's recent samples, oldest first (programs never measured left out)."""
+        if self.usage is None:
+            return {}
+        found = {}
+        for snapshot in self.control.snapshots():
+            history = self.usage.history(snapshot.namespec)[-HISTORY_SENT:]
+            if history:
+                found[snapshot.namespec] = [usage_point(u) for u in history]
+        return found
 
     def render_GET(self, request: server.Request) -> int:  # noqa: N802 - Twisted's name
         """Open a stream: the snapshot now, deltas after."""

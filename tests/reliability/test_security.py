@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from supervise.ctl.client import UnixHTTPConnection
-from supervise.testing import RunningDaemon, free_port, tool, wait_until
+from supervise.testing import RunningDaemon, free_port, self_signed_certificate, tool, wait_until
 from tests.e2e.conftest import ROOT
 from tests.reliability.conftest import CASES
 
@@ -188,13 +188,7 @@ def test_inet_beyond_loopback_needs_credentials(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("front", ["twistd", "supervise"])  # supervise: TLS loaded on demand
 def test_https_with_a_certificate_in_the_config(tmp_path: Path, front: str) -> None:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-         "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    cert, key = self_signed_certificate(tmp_path)
     port = free_port()
     daemon = RunningDaemon(tmp_path, {"PYTHONPATH": str(ROOT)}, front=front)
     try:

@@ -5,8 +5,12 @@
 Series (labels ``group`` and ``process``): ``supervise_process_state`` (supervisord's
 numeric state code), ``supervise_process_up`` (1 when RUNNING), ``supervise_process_uptime_seconds``,
 ``supervise_process_restarts_total``, ``supervise_process_exit_status`` (last exit status),
-and ``supervise_process_state_changes_total`` counted from the bus; ``supervise_events_total``
-by event type; ``supervise_bus_lag_seconds`` (publish-to-delivery delay of the last event).
+and ``supervise_process_state_changes_total`` counted from the bus; from the daemon's resource
+sampler (``[supervisord] usage_interval``), for each process measured by the last sample,
+``supervise_process_cpu_seconds_total`` (CPU time of its whole tree),
+``supervise_process_cpu_percent``, ``supervise_process_resident_memory_bytes`` and
+``supervise_process_tree_processes``; ``supervise_events_total`` by event type;
+``supervise_bus_lag_seconds`` (publish-to-delivery delay of the last event).
 
 The text format is written by hand: a few dozen lines, against pulling in
 ``prometheus_client``'s global registry for data we already hold.
@@ -21,7 +25,7 @@ from typing import Any
 
 from twisted.web.resource import Resource
 
-from supervise.events.types import Event, ProcessStateEvent
+from supervise.events.types import Event, ProcessStateEvent, ResourcesSampled
 from supervise.interfaces import IEventListener
 from supervise.plugin import Plugin, listener
 
@@ -32,6 +36,11 @@ def _labels(**labels: str) -> str:
         for key, value in labels.items()
     )
     return "{" + inner + "}" if inner else ""
+
+
+def _number(value: float) -> str:
+    """A sample value in full (``:g`` would round 1708032 bytes to 1.70803e+06)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 class Metrics(Resource):
@@ -56,6 +65,7 @@ class PrometheusPlugin(Plugin):
         self.events: Counter[str] = Counter()
         self.state_changes: Counter[tuple[str, str]] = Counter()
         self.lag = 0.0
+        self.usage: Mapping[str, Any] = {}
 
     def listeners(self) -> Iterable[IEventListener]:
         return [listener("prometheus", (Event,), self.count)]
@@ -69,6 +79,8 @@ class PrometheusPlugin(Plugin):
         self.lag = max(0.0, time.time() - event.when)
         if isinstance(event, ProcessStateEvent):
             self.state_changes[(event.group, event.process)] += 1
+        elif isinstance(event, ResourcesSampled):
+            self.usage = event.usage
 
     def exposition(self) -> str:
         """The metrics in Prometheus' text format."""
@@ -78,7 +90,7 @@ class PrometheusPlugin(Plugin):
         def family(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
             out.append(f"# HELP {name} {help_text}")
             out.append(f"# TYPE {name} {kind}")
-            out.extend(f"{name}{labels} {value:g}" for labels, value in samples)
+            out.extend(f"{name}{labels} {_number(value)}" for labels, value in samples)
 
         programs = self.context.control.snapshots()
         ids = [(p, _labels(group=p.group, process=p.name)) for p in programs]
@@ -94,6 +106,15 @@ class PrometheusPlugin(Plugin):
                [(lab, p.exitstatus) for p, lab in ids])  # fmt: skip
         family("supervise_process_state_changes_total", "counter", "state changes seen on the bus",
                [(lab, self.state_changes[(p.group, p.name)]) for p, lab in ids])  # fmt: skip
+        measured = [(self.usage[p.namespec], lab) for p, lab in ids if p.namespec in self.usage]
+        family("supervise_process_cpu_seconds_total", "counter", "CPU time of the process's whole tree",
+               [(lab, u.cpu_seconds) for u, lab in measured])  # fmt: skip
+        family("supervise_process_cpu_percent", "gauge", "CPU over the last sample interval, percent of one CPU",
+               [(lab, u.cpu_percent) for u, lab in measured])  # fmt: skip
+        family("supervise_process_resident_memory_bytes", "gauge", "resident memory of the process's whole tree",
+               [(lab, u.rss) for u, lab in measured])  # fmt: skip
+        family("supervise_process_tree_processes", "gauge", "processes in the process's tree",
+               [(lab, u.processes) for u, lab in measured])  # fmt: skip
         family("supervise_events_total", "counter", "events seen on the bus, by type",
                [(_labels(type=name), count) for name, count in sorted(self.events.items())])  # fmt: skip
         family("supervise_bus_lag_seconds", "gauge", "delay between publishing and delivering the last event",

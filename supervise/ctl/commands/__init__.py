@@ -3,7 +3,8 @@
 One module per family of commands, each a small class over the shared ``Session``:
 ``processes`` (start, stop, restart, signal, clear), ``status`` (status, pid, wait,
 avail), ``logs`` (tail, maintail), ``config`` (reread, update, add, remove), ``daemon``
-(reload, shutdown, reexec, version), ``choices`` (scale, disable, enable). ``Controller`` finds a command's family.
+(reload, shutdown, reexec, version), ``choices`` (scale, disable, enable), ``top`` (the live
+view). ``Controller`` finds a command's family.
 
 Each ``do_<command>`` takes the command's words and returns the exit status: 0 when the
 command did what it was asked (a start of a started program included), 1 when any part
@@ -23,6 +24,7 @@ from supervise.ctl.commands.daemon import DaemonCommands
 from supervise.ctl.commands.logs import LogCommands
 from supervise.ctl.commands.processes import ProcessCommands
 from supervise.ctl.commands.status import StatusCommands
+from supervise.ctl.commands.top import TopCommands
 from supervise.ctl.session import Session
 
 Family = (
@@ -32,6 +34,7 @@ Family = (
     | ConfigCommands
     | DaemonCommands
     | ChoiceCommands
+    | TopCommands
 )
 FAMILIES: tuple[type[Family], ...] = (
     StatusCommands,
@@ -40,6 +43,7 @@ FAMILIES: tuple[type[Family], ...] = (
     ConfigCommands,
     DaemonCommands,
     ChoiceCommands,
+    TopCommands,
 )
 COMMANDS = sorted(name[3:] for family in FAMILIES for name in dir(family) if name.startswith("do_"))
 

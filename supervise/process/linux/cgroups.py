@@ -193,6 +193,30 @@ def oom_kills(path: str) -> int:
     return 0
 
 
+def _keyed(path: str) -> dict[str, int]:
+    """A flat-keyed cgroup file (``cpu.stat``, ``memory.stat``) as numbers; empty if unreadable."""
+    found: dict[str, int] = {}
+    try:
+        with open(path) as handle:
+            for line in handle:
+                key, _, value = line.partition(" ")
+                if value.strip().isdigit():
+                    found[key] = int(value)
+    except OSError:
+        pass
+    return found
+
+
+def usage(path: str) -> tuple[float, int] | None:
+    """The cgroup's CPU seconds so far (``cpu.stat`` usage_usec: every process it ever held)
+    and resident bytes (``memory.stat`` anon + file_mapped); None when unreadable."""
+    cpu = _keyed(os.path.join(path, "cpu.stat")).get("usage_usec")
+    if cpu is None:
+        return None
+    memory = _keyed(os.path.join(path, "memory.stat"))
+    return cpu / 1e6, memory.get("anon", 0) + memory.get("file_mapped", 0)
+
+
 def remove(path: str) -> None:
     """Remove an empty cgroup (ignore errors: it may still be populated)."""
     try:

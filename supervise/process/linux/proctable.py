@@ -1,4 +1,5 @@
-"""The one reader of ``/proc``: start times, command lines, children, environments."""
+"""The one reader of ``/proc``: start times, command lines, children, environments, and
+each process's CPU time and resident memory (``pid_stats``, one pass for every program)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 
+from attrs import frozen
 from zope.interface import implementer
 
 from supervise.config.values import name_to_uid
@@ -79,6 +81,46 @@ def environ(pid: int) -> dict[bytes, bytes]:
     except OSError:
         return {}
     return dict(v.split(b"=", 1) for v in variables if b"=" in v)
+
+
+@frozen
+class PidStat:
+    """One live process as ``/proc/PID/stat`` shows it."""
+
+    ppid: int
+    #: When it started, clock ticks since boot (with the pid, names one process).
+    start_ticks: int
+    #: User + system time, its own and its reaped children's, in clock ticks.
+    cpu_ticks: int
+    #: Resident set size in pages.
+    rss_pages: int
+
+
+def pid_stats() -> dict[int, PidStat]:
+    """Every live process's parent, start, CPU time and resident pages: one pass over
+    ``/proc`` (zombies left out)."""
+    found: dict[int, PidStat] = {}
+    for pid in _pids():
+        fields = _stat_fields(pid)
+        if fields is None or fields[0] == "Z" or len(fields) < 22:
+            continue
+        found[pid] = PidStat(
+            ppid=int(fields[1]),
+            start_ticks=int(fields[19]),
+            cpu_ticks=sum(int(value) for value in fields[11:15]),
+            rss_pages=int(fields[21]),
+        )
+    return found
+
+
+def uptime_ticks() -> int:
+    """Clock ticks since boot now (``/proc/uptime``), the scale of ``start_ticks``."""
+    try:
+        with open("/proc/uptime") as handle:
+            seconds = float(handle.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return int(seconds * os.sysconf("SC_CLK_TCK"))
 
 
 def _pids() -> Iterator[int]:

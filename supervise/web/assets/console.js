@@ -9,8 +9,11 @@ const LOG_LIMIT = 256 * 1024; // characters the log panel keeps
 const STARTABLE = new Set(["STOPPED", "EXITED", "FATAL"]);
 const STOPPABLE = new Set(["STARTING", "RUNNING", "BACKOFF"]);
 const SIGNALLABLE = new Set(["STARTING", "RUNNING", "STOPPING"]);
-const COLUMNS = ["name", "state", "pid", "uptime", "restarts", "exit", "checks", "actions"];
-const LABELS = ["Name", "State", "PID", "Uptime", "Restarts", "Last exit", "Checks", "Actions"];
+const COLUMNS = ["name", "state", "pid", "uptime", "restarts", "exit", "cpu", "memory", "checks", "actions"];
+const LABELS = ["Name", "State", "PID", "Uptime", "Restarts", "Last exit", "CPU", "Memory", "Checks", "Actions"];
+const NOTICE_MS = 10000; // a notice ("web restarted") clears itself after this
+const ALERT_MS = 60000; // an alert (a failed action) too, unless dismissed sooner
+const GRAPH_POINTS = 30; // samples a usage graph shows
 
 const table = document.getElementById("processes");
 const filterBox = document.getElementById("filter");
@@ -24,6 +27,11 @@ let pendingSnapshot = null;
 let frame = 0;
 let shownTotal = 0; // rows the filter shows, kept as rows change (no scan per update)
 let clockOffset = 0; // server time - browser time, seconds
+// The daemon's crash-loop rule (supervise/web/crashes.py), sent with each snapshot.
+let crashLoop = { exits: 3, window: 300 };
+let connected = false; // the live feed is up: actions are possible
+let lostAt = 0; // when the feed was lost (browser ms), 0 while connected
+const usage = new Map(); // namespec -> recent samples [{when, cpu, rss, ...}], oldest first
 // What rendering costs, for benchmarks/console.py and the curious (read in devtools).
 const stats = { flushes: 0, rows: 0, ms: 0, lastMs: 0, snapshots: 0 };
 window.superviseStats = stats;
@@ -35,8 +43,32 @@ function el(tag, props, ...children) {
   return node;
 }
 
-function say(text) { document.getElementById("notice").textContent = text; }
-function warn(text) { document.getElementById("alert").textContent = text; }
+// Notices and alerts clear themselves after a while; an alert can also be dismissed.
+const expiry = { notice: 0, alert: 0 };
+
+function show(id, text, ms) {
+  const box = document.getElementById(id);
+  clearTimeout(expiry[id]);
+  box.querySelector(".text").textContent = text;
+  box.hidden = !text;
+  if (text) expiry[id] = setTimeout(() => { box.hidden = true; box.querySelector(".text").textContent = ""; }, ms);
+}
+
+function say(text) { show("notice", text, NOTICE_MS); }
+function warn(text) { show("alert", text, ALERT_MS); }
+
+for (const id of ["notice", "alert"]) {
+  const box = document.getElementById(id);
+  const text = el("span", { className: "text" }, box.textContent.trim());
+  box.textContent = "";
+  const dismiss = el("button", { type: "button", className: "dismiss", textContent: "Dismiss" });
+  dismiss.setAttribute("aria-label", `Dismiss the ${id}`);
+  dismiss.addEventListener("click", () => show(id, "", 0));
+  box.append(text, dismiss);
+  show(id, text.textContent, id === "alert" ? ALERT_MS : NOTICE_MS);
+}
+
+function clock(seconds) { return new Date(seconds * 1000).toLocaleTimeString(); }
 
 function duration(seconds) {
   seconds = Math.max(0, Math.floor(seconds));
@@ -66,6 +98,7 @@ function groupSection(name) {
     const button = el("button", { type: "button", textContent: `${action[0].toUpperCase()}${action.slice(1)} group` });
     button.dataset.action = action;
     button.dataset.key = `${name}:*`;
+    button.disabled = !connected;
     button.setAttribute("aria-label", `${action} every process of group ${name}`);
     title.append(button);
   }
@@ -143,18 +176,13 @@ function render(row, data) {
     cells.name.textContent = CLUSTER ? data.namespec : data.name;
     if (data.adopted) cells.name.append(el("span", { className: "tag", title: "found running, not started by supervise" }, "adopted"));
   }
-  if (old.state !== data.state) {
-    const badge = cells.state.firstChild;
-    badge.className = `state state-${data.state}`;
-    badge.textContent = data.state;
-    row.tr.dataset.state = data.state;
-  }
-  const detail = (data.state === "BACKOFF" || data.state === "FATAL") ? data.spawnerr : "";
-  setText(cells.state.lastChild, detail);
+  row.tr.dataset.state = data.state;
+  showState(row);
   setText(cells.pid, data.pid ? String(data.pid) : "");
   setText(cells.uptime, uptimeText(data));
   setText(cells.restarts, String(data.restarts));
-  setText(cells.exit, data.stop && (data.state === "EXITED" || data.state === "STOPPED") ? `status ${data.exitstatus}` : "");
+  setText(cells.exit, data.last_exit ? `${data.last_exit} at ${clock(data.stop)}` : "");
+  cells.exit.title = data.last_exit ? new Date(data.stop * 1000).toString() : "";
   const checks = [];
   if (data.ready) checks.push(`ready: ${data.ready}`);
   if (data.health) checks.push(data.health === "ok" ? "healthy" : `unhealthy (${data.health_failures} failed)`);
@@ -162,14 +190,100 @@ function render(row, data) {
   if (data.next_run) checks.push(`next run ${new Date(data.next_run * 1000).toLocaleString()}`);
   if (data.numprocs !== data.numprocs_declared) checks.push(`scaled to ${data.numprocs} from ${data.numprocs_declared}`);
   setText(cells.checks, checks.join(", "));
-  buttons.start.disabled = !STARTABLE.has(data.state);
-  buttons.stop.disabled = !STOPPABLE.has(data.state);
-  buttons.restart.disabled = data.state === "STOPPING" || data.state === "UNKNOWN";
-  buttons.signal.disabled = !SIGNALLABLE.has(data.state);
-  buttons.stdout.disabled = !data.stdout;
-  buttons.stderr.disabled = !data.stderr;
-  buttons.clearlog.disabled = !data.stdout && !data.stderr;
+  const offline = !connected;
+  buttons.start.disabled = offline || !STARTABLE.has(data.state);
+  buttons.stop.disabled = offline || !STOPPABLE.has(data.state);
+  buttons.restart.disabled = offline || data.state === "STOPPING" || data.state === "UNKNOWN";
+  buttons.signal.disabled = offline || !SIGNALLABLE.has(data.state);
+  buttons.stdout.disabled = offline || !data.stdout;
+  buttons.stderr.disabled = offline || !data.stderr;
+  buttons.clearlog.disabled = offline || (!data.stdout && !data.stderr);
+  showUsage(row);
   applyFilter(row);
+}
+
+// Exits in the crash-loop window before now (server time).
+function recentExits(data) {
+  const now = serverNow();
+  return (data.exits || []).filter((when) => now - when <= crashLoop.window);
+}
+
+// The badge says what the process is doing, and never a green RUNNING for a crash loop:
+// CRASH LOOP while it ended on its own crashLoop.exits times within crashLoop.window.
+function showState(row) {
+  const data = row.data;
+  const exits = recentExits(data).length;
+  const looping = exits >= crashLoop.exits;
+  const masked = looping && (data.state === "RUNNING" || data.state === "STARTING");
+  const label = masked ? "CRASH LOOP" : data.state;
+  const badge = row.cells.state.firstChild;
+  const className = `state state-${masked ? "CRASHLOOP" : data.state}`;
+  if (badge.className !== className) badge.className = className;
+  setText(badge, label);
+  row.tr.dataset.crashloop = looping ? "true" : "false";
+  const minutes = Math.round(crashLoop.window / 60);
+  const loopText = looping ? `${exits} exits in ${minutes} min` : "";
+  let detail = "";
+  if (data.state === "BACKOFF" || data.state === "FATAL") detail = [data.spawnerr, loopText].filter(Boolean).join(" · ");
+  else if (masked) detail = `${loopText}; ${data.state} again since ${clock(data.start)}`;
+  setText(row.cells.state.lastChild, detail);
+  badge.title = masked ? `${data.state}, but it ended ${exits} times in the last ${minutes} minutes` : "";
+}
+
+// -- resource use: the latest figures and a small graph of the recent ones -------------
+
+function bytesText(kib) {
+  if (kib < 1024) return `${kib} KiB`;
+  if (kib < 1024 * 1024) return `${(kib / 1024).toFixed(1)} MiB`;
+  return `${(kib / 1024 / 1024).toFixed(2)} GiB`;
+}
+
+// ``floor``: the smallest top of the scale (so an idle program's CPU is a flat line).
+function sparkline(values, label, floor) {
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("class", "spark");
+  svg.setAttribute("viewBox", `0 0 ${GRAPH_POINTS - 1} 20`);
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", label);
+  const top = Math.max(...values, floor);
+  const offset = GRAPH_POINTS - values.length;
+  const points = values.map((v, i) => `${i + offset},${(19.5 - (v / top) * 18.5).toFixed(2)}`).join(" ");
+  const line = document.createElementNS(NS, "polyline");
+  line.setAttribute("points", points);
+  svg.append(line);
+  return svg;
+}
+
+function showUsage(row) {
+  if (CLUSTER) return;
+  const history = usage.get(row.data.namespec) || [];
+  const last = history[history.length - 1];
+  if (row.lastUsage === last && row.usagePid === row.data.pid) return;
+  row.lastUsage = last;
+  row.usagePid = row.data.pid;
+  const current = row.data.pid && last ? last : null;
+  const cpu = history.map((p) => p.cpu), rss = history.map((p) => p.rss);
+  row.cells.cpu.replaceChildren(
+    el("span", { className: "figure" }, current ? `${current.cpu.toFixed(1)}%` : ""),
+    ...(history.length ? [sparkline(cpu, `CPU of ${row.data.namespec}, last ${history.length} samples`, 10)] : []),
+  );
+  row.cells.memory.replaceChildren(
+    el("span", { className: "figure" }, current ? bytesText(current.rss) : ""),
+    ...(history.length ? [sparkline(rss, `memory of ${row.data.namespec}, last ${history.length} samples`, 1)] : []),
+  );
+  row.cells.cpu.title = current ? `${current.cpu_seconds} s of CPU so far; ${current.processes} process(es)` : "";
+}
+
+function receiveUsage(message) {
+  for (const [namespec, point] of Object.entries(message.usage)) {
+    const history = usage.get(namespec) || [];
+    history.push(point);
+    if (history.length > GRAPH_POINTS) history.splice(0, history.length - GRAPH_POINTS);
+    usage.set(namespec, history);
+  }
+  for (const row of rows.values()) showUsage(row);
 }
 
 function uptimeText(data) {
@@ -291,6 +405,11 @@ function receive(kind, message) {
   if (kind === "snapshot") {
     pendingSnapshot = message;
     pending = new Map();
+    if (message.crash_loop) crashLoop = message.crash_loop;
+    if (message.usage) {
+      usage.clear();
+      for (const [namespec, history] of Object.entries(message.usage)) usage.set(namespec, history);
+    }
   } else {
     for (const data of message.processes) pending.set(keyOf(data), data);
     if (message.nodes) pendingNodes = pendingNodes.concat(message.nodes);
@@ -308,17 +427,48 @@ function setLink(up, text) {
   link.textContent = text;
 }
 
+// While the feed is down, nothing on the page can be trusted to be current and no
+// action can be sent: every control is disabled and the banner says since when.
+function enableControls(up) {
+  document.body.classList.toggle("offline", !up);
+  for (const button of document.querySelectorAll("button[data-bulk], .groupcell button, #mainlog")) button.disabled = !up;
+  document.getElementById("signal").disabled = !up;
+}
+
+function setConnected(up) {
+  if (up === connected && (up || lostAt)) return;
+  connected = up;
+  enableControls(up);
+  for (const row of rows.values()) if (row.data) render(row, row.data);
+  const banner = document.getElementById("offline");
+  if (up) {
+    banner.hidden = true;
+    if (lostAt) say(`Reconnected at ${new Date().toLocaleTimeString()}; the page shows the daemon's state again.`);
+    lostAt = 0;
+  } else {
+    lostAt = lostAt || Date.now();
+    banner.hidden = false;
+    banner.textContent = `Connection to the daemon lost at ${new Date(lostAt).toLocaleTimeString()}; reconnecting… Controls are disabled until it is back; what the page shows may be out of date.`;
+  }
+}
+
+let attempts = 0;
+
 function connect() {
   const source = new EventSource("api/events");
-  source.addEventListener("open", () => setLink(redisUp, redisUp ? "live" : "Redis unreachable: showing the last known state"));
-  source.addEventListener("snapshot", (event) => receive("snapshot", JSON.parse(event.data)));
+  source.addEventListener("open", () => { attempts = 0; setLink(redisUp, redisUp ? "live" : "Redis unreachable: showing the last known state"); });
+  // The snapshot, not the open, brings the page up to date: controls come back with it.
+  source.addEventListener("snapshot", (event) => { receive("snapshot", JSON.parse(event.data)); setConnected(true); });
   source.addEventListener("update", (event) => receive("update", JSON.parse(event.data)));
+  source.addEventListener("usage", (event) => receiveUsage(JSON.parse(event.data)));
   source.addEventListener("error", () => {
+    attempts += 1;
+    setConnected(false);
     if (source.readyState === EventSource.CLOSED) {
-      setLink(false, "disconnected, retrying…");
+      setLink(false, `disconnected, retrying (attempt ${attempts})…`);
       setTimeout(connect, 2000);
     } else {
-      setLink(false, "reconnecting…");
+      setLink(false, `reconnecting (attempt ${attempts})…`);
     }
   });
 }
@@ -385,6 +535,7 @@ function actionBody(action, keys, signal) {
 function resultName(result) { return result.node ? `${result.name} on ${result.node}` : result.name; }
 
 async function act(action, keys, buttons) {
+  if (!connected) { warn("Not connected to the daemon: nothing was sent."); return; }
   const signal = document.getElementById("signal").value;
   const first = rows.get(keys[0]);
   const who = keys.length === 1 ? (first && CLUSTER ? `${first.data.namespec} on ${first.data.node}` : keys[0]) : `${keys.length} processes`;
@@ -519,6 +670,9 @@ setInterval(() => {
   for (const row of onScreen) {
     if (row.visible && row.data.state === "RUNNING") setText(row.cells.uptime, uptimeText(row.data));
   }
+  // A crash loop ends by itself once its exits age out of the window.
+  for (const row of rows.values()) if (row.data.exits && row.data.exits.length) showState(row);
 }, 1000);
 
+enableControls(false);
 connect();
