@@ -138,6 +138,7 @@ def test_disable_survives_reload_and_reexec_until_enabled(daemon: Daemon) -> Non
     rpc = reexec(daemon)
     info = rpc.supervise.getProcessInfo("other")
     assert (info["statename"], info["disabled"]) == ("STOPPED", True)
+    assert ctl(daemon, "status", "other").returncode == 0  # disabled: stopped as it should be
     line = next(x for x in daemon.ctl("status").stdout.splitlines() if x.startswith("other"))
     assert line.split()[1] == "STOPPED" and line.endswith("disabled")
 
@@ -171,7 +172,9 @@ def test_a_scheduled_program_shows_its_next_run_and_waits_for_it(daemon: Daemon)
     assert plain["next_run"] == info["next_run"]  # an extra key, only on a scheduled program
     now = plain["now"]
     assert now < info["next_run"] <= now + 366 * 86400
-    assert "next run " in ctl(daemon, "status", "job").stdout
+    shown = ctl(daemon, "status", "job")
+    assert "next run " in shown.stdout
+    assert shown.returncode == 0  # between runs, as it should be
     assert ctl(daemon, "start", "job").returncode == 0
 
 

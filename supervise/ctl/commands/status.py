@@ -1,7 +1,8 @@
 """Looking at processes: ``status``, ``pid``, ``wait``, ``avail``.
 
-``status`` exits with LSB codes: 0 when every listed process runs, 3 when any is
-stopped, exited, fatal or unknown, 4 for a name that matches nothing.
+``status`` exits with LSB codes: 0 when every listed process runs (or is disabled, or
+scheduled and between runs), 3 when any is stopped, exited, fatal or unknown, 4 for a
+name that matches nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ def choice_words(info: dict[str, Any]) -> str:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["next_run"]))
         words += f", next run {when}"
     return words
+
+
+def not_running(info: dict[str, Any]) -> bool:
+    """Stopped, exited, fatal or unknown when it should run: a disabled process and a
+    scheduled one between its runs are where they should be."""
+    if info.get("disabled") or (info.get("next_run") and info["statename"] != "FATAL"):
+        return False
+    return info["statename"] in STOPPED_STATES
 
 
 @define(eq=False)
@@ -71,7 +80,7 @@ class StatusCommands:
                 session.emit(f"{word}: ERROR (no such process)")
         if unknown:
             return UNKNOWN_NAME
-        return NOT_RUNNING if any(i["statename"] in STOPPED_STATES for i in shown) else OK
+        return NOT_RUNNING if any(not_running(i) for i in shown) else OK
 
     def do_pid(self, words: list[str]) -> int:
         """``pid [NAME…]``: the daemon's pid, or each process's (0 when not running).
