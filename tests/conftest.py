@@ -38,13 +38,22 @@ def pytest_sessionfinish(session: Any) -> None:
     if worker and (CASES or FIGURES):
         path = Path(os.environ["SUPERVISE_CASES_DIR"]) / f"{worker}.json"
         path.write_text(json.dumps({"cases": CASES, "figures": FIGURES}))
-    if not worker:
+    if worker:
+        # Only its own descendants: the other workers' tests may still be running.
+        found = leftovers.leftovers(None)
+        leftovers.kill(sorted(found))
+        path = Path(os.environ["SUPERVISE_CASES_DIR"]) / f"leftovers-{worker}.json"
+        path.write_text(json.dumps(found))
+    else:
         _fail_on_leftovers(session)
 
 
 def _fail_on_leftovers(session: Any) -> None:
     """Fail the run when a process a test started outlives it; name each, then kill it."""
     found = leftovers.leftovers(os.environ[leftovers.MARK])
+    leftovers.kill(sorted(found))
+    for path in Path(os.environ["SUPERVISE_CASES_DIR"]).glob("leftovers-*.json"):
+        found.update({int(pid): command for pid, command in json.loads(path.read_text()).items()})
     if not found:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -58,14 +67,13 @@ def _fail_on_leftovers(session: Any) -> None:
             reporter.write_line(line, red=True)
         else:
             print(line)
-    leftovers.kill(sorted(found))
     session.exitstatus = 1
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int) -> None:
     total: Counter[str] = Counter(CASES)
     figures = dict(FIGURES)
-    for path in Path(os.environ.get("SUPERVISE_CASES_DIR", "/nonexistent")).glob("*.json"):
+    for path in Path(os.environ.get("SUPERVISE_CASES_DIR", "/nonexistent")).glob("gw*.json"):
         found = json.loads(path.read_text())
         total.update(found["cases"])
         figures.update(found["figures"])
