@@ -60,8 +60,13 @@ class Terminal:
         return "\n".join(self.lines())
 
     def line_with(self, *words: str) -> str:
-        """The first line holding every word ("" if none)."""
-        return next((line for line in self.lines() if all(w in line for w in words)), "")
+        """The first line holding every word ("" if none). A single word must be a whole
+        one (pid 176 is not found in 17674); several words are looked for as written."""
+
+        def has(line: str, word: str) -> bool:
+            return word in line if " " in word else word in line.split()
+
+        return next((line for line in self.lines() if all(has(line, w) for w in words)), "")
 
     def wait(self, condition: Callable[[Terminal], object], what: str, timeout: float = 60) -> None:
         """Until ``condition(self)`` holds; on failure, show the screen."""
