@@ -70,7 +70,8 @@ def exit_latency(page: Any, daemon: RunningDaemon, kills: int) -> list[float]:
     latencies = []
     for _ in range(kills):
         wait_until(lambda: rpc.supervisor.getProcessInfo("target")["statename"] == "RUNNING")
-        page.wait_for_selector(".proc[data-namespec='target'] .state:text-is('RUNNING')")
+        # The row's state, not its badge: killed again and again, target is a crash loop.
+        page.wait_for_selector(".proc[data-namespec='target'][data-state='RUNNING']")
         page.evaluate(ARM, "target")
         pid = rpc.supervisor.getProcessInfo("target")["pid"]
         killed = time.time() * 1000
