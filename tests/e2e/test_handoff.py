@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.conftest import Daemon
 from tests.e2e.test_daemon import wait_until
+from tests.leftovers import MARK
 
 pytestmark = pytest.mark.e2e
 
@@ -25,16 +26,29 @@ def answering(daemon: Daemon) -> bool:
 
 
 def pids_with(marker: str) -> set[int]:
+    """Live processes whose command line holds ``marker``, except those of another test
+    session on the same machine (marked with another ``SUPERVISE_TEST_SESSION``)."""
     found = set()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                    if marker.replace(" ", "\0").encode() in handle.read():
-                        found.add(int(entry))
+                    mine = marker.replace(" ", "\0").encode() in handle.read()
+                if mine and not another_session(int(entry)):
+                    found.add(int(entry))
             except OSError:
                 pass
     return found
+
+
+def another_session(pid: int) -> bool:
+    """Whether ``pid`` belongs to another test session than this one."""
+    ours = os.environ.get(MARK)
+    with open(f"/proc/{pid}/environ", "rb") as handle:
+        for item in handle.read().split(b"\0"):
+            if item.startswith(f"{MARK}=".encode()):
+                return ours is not None and item.decode(errors="replace") != f"{MARK}={ours}"
+    return False
 
 
 def test_reexec_keeps_fifty_programs_and_every_line(daemon: Daemon) -> None:
