@@ -98,7 +98,7 @@ def wire(runtime: Runtime, applied: Applied) -> DaemonService:
         # Children that exit during the hand-off are kept for their programs.
         reaper.expect(p.pid for p in runtime.handoff.processes)
     pipes = PipeStore(f"{runtime.state_path}.keeper")
-    keeper = KeeperService(runtime, pipes)
+    keeper = KeeperService(runtime, pipes, reaper)
     spawner = ReactorSpawner(reactor, reaper, pipes)
     sockets = SocketTable(runtime)
     mainlog = MainLogService(runtime)

@@ -20,6 +20,7 @@ from twisted.logger import Logger
 from supervise.daemon.handoff import same_process_alive
 from supervise.daemon.runtime import Runtime
 from supervise.process.linux.pipestore import PipeStore
+from supervise.process.linux.reaper import Reaper
 from supervise.process.saved import SavedProcess
 
 log = Logger(namespace="supervise.service")
@@ -31,9 +32,10 @@ DRAIN_LIMIT = 64 * 1024 * 1024
 class KeeperService(Service):
     """Connects the spawner's PipeStore to the keeper; takes pipes back after a crash."""
 
-    def __init__(self, runtime: Runtime, pipes: PipeStore) -> None:
+    def __init__(self, runtime: Runtime, pipes: PipeStore, reaper: Reaper) -> None:
         self.runtime = runtime
         self.pipes = pipes
+        self.reaper = reaper
         self.taken: dict[tuple[str, int], dict[str, int]] = {}
 
     def startService(self) -> None:  # noqa: N802 - Twisted's name
@@ -46,7 +48,10 @@ class KeeperService(Service):
 
     def stopService(self) -> None:  # noqa: N802 - Twisted's name
         super().stopService()
-        self.pipes.quit()
+        pid = self.pipes.quit()
+        if pid is not None:
+            # Under our subreaper it is our child now: its exit is no stranger's.
+            self.reaper.helper(pid, "descriptor keeper")
 
     def attach(self, saved: Sequence[SavedProcess]) -> list[SavedProcess]:
         """``saved`` with each survivor's pipes; the rest of what was taken is drained

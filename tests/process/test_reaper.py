@@ -127,3 +127,14 @@ def test_what_is_left_of_a_stopped_tree_is_not_an_unknown_orphan(kernel: Kernel)
     reaper.reap()
     assert reaper.reaped_unknown == 1  # only 401
     assert reaper.tree_members == set()
+
+
+def test_the_daemons_own_helper_is_not_an_unknown_orphan(kernel: Kernel) -> None:
+    """The descriptor keeper, re-parented to the daemon, exits at a clean shutdown: it is
+    reaped as the helper it is (no 'reaped unknown' line), once."""
+    reaper = Reaper()
+    reaper.helper(500, "descriptor keeper")
+    kernel.waitable = [500, 501]
+    reaper.reap()
+    assert reaper.reaped_unknown == 1  # only 501
+    assert reaper.helpers == {}

@@ -82,14 +82,17 @@ class PipeStore:
                 taken.setdefault((namespec, pid), {})[stream] = entry.fd
         return taken
 
-    def quit(self) -> None:
-        """A clean shutdown: nothing is left to keep, the keeper exits."""
-        if self.client is not None:
-            client, self.client = self.client, None
-            try:
-                client.quit()
-            except KeeperError:
-                pass
+    def quit(self) -> int | None:
+        """A clean shutdown: nothing is left to keep, the keeper exits; its pid, if known."""
+        if self.client is None:
+            return None
+        client, self.client = self.client, None
+        try:
+            pid = client.status().pid
+            client.quit()
+        except KeeperError:
+            return None
+        return pid
 
     def close(self) -> None:
         """Disconnect, leaving everything kept (a re-exec connects again)."""

@@ -68,6 +68,8 @@ class Reaper:
     early_exits: dict[int, int] = field(factory=dict)
     #: What is left of stopped programs' trees (orphans re-parented to us): not unknown.
     tree_members: set[int] = field(factory=set)
+    #: The daemon's own helper processes (the descriptor keeper): pid → what it is.
+    helpers: dict[int, str] = field(factory=dict)
     reaped_unknown: int = 0
     #: True once a SIGCHLD handler calls ``reap``: then spawned children need no pidfd.
     active: bool = False
@@ -85,6 +87,10 @@ class Reaper:
         """The raw status of an expected child that exited before its take-over (once)."""
         self.expected.discard(pid)
         return self.early_exits.pop(pid, None)
+
+    def helper(self, pid: int, what: str) -> None:
+        """``pid`` is one of the daemon's own helpers: its exit is expected, not unknown."""
+        self.helpers[pid] = what
 
     def disown(self, pid: int) -> None:
         """``pid`` was reaped."""
@@ -131,6 +137,15 @@ class Reaper:
         self.owned.pop(pid, None)
         if pid in self.expected:
             self.early_exits[pid] = status  # its program takes it over in a moment
+            return
+        what = self.helpers.pop(pid, None)
+        if what is not None:
+            log.debug(
+                "reaped the {what} (pid {pid}, {why})",
+                what=what,
+                pid=pid,
+                why=describe_status(status),
+            )
             return
         if pid in self.tree_members:
             self.tree_members.discard(pid)
