@@ -18,13 +18,12 @@ XDIST_WORKER = "import sys;exec(eval(sys.stdin.readline()))"
 
 def marked(session: str, exclude: set[int]) -> dict[int, str]:
     """``{pid: command line}`` of every live process carrying ``MARK=session``."""
-    needle = f"{MARK}={session}".encode()
     found: dict[int, str] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) in exclude:
             continue
         try:
-            if needle not in (entry / "environ").read_bytes().split(b"\0"):
+            if session_of(int(entry.name)) != session:
                 continue
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").strip()
         except OSError:  # gone, or not ours to read
@@ -36,6 +35,15 @@ def marked(session: str, exclude: set[int]) -> dict[int, str]:
             continue
         found[int(entry.name)] = text
     return found
+
+
+def session_of(pid: int) -> str | None:
+    """The test session ``pid`` carries the mark of, if any (OSError: gone or not ours)."""
+    prefix = f"{MARK}=".encode()
+    for item in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+        if item.startswith(prefix):
+            return item[len(prefix) :].decode(errors="replace")
+    return None
 
 
 def descendants(root: int) -> dict[int, str]:

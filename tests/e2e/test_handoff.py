@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.conftest import Daemon
 from tests.e2e.test_daemon import wait_until
-from tests.leftovers import MARK
+from tests.leftovers import MARK, session_of
 
 pytestmark = pytest.mark.e2e
 
@@ -43,12 +43,8 @@ def pids_with(marker: str) -> set[int]:
 
 def another_session(pid: int) -> bool:
     """Whether ``pid`` belongs to another test session than this one."""
-    ours = os.environ.get(MARK)
-    with open(f"/proc/{pid}/environ", "rb") as handle:
-        for item in handle.read().split(b"\0"):
-            if item.startswith(f"{MARK}=".encode()):
-                return ours is not None and item.decode(errors="replace") != f"{MARK}={ours}"
-    return False
+    ours, theirs = os.environ.get(MARK), session_of(pid)
+    return ours is not None and theirs is not None and theirs != ours
 
 
 def test_reexec_keeps_fifty_programs_and_every_line(daemon: Daemon) -> None:
