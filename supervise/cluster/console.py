@@ -26,13 +26,13 @@ from supervise.cluster_store import admin
 from supervise.cluster_store.audit import read_audit, redis_sink
 from supervise.cluster_store.link import RedisDown
 from supervise.config.model import ClusterConfig, ServerConfig
+from supervise.http.basic_auth import guarded
 from supervise.http.console_page import ConsolePage, assets
 from supervise.http.csrf import new_token
 from supervise.http.json_get import JsonView
 from supervise.http.json_post import JsonAction, json_answer, peek_json
 from supervise.http.openapi import OpenApiDocument
 from supervise.http.peer import caller
-from supervise.http.servers import guarded
 
 log = Logger()
 

@@ -9,14 +9,23 @@ Importing Twisted's reactor and Deferred loads, through modules the daemon does 
   (about 9 MiB): ``twisted.python.compat`` imports ``http.cookiejar`` for a deprecated
   alias;
 - ``asyncio`` (about 4 MiB and 30 ms): ``twisted.internet.defer`` imports three names of
-  it, two of them for annotations only.
+  it, two of them for annotations only;
+- Perspective Broker, ``twisted.cred`` and OpenSSL's ``libcrypto`` through ``hashlib``
+  (about 4 MiB and 15 ms): ``twisted.web.server`` imports two class names of
+  ``twisted.spread.pb``, for remote views of a request that nothing here makes, and
+  ``twisted.web.iweb`` re-exports one interface of ``twisted.cred.credentials``;
+- ``http.client``, ``gzip``, ``calendar``, ``getpass`` and ``pty``, imported at the top of
+  modules that use them only in functions the daemon does not call on a plain config.
 
 :func:`defer_unused_imports` imports those Twisted modules with the TLS modules and
 ``http.cookiejar`` made lazy (loaded by their first use: ``listenSSL`` for a
 ``certfile``, cluster TLS, treq), ``startTLS`` on plain TCP connections left out (nothing
 in supervise, treq or txredisapi upgrades a connection), and Deferred's
 ``asyncio.iscoroutine`` replaced by the same test written out, so that ``asyncio`` loads
-only if something imports it. Called by the ``supervise`` command before any Twisted
+only if something imports it; the Perspective Broker names Twisted's web server
+subclasses are stand-ins while it is imported (the real module loads if anything imports
+it later), and ``twisted.web.iweb.IUsernameDigestHash`` is the real interface, loaded
+when first read. Called by the ``supervise`` command before any Twisted
 import; it does nothing if those modules are already loaded (``twistd supervise``, tests).
 """
 
@@ -28,7 +37,6 @@ import sys
 import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from importlib.abc import Loader
 from importlib.machinery import ModuleSpec
 from typing import Any
 
@@ -41,10 +49,19 @@ LAZY = frozenset(
         "twisted.web.util",
         "ssl",
         "pdb",
+        "http.client",
+        "gzip",
+        "calendar",
+        "getpass",
+        "pty",
+        "tempfile",
     }
 )
 LEFT_OUT = frozenset({"twisted.internet._newtls"})
 ASYNCIO = "asyncio"
+PERSPECTIVE_BROKER = "twisted.spread.pb"
+CREDENTIALS = "twisted.cred.credentials"
+RE_EXPORTED = "IUsernameDigestHash"  # twisted.web.iweb's name from CREDENTIALS
 ALREADY_LOADED = ("twisted.internet.defer", "twisted.internet.tcp", "twisted.python.compat")
 
 # asyncio.iscoroutine's own test: coroutines, generators before Python 3.12.
@@ -68,6 +85,49 @@ def _asyncio_stand_in() -> types.ModuleType:
     module.AbstractEventLoop = _Placeholder  # type: ignore[attr-defined]
     module.Future = _Placeholder  # type: ignore[attr-defined]
     return module
+
+
+class Copyable:
+    """Stands for ``twisted.spread.pb.Copyable``, a base of ``twisted.web.server.Request``
+    (for sending a request to a Perspective Broker peer, which nothing here does)."""
+
+
+class ViewPoint:
+    """Stands for ``twisted.spread.pb.ViewPoint`` (used only by that sending)."""
+
+
+def _perspective_broker_stand_in() -> types.ModuleType:
+    module = types.ModuleType(PERSPECTIVE_BROKER, "The web server's view of pb while imported.")
+    module.Copyable = Copyable  # type: ignore[attr-defined]
+    module.ViewPoint = ViewPoint  # type: ignore[attr-defined]
+    return module
+
+
+class _NotYetImported:
+    """Stands for ``IUsernameDigestHash`` while ``twisted.web.iweb`` is imported."""
+
+
+def _credentials_stand_in() -> types.ModuleType:
+    module = types.ModuleType(CREDENTIALS, "twisted.web.iweb's view of cred while imported.")
+    setattr(module, RE_EXPORTED, _NotYetImported)
+    return module
+
+
+def _re_export_on_first_read() -> None:
+    """``twisted.web.iweb.IUsernameDigestHash``: the real one, imported when first read."""
+    iweb = sys.modules.get("twisted.web.iweb")
+    if iweb is None or iweb.__dict__.get(RE_EXPORTED) is not _NotYetImported:
+        return
+    del iweb.__dict__[RE_EXPORTED]
+
+    def module_getattr(name: str) -> Any:
+        if name != RE_EXPORTED:
+            raise AttributeError(f"module 'twisted.web.iweb' has no attribute {name!r}")
+        value = getattr(importlib.import_module(CREDENTIALS), RE_EXPORTED)
+        setattr(iweb, RE_EXPORTED, value)
+        return value
+
+    iweb.__getattr__ = module_getattr  # type: ignore[method-assign]
 
 
 # What the import system reads of a module it already has: answered without loading
@@ -97,14 +157,19 @@ def load(module: types.ModuleType) -> None:
     loader.exec_module(module)
 
 
-class LazyLoader(Loader):
-    """Creates the module with its own loader; runs its code only on first use."""
+class LazyLoader:
+    """Creates the module with its own loader; runs its code only on first use.
 
-    def __init__(self, loader: Loader) -> None:
+    (A loader by its two methods: ``importlib.abc.Loader`` would import
+    ``importlib.resources`` and ``tempfile``, 15 ms, for a base class.)
+    """
+
+    def __init__(self, loader: Any) -> None:
         self.loader = loader
 
     def create_module(self, spec: ModuleSpec) -> types.ModuleType | None:
-        return self.loader.create_module(spec)
+        module: types.ModuleType | None = self.loader.create_module(spec)
+        return module
 
     def exec_module(self, module: types.ModuleType) -> None:
         module.__class__ = LazyModule
@@ -125,7 +190,7 @@ class _Finder:
                 continue
             spec: ModuleSpec | None = finder.find_spec(name, path, target)
             if spec is not None and spec.loader is not None:
-                spec.loader = LazyLoader(spec.loader)
+                spec.loader = LazyLoader(spec.loader)  # type: ignore[assignment]
                 return spec
         return None
 
@@ -144,10 +209,14 @@ def defer_unused_imports() -> bool:
 
     Returns False (and does nothing) if any of them is already imported.
     """
-    if any(name in sys.modules for name in (*ALREADY_LOADED, ASYNCIO)):
+    stand_ins = {
+        ASYNCIO: _asyncio_stand_in(),
+        PERSPECTIVE_BROKER: _perspective_broker_stand_in(),
+        CREDENTIALS: _credentials_stand_in(),
+    }
+    if any(name in sys.modules for name in (*ALREADY_LOADED, *stand_ins)):
         return False
-    stand_in = _asyncio_stand_in()
-    sys.modules[ASYNCIO] = stand_in
+    sys.modules.update(stand_ins)
     try:
         with _installed(_Finder()):
             for name in sorted(LAZY):
@@ -157,6 +226,8 @@ def defer_unused_imports() -> bool:
             import twisted.internet.tcp
             import twisted.web.server  # noqa: F401
     finally:
-        if sys.modules.get(ASYNCIO) is stand_in:
-            del sys.modules[ASYNCIO]
+        for name, stand_in in stand_ins.items():
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+        _re_export_on_first_read()
     return True

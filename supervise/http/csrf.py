@@ -8,8 +8,8 @@ the site) are checked before any of this, by twisted.cred.
 
 from __future__ import annotations
 
-import hmac
-import secrets
+import base64
+import os
 from urllib.parse import urlsplit
 
 from twisted.web.iweb import IRequest
@@ -18,8 +18,9 @@ TOKEN_HEADER = b"x-supervise-token"
 
 
 def new_token() -> str:
-    """A fresh token for one daemon run."""
-    return secrets.token_urlsafe(24)
+    """A fresh token for one daemon run (``secrets.token_urlsafe(24)``'s recipe: the
+    ``secrets`` module would load OpenSSL's libcrypto through ``hmac``, 3 MiB)."""
+    return base64.urlsafe_b64encode(os.urandom(24)).rstrip(b"=").decode("ascii")
 
 
 def refusal(request: IRequest, token: str) -> str | None:
@@ -32,6 +33,8 @@ def refusal(request: IRequest, token: str) -> str | None:
     elif origin == b"null":
         return "cross-site request refused: opaque Origin"
     given = request.getHeader(TOKEN_HEADER) or b""
+    import hmac  # on the first POST, not at start-up (see new_token)
+
     if not hmac.compare_digest(given, token.encode()):
         return "cross-site request refused: missing or wrong X-Supervise-Token"
     return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import syslog
-import tempfile
 from collections.abc import Callable
 
 from attrs import define, field
@@ -27,6 +26,8 @@ def strip_ansi(data: bytes) -> bytes:
 
 def auto_log_path(childlogdir: str, process: str, channel: str, identifier: str) -> str:
     """Create a new AUTO log file: ``<process>-<channel>---<identifier>-XXXXXXXX.log``."""
+    import tempfile  # only for AUTO logs (7 ms at start-up otherwise)
+
     fd, path = tempfile.mkstemp(
         prefix=f"{process}-{channel}---{identifier}-", suffix=".log", dir=childlogdir
     )

@@ -53,6 +53,8 @@ def test_what_is_left_unloaded_loads_on_first_use() -> None:
 import sys
 from supervise.daemon.lean_imports import defer_unused_imports
 assert defer_unused_imports()
+for name in ("twisted.spread.pb", "twisted.cred.credentials", "hashlib", "asyncio"):
+    assert name not in sys.modules, name
 import ssl  # a second import leaves it unloaded
 assert type(sys.modules["ssl"]).__name__ == "LazyModule", "ssl"
 assert "OpenSSL" not in sys.modules and "asyncio" not in sys.modules
@@ -65,6 +67,13 @@ from twisted.internet.ssl import CertificateOptions
 assert "OpenSSL" in sys.modules
 import asyncio
 assert asyncio.iscoroutine is not None and "asyncio.base_events" in sys.modules
+from twisted.web import iweb, server
+from twisted.spread import pb  # the real one, when something asks for it
+assert pb.__file__ and pb.PBServerFactory and pb.Copyable.__module__.startswith("twisted.spread")
+from twisted.cred.credentials import IUsernameDigestHash
+assert iweb.IUsernameDigestHash is IUsernameDigestHash  # read: the real interface
+import tempfile, http.client, gzip
+assert tempfile.gettempdir() and http.client.HTTPConnection and gzip.compress(b"x")
 print("ok")
 """
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)

@@ -69,6 +69,15 @@ NOT_ON_A_PLAIN_CONFIG = {
     "idna": "only when a file is served",
     "urllib.request": "not used (twisted.python.compat's deprecated alias)",
     "pdb": "twistd --debug only",
+    "hashlib": "OpenSSL's libcrypto (3 MiB): only with credentials or cluster signing",
+    "_hashlib": "OpenSSL's libcrypto (3 MiB): only with credentials or cluster signing",
+    "hmac": "OpenSSL's libcrypto (3 MiB): only with credentials or a console POST",
+    "secrets": "loads hmac, and through it libcrypto",
+    "twisted.cred": "only with a username and password",
+    "twisted.spread": "Perspective Broker: never used",
+    "importlib.metadata": "only when the config names a plugin",
+    "importlib.resources": "the console's files are read from the package folder",
+    "http.client": "xmlrpc.client's HTTP transport: never used by the daemon",
     "unittest": "tests only",
 }
 
