@@ -42,6 +42,8 @@ class KeeperService(Service):
         super().startService()
         if not self.pipes.open():
             return
+        if self.pipes.started is not None:
+            self.reaper.helper(self.pipes.started.pid, "descriptor keeper")
         if self.runtime.handoff is None:
             # A re-exec's copy has its pipes already (inherited): it only reconnects.
             self.taken = self.pipes.take()

@@ -31,6 +31,7 @@ from supervise.process.linux.keeper import (
     child_key,
     child_match,
     connect,
+    launch_keeper,
     spawn_keeper,
 )
 from supervise.testing import wait_until
@@ -571,6 +572,45 @@ def test_spawn_refuses_a_second_keeper_and_foreign_files(keeper: Keeper, short_d
     assert connect(str(short_dir / "nobody.sock")) is None
     with pytest.raises(KeeperError, match="longer than"):
         spawn_keeper("/tmp/" + "x" * 200)
+
+
+def test_a_launched_keeper_holds_what_was_sent_before_it_listened(short_dir: Path) -> None:
+    """The daemon's start does not wait for its keeper: pipes sent at once, before the
+    keeper runs, are held, and a daemon gone right after still loses none of their bytes."""
+    path, log = short_dir / "keeper.sock", short_dir / "keeper.log"
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"written before the keeper listened\n")
+    client, keeper = launch_keeper(str(path), log_path=str(log))
+    try:
+        client.send_keep([(child_key("web", 7, "stdout"), read_end)])
+        os.close(read_end)
+        client.close()  # the daemon is gone
+        wait_until(lambda: connect(str(path)) is not None)
+        successor = connect(str(path))
+        assert successor is not None and successor.status().pid == keeper.pid
+        [kept] = successor.take()
+        assert kept.key == {"namespec": "web", "pid": 7, "stream": "stdout"}
+        assert os.read(kept.fd, 100) == b"written before the keeper listened\n"
+        os.close(kept.fd)
+        successor.quit()
+        assert keeper.wait(10) == 0
+    finally:
+        os.close(write_end)
+        if keeper.poll() is None:
+            keeper.kill()
+            keeper.wait()
+
+
+def test_a_launched_keeper_that_cannot_listen_fails_its_client(keeper: Keeper) -> None:
+    """A second keeper on a taken path exits, and its client's next call says so: the
+    daemon carries on without it (its PipeStore logs the problem)."""
+    client, second = launch_keeper(keeper.path)
+    assert second.wait(10) == keeper_main.EXIT_ALREADY_RUNNING
+    with pytest.raises(KeeperUnavailable):
+        client.status()
+    assert client.closed
+    first = connect(keeper.path)
+    assert first is not None and first.status().pid == keeper.pid
 
 
 def test_invalid_key_is_refused_locally(keeper: Keeper) -> None:

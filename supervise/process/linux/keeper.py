@@ -9,7 +9,7 @@ daemon connects, ``take()``s every descriptor with its key, and reads on.
 
 The daemon's side::
 
-    client = connect(path) or (spawn_keeper(path, log_path=...) and connect(path))
+    client = connect(path) or launch_keeper(path, log_path=...)[0]
     client.keep(child_key("web", pid, "stdout"), fd)   # after each spawn
     client.drop(child_match("web", pid))               # after reaping and draining
     for kept in client.take(): ...                     # at start, after a crash
@@ -60,6 +60,7 @@ __all__ = [
     "child_key",
     "child_match",
     "connect",
+    "launch_keeper",
     "spawn_keeper",
 ]
 
@@ -128,36 +129,12 @@ def spawn_keeper(
     :raises KeeperError: the keeper did not start (another keeper already listens on
         ``path``, the path is unusable, or it was not listening after ``timeout`` s).
     """
-    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
-        raise KeeperError(f"socket path longer than {MAX_SOCKET_PATH} bytes: {path}")
     read_end, write_end = os.pipe()
     try:
-        stderr = (
-            os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            if log_path is not None
-            else subprocess.DEVNULL
-        )
-        argv = [
-            sys.executable, "-I", "-S", keeper_main.__file__, path,
-            "--idle-timeout", repr(float(idle_timeout)), "--ready-fd", str(write_end), "--detach",
-        ]  # fmt: skip
-        try:
-            launcher = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-                pass_fds=(write_end,),
-                start_new_session=True,
-                cwd="/",
-                env={"PATH": os.defpath},
-            )
-        finally:
-            if stderr != subprocess.DEVNULL:
-                os.close(stderr)
-    except OSError as error:
+        launcher = _launch(path, idle_timeout, log_path, ("--ready-fd", write_end), detach=True)
+    except KeeperError:
         os.close(read_end)
-        raise KeeperError(f"cannot start a keeper: {error}") from error
+        raise
     finally:
         os.close(write_end)
     try:
@@ -180,6 +157,72 @@ def spawn_keeper(
     raise KeeperError(
         f"the keeper did not start within {timeout:g} s (launcher status {launcher.returncode})"
     )
+
+
+def launch_keeper(
+    path: str, *, idle_timeout: float = 60.0, log_path: str | None = None
+) -> tuple[KeeperClient, subprocess.Popen[bytes]]:
+    """Start a keeper on ``path`` as ``spawn_keeper`` does, without waiting for it.
+
+    Returns a client already connected (one end of a socket pair; the keeper serves the
+    other as its daemon's connection once it listens) and the keeper's process: the
+    caller's child (not detached), which the caller reaps when it ends. Descriptors sent
+    meanwhile wait in the socket, so a daemon killed before the keeper runs loses none.
+    A keeper that cannot start (another one listens on ``path``; see its log) closes its
+    end: the client's next call raises ``KeeperUnavailable``.
+
+    :raises KeeperError: the keeper's process could not be started.
+    """
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        keeper = _launch(path, idle_timeout, log_path, ("--client-fd", theirs.fileno()))
+    except KeeperError:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    ours.settimeout(CALL_TIMEOUT)
+    return KeeperClient(path, ours, keeper_pid=keeper.pid), keeper
+
+
+def _launch(
+    path: str,
+    idle_timeout: float,
+    log_path: str | None,
+    passed: tuple[str, int],
+    detach: bool = False,
+) -> subprocess.Popen[bytes]:
+    """The keeper's process (with ``detach``, its launcher), given descriptor ``passed``
+    (an option and an fd)."""
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+        raise KeeperError(f"socket path longer than {MAX_SOCKET_PATH} bytes: {path}")
+    option, fd = passed
+    argv = [
+        sys.executable, "-I", "-S", keeper_main.__file__, path,
+        "--idle-timeout", repr(float(idle_timeout)), option, str(fd),
+    ] + (["--detach"] if detach else [])  # fmt: skip
+    try:
+        stderr = (
+            os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            if log_path is not None
+            else subprocess.DEVNULL
+        )
+        try:
+            return subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                pass_fds=(fd,),
+                start_new_session=True,
+                cwd="/",
+                env={"PATH": os.defpath},
+            )
+        finally:
+            if stderr != subprocess.DEVNULL:
+                os.close(stderr)
+    except OSError as error:
+        raise KeeperError(f"cannot start a keeper: {error}") from error
 
 
 def _kill_group(pgid: int) -> None:

@@ -12,7 +12,10 @@ library only (no Twisted, no attrs, no package ``__init__``), so the keeper stay
 MiB. ``supervise.process.linux.keeper`` is the daemon's client.
 
 Run: ``python -I -S keeper_main.py SOCKET [--idle-timeout SECONDS] [--ready-fd FD]
-[--detach]`` (``spawn_keeper`` does this).
+[--client-fd FD] [--detach]`` (``spawn_keeper`` and ``launch_keeper`` do this). With
+``--client-fd``, the keeper starts with that descriptor (one end of a socket pair the
+daemon made) as its connected daemon: the daemon sends to it at once, without waiting
+for the keeper to start, and what it sends waits in the socket meanwhile.
 
 Wire format, on a unix stream socket: each frame is a 4-byte big-endian length and a
 JSON object; a frame with ``"fds": n`` carries ``n`` (at most ``MAX_FDS``) descriptors as
@@ -287,6 +290,10 @@ class Keeper:
         except OSError as error:
             log(f"accept failed: {error}")
             return
+        self.adopt(conn)
+
+    def adopt(self, conn: socket.socket) -> None:
+        """Serve ``conn`` as the daemon's connection (a same-uid peer only)."""
         pid, uid, _gid = _UCRED.unpack(
             conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
         )
@@ -499,30 +506,46 @@ def listen(path: str) -> socket.socket:
     raise OSError(f"cannot listen on {path}")
 
 
-def _parse(argv: Sequence[str]) -> tuple[str, float, int | None, bool]:
-    usage = "usage: keeper_main.py SOCKET [--idle-timeout SECONDS] [--ready-fd FD] [--detach]"
-    path, idle_timeout, ready_fd, detach = None, 60.0, None, False
+class Arguments:
+    """The command line: the socket path and the options."""
+
+    def __init__(self) -> None:
+        self.path = ""
+        self.idle_timeout = 60.0
+        self.ready_fd: int | None = None
+        self.client_fd: int | None = None
+        self.detach = False
+
+
+def _parse(argv: Sequence[str]) -> Arguments:
+    usage = (
+        "usage: keeper_main.py SOCKET [--idle-timeout SECONDS] [--ready-fd FD] "
+        "[--client-fd FD] [--detach]"
+    )
+    found = Arguments()
     words = list(argv)
     while words:
         word = words.pop(0)
         if word == "--detach":
-            detach = True
-        elif word in ("--idle-timeout", "--ready-fd") and words:
+            found.detach = True
+        elif word in ("--idle-timeout", "--ready-fd", "--client-fd") and words:
             value = words.pop(0)
             try:
                 if word == "--idle-timeout":
-                    idle_timeout = float(value)
+                    found.idle_timeout = float(value)
+                elif word == "--ready-fd":
+                    found.ready_fd = int(value)
                 else:
-                    ready_fd = int(value)
+                    found.client_fd = int(value)
             except ValueError:
                 raise SystemExit(f"{usage}\n{word}: {value!r} is not a number") from None
-        elif path is None and not word.startswith("-"):
-            path = word
+        elif not found.path and not word.startswith("-"):
+            found.path = word
         else:
             raise SystemExit(usage)
-    if path is None:
+    if not found.path:
         raise SystemExit(usage)
-    return path, idle_timeout, ready_fd, detach
+    return found
 
 
 def _tell(ready_fd: int | None, line: str) -> None:
@@ -536,8 +559,9 @@ def _tell(ready_fd: int | None, line: str) -> None:
     os.close(ready_fd)
 
 
-def _isolate(ready_fd: int | None) -> None:
-    """Leave the daemon's session, directory and descriptors; ignore its signals."""
+def _isolate(kept_fds: Sequence[int]) -> None:
+    """Leave the daemon's session, directory and descriptors (but ``kept_fds``); ignore
+    its signals."""
     for sig in (signal.SIGPIPE, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)
     os.umask(0o077)
@@ -547,11 +571,11 @@ def _isolate(ready_fd: int | None) -> None:
     except PermissionError:
         pass  # already a session leader (start_new_session)
     limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    if ready_fd is None:
-        os.closerange(3, limit)
-    else:
-        os.closerange(3, ready_fd)
-        os.closerange(ready_fd + 1, limit)
+    low = 3
+    for fd in sorted(kept_fds):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, limit)
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)
@@ -560,9 +584,10 @@ def _isolate(ready_fd: int | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the keeper; the exit status is 0 after ``quit`` or idleness."""
-    path, idle_timeout, ready_fd, detach = _parse(sys.argv[1:] if argv is None else argv)
-    _isolate(ready_fd)
-    if detach and os.fork() > 0:
+    arguments = _parse(sys.argv[1:] if argv is None else argv)
+    path, idle_timeout, ready_fd = arguments.path, arguments.idle_timeout, arguments.ready_fd
+    _isolate([fd for fd in (ready_fd, arguments.client_fd) if fd is not None])
+    if arguments.detach and os.fork() > 0:
         os._exit(0)  # the keeper is the grandchild: not a child of the daemon's Popen
     limit = raise_fd_limit()
     try:
@@ -578,6 +603,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     keeper = Keeper(listener, path, idle_timeout)
     log(f"listening on {path} (descriptor limit {limit}, idle timeout {idle_timeout:g} s)")
     _tell(ready_fd, f"ready {os.getpid()}")
+    if arguments.client_fd is not None:
+        keeper.adopt(socket.socket(fileno=arguments.client_fd))
     keeper.serve()
     return 0
 

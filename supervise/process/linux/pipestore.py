@@ -8,9 +8,10 @@ never hurts the daemon: the problem is logged once and the store carries on with
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Mapping
 
-from attrs import define
+from attrs import define, field
 from twisted.logger import Logger
 
 from supervise.process.linux.keeper import (
@@ -19,7 +20,7 @@ from supervise.process.linux.keeper import (
     child_key,
     child_match,
     connect,
-    spawn_keeper,
+    launch_keeper,
 )
 
 log = Logger()
@@ -35,14 +36,16 @@ class PipeStore:
     path: str
     log_path: str | None = None
     client: KeeperClient | None = None
+    #: A keeper this store started: the daemon's child, reaped by the daemon's reaper.
+    started: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def open(self) -> bool:
-        """Connect to the keeper, starting one if none listens; False (logged) if impossible."""
+        """Connect to the keeper, starting one if none listens (without waiting for it:
+        see ``launch_keeper``); False (logged) if impossible."""
         try:
             client = connect(self.path)
             if client is None:
-                spawn_keeper(self.path, log_path=self.log_path)
-                client = connect(self.path)
+                client, self.started = launch_keeper(self.path, log_path=self.log_path)
         except KeeperError as problem:
             log.warn(
                 "no descriptor keeper at {path} ({problem}): output in flight is lost if "
@@ -69,8 +72,8 @@ class PipeStore:
     def take(self) -> dict[tuple[str, int], dict[str, int]]:
         """Every kept pipe, as (namespec, pid) → {stream: fd}; the caller owns the fds."""
         taken: dict[tuple[str, int], dict[str, int]] = {}
-        if self.client is None:
-            return taken
+        if self.client is None or self.started is not None:
+            return taken  # (a keeper just started holds nothing)
         try:
             kept = self.client.take()
         except KeeperError as problem:
