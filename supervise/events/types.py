@@ -2,6 +2,11 @@
 
 The class tree mirrors supervisord's, so subscribing to ``ProcessStateEvent`` means every
 ``PROCESS_STATE_*``. ``serial`` and ``when`` are stamped by the bus on publish.
+
+A type that only names its kind (no field of its own) is a plain subclass with empty
+``__slots__``: it inherits the attrs methods (``__init__``, ``__eq__`` by exact class,
+``__repr__`` by its own name, frozen ``__setattr__``), and ``attrs.fields`` sees it. Each
+attrs class costs about 0.5 ms of generated code at every start.
 """
 
 from __future__ import annotations
@@ -38,65 +43,73 @@ class ProcessStateEvent(Event):
     expected: bool | None = None
 
 
-@frozen
 class ProcessStateStarting(ProcessStateEvent):
     """A process entered STARTING."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_STATE_STARTING"
     state: ClassVar[ProcessState] = ProcessState.STARTING
 
 
-@frozen
 class ProcessStateRunning(ProcessStateEvent):
     """A process entered RUNNING."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_STATE_RUNNING"
     state: ClassVar[ProcessState] = ProcessState.RUNNING
 
 
-@frozen
 class ProcessStateBackoff(ProcessStateEvent):
     """A process entered BACKOFF."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_STATE_BACKOFF"
     state: ClassVar[ProcessState] = ProcessState.BACKOFF
 
 
-@frozen
 class ProcessStateStopping(ProcessStateEvent):
     """A process entered STOPPING."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_STATE_STOPPING"
     state: ClassVar[ProcessState] = ProcessState.STOPPING
 
 
-@frozen
 class ProcessStateExited(ProcessStateEvent):
     """A process entered EXITED."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_STATE_EXITED"
     state: ClassVar[ProcessState] = ProcessState.EXITED
 
 
-@frozen
 class ProcessStateStopped(ProcessStateEvent):
     """A process entered STOPPED."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_STATE_STOPPED"
     state: ClassVar[ProcessState] = ProcessState.STOPPED
 
 
-@frozen
 class ProcessStateFatal(ProcessStateEvent):
     """A process entered FATAL."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_STATE_FATAL"
     state: ClassVar[ProcessState] = ProcessState.FATAL
 
 
-@frozen
 class ProcessStateUnknown(ProcessStateEvent):
     """A process entered UNKNOWN."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_STATE_UNKNOWN"
     state: ClassVar[ProcessState] = ProcessState.UNKNOWN
@@ -129,17 +142,19 @@ class ProcessLogEvent(Event):
     data: bytes
 
 
-@frozen
 class ProcessLogStdout(ProcessLogEvent):
     """Output on stdout."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_LOG_STDOUT"
     channel: ClassVar[str] = "stdout"
 
 
-@frozen
 class ProcessLogStderr(ProcessLogEvent):
     """Output on stderr."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_LOG_STDERR"
     channel: ClassVar[str] = "stderr"
@@ -157,17 +172,19 @@ class ProcessCommunicationEvent(Event):
     data: bytes
 
 
-@frozen
 class ProcessCommunicationStdout(ProcessCommunicationEvent):
     """Captured on stdout."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_COMMUNICATION_STDOUT"
     channel: ClassVar[str] = "stdout"
 
 
-@frozen
 class ProcessCommunicationStderr(ProcessCommunicationEvent):
     """Captured on stderr."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_COMMUNICATION_STDERR"
     channel: ClassVar[str] = "stderr"
@@ -182,23 +199,26 @@ class RemoteCommunicationEvent(Event):
     data: str
 
 
-@frozen
 class SupervisorStateChangeEvent(Event):
     """The daemon changed state (``SUPERVISOR_STATE_CHANGE``)."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "SUPERVISOR_STATE_CHANGE"
 
 
-@frozen
 class SupervisorRunning(SupervisorStateChangeEvent):
     """The daemon is running (at start and after each reload)."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "SUPERVISOR_STATE_CHANGE_RUNNING"
 
 
-@frozen
 class SupervisorStopping(SupervisorStateChangeEvent):
     """The daemon began shutting down or reloading."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "SUPERVISOR_STATE_CHANGE_STOPPING"
 
@@ -212,25 +232,28 @@ class TickEvent(Event):
     boundary: int
 
 
-@frozen
 class Tick5(TickEvent):
     """Every 5 seconds."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "TICK_5"
     period: ClassVar[int] = 5
 
 
-@frozen
 class Tick60(TickEvent):
     """Every minute."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "TICK_60"
     period: ClassVar[int] = 60
 
 
-@frozen
 class Tick3600(TickEvent):
     """Every hour."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "TICK_3600"
     period: ClassVar[int] = 3600
@@ -244,23 +267,26 @@ class ProcessGroupEvent(Event):
     group: str
 
 
-@frozen
 class ProcessGroupAdded(ProcessGroupEvent):
     """A group was added (start-up, reload, ``addProcessGroup``)."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_GROUP_ADDED"
 
 
-@frozen
 class ProcessGroupRemoved(ProcessGroupEvent):
     """A group was removed."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "PROCESS_GROUP_REMOVED"
 
 
-@frozen
 class SuperviseEvent(Event):
     """Base of supervise's own events: never sent to a listener pool unless named."""
+
+    __slots__ = ()
 
     type_name: ClassVar[str] = "SUPERVISE_EVENT"
 
