@@ -26,7 +26,7 @@ from supervise.config.extras import (
     check_dependencies,
     check_socket_references,
 )
-from supervise.config.ini import RawConfig
+from supervise.config.ini import Location, RawConfig
 from supervise.config.model import (
     ChannelConfig,
     ConfigModel,
@@ -38,6 +38,7 @@ from supervise.config.model import (
 )
 from supervise.config.section import SectionReader, checked_user
 from supervise.config.servers import build_ctl, build_rpcinterfaces, build_servers
+from supervise.config.shared import shared
 from supervise.events.types import subscribable_event_names
 
 T = TypeVar("T")
@@ -184,7 +185,8 @@ def build_groups(
     sections = list(raw.sections)
     grouped: set[str] = set()
     groups: list[GroupConfig] = []
-    context = (env_names, supervisord)
+    # One copy for every group (a program's ``expand`` keeps it for ``scale``).
+    context = (dict(env_names), supervisord)
     for name in [n for n in sections if n.startswith("group:")]:
         groups += _made(raw, partial(_heterogeneous_group, raw, name, *context, grouped))
     for name in [n for n in sections if n.startswith("program:") and n not in grouped]:
@@ -249,32 +251,32 @@ def _homogeneous_group(
     fcgi = build_fcgi_socket(section, group_name) if kind is GroupKind.FCGI_PROGRAM else None
     expand = None
     if kind is GroupKind.PROGRAM:
-        expand = functools.partial(
-            _expand_again, raw, name, group_name, dict(env_names), supervisord
-        )
+        # Kept for ``scale``: this section's text and place, not the whole file's.
+        text = (raw.path, raw.here, raw.sections[name], raw.section_locations.get(name))
+        expand = functools.partial(_expand_again, text, name, group_name, env_names, supervisord)
     return GroupConfig(
         group_name, priority, tuple(processes), kind, fcgi_socket=fcgi, expand=expand
     )
 
 
 def _expand_again(
-    raw: RawConfig,
+    text: tuple[str, str, dict[str, str], Location | None],
     name: str,
     group_name: str,
     env_names: Mapping[str, object],
     supervisord: SupervisordOptions,
     numprocs: int,
 ) -> tuple[ProcessConfig, ...]:
-    """A program's processes for another ``numprocs`` (ValueError naming the problem)."""
+    """A program's processes for another ``numprocs`` (ValueError naming the problem),
+    from its section's ``text``: the file's path and folder, the options, the place."""
     if numprocs == 0:
         return ()
-    warnings = list(raw.warnings)
+    path, here, options, location = text
+    raw = RawConfig(path, here, {name: options}, {name: location} if location else {})
     try:
         return tuple(build_processes(raw, name, group_name, env_names, supervisord, numprocs))
     except ConfigError as error:
         raise ValueError(error.message) from None
-    finally:
-        raw.warnings[:] = warnings
 
 
 def build_listener_pool(
@@ -511,15 +513,17 @@ def build_processes(
                 redirect_stderr=redirect_stderr,
                 environment={**supervisord.environment, **environment},
                 serverurl=serverurl,
-                stdout=channels["stdout"],
-                stderr=channels["stderr"],
+                stdout=shared(channels["stdout"]),
+                stderr=shared(channels["stderr"]),
                 kind=kind,
                 source=(
                     raw.section_locations[name].path if name in raw.section_locations else raw.path
                 ),
-                extras=evolve(extras, environment_files=EnvironmentFiles(files, tuple(environment)))
-                if files
-                else extras,
+                extras=shared(
+                    evolve(extras, environment_files=EnvironmentFiles(files, tuple(environment)))
+                    if files
+                    else extras
+                ),
                 process_num=process_num,
             )
         )
