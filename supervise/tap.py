@@ -15,6 +15,7 @@ from supervise.config.model import ConfigModel
 from supervise.daemon import preflight
 from supervise.daemon.errors import StartupError, error_text
 from supervise.daemon.handoff import HANDOFF_ENV
+from supervise.daemon.lean_imports import forget_generated_sources
 from supervise.options import DaemonOptions
 
 
@@ -114,7 +115,9 @@ def make_service_from_options(options: Options, foreground: bool = True) -> ISer
         # why a start fails after the fork.
         daemon_options.stderr_fd = None if foreground else os.dup(2)
 
-        return make_service(daemon_options, model=model)
+        service = make_service(daemon_options, model=model)
+        forget_generated_sources()
+        return service
     except (ValueError, StartupError) as problem:
         sys.stderr.write(error_text(problem, sys.argv[0]))
         raise SystemExit(2) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import xmlrpc.client
 from collections.abc import Callable, Sequence
 from typing import Any
-from xml.sax.saxutils import escape
+from xmlrpc.client import escape
 
 from attrs import frozen
 

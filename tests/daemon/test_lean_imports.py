@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc
+import linecache
 import subprocess
 import sys
+import traceback
 from collections.abc import AsyncIterator, Generator
 from typing import Any
 
-from supervise.daemon.lean_imports import defer_unused_imports, iscoroutine
+import attrs
+import pytest
+
+from supervise.daemon.lean_imports import (
+    ATTRS_GENERATED,
+    defer_unused_imports,
+    forget_generated_sources,
+    iscoroutine,
+)
 
 
 async def _coroutine() -> None:
@@ -78,3 +88,20 @@ print("ok")
 """
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert run.stdout.strip() == "ok", run.stderr
+
+
+def test_attrs_sources_are_forgotten_and_tracebacks_still_name_the_method() -> None:
+    @attrs.define
+    class Port:
+        number: int = attrs.field(converter=int)
+
+    assert any(name.startswith(ATTRS_GENERATED) for name in linecache.cache)
+    assert forget_generated_sources() > 0
+    assert not any(name.startswith(ATTRS_GENERATED) for name in linecache.cache)
+    assert Port("80").number == 80  # the class works as before
+    with pytest.raises(ValueError) as raised:
+        Port("eighty")
+    frames = traceback.extract_tb(raised.value.__traceback__)
+    assert any(
+        frame.filename.startswith(ATTRS_GENERATED) and frame.name == "__init__" for frame in frames
+    )
