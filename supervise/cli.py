@@ -11,9 +11,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from supervise import API_VERSION, SUPERVISOR_COMPAT_VERSION, __version__, config
+from supervise import API_VERSION, SUPERVISOR_COMPAT_VERSION, __version__
+from supervise.daemon import attrs_code
 from supervise.daemon.lean_imports import defer_unused_imports
-from supervise.options import LONG, SHORT
+
+# The configuration's modules (and through them the daemon's core) are imported in the
+# functions, after ``main`` has set up the lean start (``defer_unused_imports``,
+# ``attrs_code.install``).
 
 USAGE = """supervise -- run a set of applications as daemons (supervisord compatible).
 
@@ -69,6 +73,8 @@ class UsageError(Exception):
 
 def parse(argv: Sequence[str]) -> tuple[str | None, dict[str, str]]:
     """Parse supervisord's flags into ``(config path, [supervisord] overrides)``."""
+    from supervise.options import LONG, SHORT
+
     try:
         options, positional = getopt.gnu_getopt(list(argv), SHORT, LONG)
     except getopt.GetoptError as problem:
@@ -159,6 +165,8 @@ def version_line() -> str:
 def check(path: str, overrides: dict[str, str]) -> int:
     """``--check``: print every error and warning of the configuration at ``path``;
     2 when there is an error, else 0. Nothing starts."""
+    from supervise import config
+
     try:
         model = config.load(path, overrides=overrides)
     except ValueError as problem:
@@ -191,6 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     prog = "supervise"
     defer_unused_imports()  # before anything imports Twisted
+    attrs_code.install()  # before the daemon's classes are defined; tap.py finishes it
+    from supervise import config
+
     try:
         path, overrides = parse([a for a in args if a != "--check"])
         path = path or config.find_config()

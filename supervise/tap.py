@@ -12,7 +12,7 @@ from twisted.python import usage
 
 from supervise import config
 from supervise.config.model import ConfigModel
-from supervise.daemon import preflight
+from supervise.daemon import attrs_code, preflight
 from supervise.daemon.errors import StartupError, error_text
 from supervise.daemon.handoff import HANDOFF_ENV
 from supervise.daemon.lean_imports import forget_generated_sources
@@ -116,6 +116,7 @@ def make_service_from_options(options: Options, foreground: bool = True) -> ISer
         daemon_options.stderr_fd = None if foreground else os.dup(2)
 
         service = make_service(daemon_options, model=model)
+        attrs_code.finish()
         forget_generated_sources()
         return service
     except (ValueError, StartupError) as problem:
