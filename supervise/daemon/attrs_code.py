@@ -3,7 +3,7 @@
 attrs writes each class's ``__init__``, ``__eq__``, ``__repr__``… as Python source and
 compiles it when the class is defined: for the daemon's 160-odd classes that is about 55
 ms of every start (a fifth of its imports). The ``supervise`` command keeps the compiled
-code in the package's ``__pycache__`` (``attrs-code.<python>.<attrs>.marshal``, beside
+code in the package's ``__pycache__`` (``attrs-code.<python>.marshal``, beside
 the modules' own ``.pyc`` files, with the same trust), keyed by the exact source and
 file name attrs gives it: a class whose source changed simply misses and is compiled as
 before. The one part of a source that changes at every start, the salt of a frozen
@@ -29,7 +29,6 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-import attr
 from attr import _make
 
 _HOOKED = "_compile_and_eval"  # attr._make's compile(script) + eval, attrs 22.2 to 26.x
@@ -129,10 +128,11 @@ def _read(path: Path) -> dict[str, tuple[CodeType, int]]:
 
 
 def cache_path() -> Path:
-    """The cache file for this Python and this attrs, in supervise's ``__pycache__``."""
+    """The cache file for this Python, in supervise's ``__pycache__`` (any attrs: a code
+    object depends only on its source, its file name and the Python that compiled it;
+    ``attr.__version__`` would import ``importlib.metadata``)."""
     package = Path(__file__).resolve().parents[1]
-    name = f"attrs-code.{sys.implementation.cache_tag}.attrs-{attr.__version__}.marshal"
-    return package / "__pycache__" / name
+    return package / "__pycache__" / f"attrs-code.{sys.implementation.cache_tag}.marshal"
 
 
 _active: list[CodeCache] = []
