@@ -1,16 +1,16 @@
-"""getAllProcessInfo's kept XML: the same answer xmlrpc.client writes, and a process's
-struct follows its every change."""
+"""getAllProcessInfo's XML, written without xmlrpc.client's marshaller: the same answer
+xmlrpc.client writes, for every state, name, time and supervise key."""
 
 from __future__ import annotations
 
 import xmlrpc.client
 
-import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from supervise.rpc.marshal import process_info
-from supervise.rpc.premarshalled import ProcessInfoCache, dumps_response
+from supervise.rpc.premarshalled import dumps_response, process_structs, struct_xml
 from supervise.snapshot import ProcessSnapshot
 from supervise.states import ProcessState
 
@@ -41,30 +41,44 @@ text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)
     spawnerr=text,
     times=st.tuples(st.floats(0, 2**32), st.floats(0, 2**32)),
     now=st.floats(0, 2**33),
+    pid=st.integers(0, 2**31 - 1),
+    exitstatus=st.integers(-255, 255),
+    disabled=st.booleans(),
+    next_run=st.floats(0, 2**32),
 )
 def test_the_answer_is_what_xmlrpc_client_writes(
-    names: list[str], state: ProcessState, spawnerr: str, times: tuple[float, float], now: float
+    names: list[str],
+    state: ProcessState,
+    spawnerr: str,
+    times: tuple[float, float],
+    now: float,
+    pid: int,
+    exitstatus: int,
+    disabled: bool,
+    next_run: float,
 ) -> None:
     snapshots = [
-        snapshot(n or "x", state=state, spawnerr=spawnerr, start=times[0], stop=times[1])
+        snapshot(
+            n or "x", state=state, spawnerr=spawnerr, start=times[0], stop=times[1], pid=pid,
+            exitstatus=exitstatus, disabled=disabled, next_run=next_run,
+        )
         for n in names
-    ]
-    cache = ProcessInfoCache()
-    for at in (now, now + 61):  # again from the kept parts, a minute later
-        structs = cache.structs(snapshots, at)
-        assert dumps_response(structs) == expected(snapshots, at)
-        assert structs == [process_info(s, at) for s in snapshots]  # plain dicts to Python
+    ]  # fmt: skip
+    structs = process_structs(snapshots, now)
+    assert dumps_response(structs) == expected(snapshots, now)
+    assert structs == [process_info(s, now) for s in snapshots]  # plain dicts to Python
 
 
-def test_a_changed_process_is_written_anew_and_a_removed_one_forgotten() -> None:
-    cache = ProcessInfoCache()
-    web, db = snapshot("web"), snapshot("db")
-    cache.structs([web, db], NOW)
-    stopped = attrs.evolve(web, state=ProcessState.STOPPED, pid=0, stop=NOW + 1)
-    answer = dumps_response(cache.structs([stopped], NOW + 2))
-    assert answer == expected([stopped], NOW + 2)
-    assert "<string>STOPPED</string>" in answer and "uptime" not in answer
-    assert list(cache.kept) == ["web"]
+def test_values_outside_strings_ints_and_booleans_go_through_the_marshaller() -> None:
+    fields = {"none": None, "list": [1, "a<b"], "float": 2.5, "text": "x&y"}
+    assert (
+        struct_xml(fields)
+        == xmlrpc.client.dumps(({**fields},), allow_none=True)[
+            len("<params>\n<param>\n") : -len("</param>\n</params>\n")
+        ]
+    )
+    with pytest.raises(OverflowError):  # as xmlrpc.client refuses it
+        struct_xml({"big": 2**40})
 
 
 def test_other_answers_are_unchanged() -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from attrs import define, field
+from attrs import define
 
 from supervise.errors import BadName
 from supervise.interfaces import ISupervisorControl
 from supervise.rpc.marshal import as_text, config_info, process_info, result_structs
-from supervise.rpc.premarshalled import PreMarshalled, ProcessInfoCache
+from supervise.rpc.premarshalled import PreMarshalled, process_structs
 from supervise.rpc.registry import rpc_method
 
 
@@ -24,7 +24,6 @@ class ProcessInfoNamespace:
 
     control: ISupervisorControl
     wall_clock: Callable[[], float]
-    structs: ProcessInfoCache = field(factory=ProcessInfoCache)
 
     # -- information -----------------------------------------------------------------
 
@@ -70,7 +69,7 @@ class ProcessInfoNamespace:
 
         @return array result  An array of process status results
         """
-        return self.structs.structs(self.control.snapshots(), self.wall_clock())
+        return process_structs(self.control.snapshots(), self.wall_clock())
 
     # -- process logs ------------------------------------------------------------------
 
