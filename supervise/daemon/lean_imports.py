@@ -3,8 +3,9 @@
 Importing Twisted's reactor and Deferred loads, through modules the daemon does not use:
 
 - pyOpenSSL and cryptography (about 12 MiB and 60 ms): the reactor's module imports
-  ``twisted.protocols.tls`` and ``twisted.internet.ssl`` for ``listenSSL``/``connectSSL``,
-  and ``twisted.internet.tcp`` imports ``_newtls`` for ``startTLS``;
+  ``twisted.protocols.tls`` and ``twisted.internet.ssl`` for
+  ``listenSSL``/``connectSSL``, and ``twisted.internet.tcp`` imports ``_newtls`` for
+  ``startTLS``;
 - the standard library's ``ssl``, ``email``, ``http.client`` and ``urllib.request``
   (about 9 MiB): ``twisted.python.compat`` imports ``http.cookiejar`` for a deprecated
   alias;
@@ -14,19 +15,24 @@ Importing Twisted's reactor and Deferred loads, through modules the daemon does 
   (about 4 MiB and 15 ms): ``twisted.web.server`` imports two class names of
   ``twisted.spread.pb``, for remote views of a request that nothing here makes, and
   ``twisted.web.iweb`` re-exports one interface of ``twisted.cred.credentials``;
-- ``http.client``, ``gzip``, ``calendar``, ``getpass`` and ``pty``, imported at the top of
-  modules that use them only in functions the daemon does not call on a plain config.
+- ``email`` (13 modules, 0.4 MiB of code): ``twisted.web.http`` imports three of its
+  names for parsing form uploads and Content-Type headers of form posts, which no route
+  here takes (``parsePOSTFormSubmission=False``);
+- ``http.client``, ``gzip``, ``calendar``, ``getpass``, ``pty`` and ``tempfile``,
+  imported at the top of modules that use them only in functions the daemon does not
+  call on a plain config.
 
 :func:`defer_unused_imports` imports those Twisted modules with the TLS modules and
 ``http.cookiejar`` made lazy (loaded by their first use: ``listenSSL`` for a
-``certfile``, cluster TLS, treq), ``startTLS`` on plain TCP connections left out (nothing
-in supervise, treq or txredisapi upgrades a connection), and Deferred's
+``certfile``, cluster TLS, treq), ``startTLS`` on plain TCP connections left out
+(nothing in supervise, treq or txredisapi upgrades a connection), and Deferred's
 ``asyncio.iscoroutine`` replaced by the same test written out, so that ``asyncio`` loads
 only if something imports it; the Perspective Broker names Twisted's web server
 subclasses are stand-ins while it is imported (the real module loads if anything imports
-it later), and ``twisted.web.iweb.IUsernameDigestHash`` is the real interface, loaded
-when first read. Called by the ``supervise`` command before any Twisted
-import; it does nothing if those modules are already loaded (``twistd supervise``, tests).
+it later), ``twisted.web.iweb.IUsernameDigestHash`` is the real interface, loaded when
+first read, and the web server's ``email`` names load ``email`` when first called.
+Called by the ``supervise`` command before any Twisted import; it does nothing if those
+modules are already loaded (``twistd supervise``, tests).
 """
 
 from __future__ import annotations
@@ -61,6 +67,7 @@ LEFT_OUT = frozenset({"twisted.internet._newtls"})
 ASYNCIO = "asyncio"
 PERSPECTIVE_BROKER = "twisted.spread.pb"
 CREDENTIALS = "twisted.cred.credentials"
+EMAIL, EMAIL_MESSAGE = "email", "email.message"
 RE_EXPORTED = "IUsernameDigestHash"  # twisted.web.iweb's name from CREDENTIALS
 ALREADY_LOADED = ("twisted.internet.defer", "twisted.internet.tcp", "twisted.python.compat")
 
@@ -111,6 +118,30 @@ def _credentials_stand_in() -> types.ModuleType:
     module = types.ModuleType(CREDENTIALS, "twisted.web.iweb's view of cred while imported.")
     setattr(module, RE_EXPORTED, _NotYetImported)
     return module
+
+
+def message_from_bytes(data: bytes, *args: Any, **kwargs: Any) -> Any:
+    """``email.message_from_bytes``, loading ``email`` on the first call."""
+    return importlib.import_module(EMAIL).message_from_bytes(data, *args, **kwargs)
+
+
+def email_message(*args: Any, **kwargs: Any) -> Any:
+    """A new ``email.message.EmailMessage``, loading ``email`` on the first call."""
+    return importlib.import_module(EMAIL_MESSAGE).EmailMessage(*args, **kwargs)
+
+
+class _MessageAnnotation:
+    """Stands for ``email.message.Message`` in an annotation of the web server's."""
+
+
+def _email_stand_ins() -> tuple[types.ModuleType, types.ModuleType]:
+    email = types.ModuleType(EMAIL, "twisted.web.http's view of email while imported.")
+    message = types.ModuleType(EMAIL_MESSAGE, "twisted.web.http's view of email.message.")
+    email.message_from_bytes = message_from_bytes  # type: ignore[attr-defined]
+    email.message = message  # type: ignore[attr-defined]
+    message.EmailMessage = email_message  # type: ignore[attr-defined]
+    message.Message = _MessageAnnotation  # type: ignore[attr-defined]
+    return email, message
 
 
 def _re_export_on_first_read() -> None:
@@ -209,10 +240,13 @@ def defer_unused_imports() -> bool:
 
     Returns False (and does nothing) if any of them is already imported.
     """
+    email, message = _email_stand_ins()
     stand_ins = {
         ASYNCIO: _asyncio_stand_in(),
         PERSPECTIVE_BROKER: _perspective_broker_stand_in(),
         CREDENTIALS: _credentials_stand_in(),
+        EMAIL: email,
+        EMAIL_MESSAGE: message,
     }
     if any(name in sys.modules for name in (*ALREADY_LOADED, *stand_ins)):
         return False

@@ -63,7 +63,7 @@ def test_what_is_left_unloaded_loads_on_first_use() -> None:
 import sys
 from supervise.daemon.lean_imports import defer_unused_imports
 assert defer_unused_imports()
-for name in ("twisted.spread.pb", "twisted.cred.credentials", "hashlib", "asyncio"):
+for name in ("twisted.spread.pb", "twisted.cred.credentials", "hashlib", "asyncio", "email"):
     assert name not in sys.modules, name
 import ssl  # a second import leaves it unloaded
 assert type(sys.modules["ssl"]).__name__ == "LazyModule", "ssl"
@@ -77,7 +77,12 @@ from twisted.internet.ssl import CertificateOptions
 assert "OpenSSL" in sys.modules
 import asyncio
 assert asyncio.iscoroutine is not None and "asyncio.base_events" in sys.modules
-from twisted.web import iweb, server
+from twisted.web import http, iweb, server
+assert http._parseContentType(b"text/plain; charset=utf-8") == b"text/plain"  # loads email
+boundary = b"multipart/form-data; boundary=x"
+crlf = bytes((13, 10))
+form = crlf.join([b"--x", b'Content-Disposition: form-data; name="a"', b"", b"1", b"--x--", b""])
+assert http._getMultiPartArgs(form, boundary) == {b"a": [b"1"]}
 from twisted.spread import pb  # the real one, when something asks for it
 assert pb.__file__ and pb.PBServerFactory and pb.Copyable.__module__.startswith("twisted.spread")
 from twisted.cred.credentials import IUsernameDigestHash

@@ -78,6 +78,7 @@ NOT_ON_A_PLAIN_CONFIG = {
     "importlib.metadata": "only when the config names a plugin",
     "importlib.resources": "the console's files are read from the package folder",
     "http.client": "xmlrpc.client's HTTP transport: never used by the daemon",
+    "email": "twisted.web.http's form-upload parsing: no route takes form posts",
     "unittest": "tests only",
 }
 
