@@ -38,6 +38,8 @@ log = Logger()
 
 #: How long a listener pool may take, at shutdown, to deliver what it has buffered.
 LISTENER_DRAIN_SECONDS = 5.0
+#: How often a shutdown says which processes it still waits for (supervisord's 3 s).
+SHUTDOWN_REPORT_SECONDS = 3.0
 
 
 @define(eq=False)
@@ -299,14 +301,20 @@ class Supervisor:
         """
         programs = [p for g in reversed(self.ordered_groups()) for p in reversed(g.ordered())]
         if not any(p.config.extras.depends_on for p in programs):
+            reported: float | None = None
             for group in reversed(self.ordered_groups()):
                 pool = self.pools.get(group.name)
                 if pool is not None:
                     # Listeners stop last: let them take what is buffered first (bounded).
                     await pool.drained(self.clock, LISTENER_DRAIN_SECONDS)
-                names = [p.name for p in self.all_programs() if p.state not in STOPPED_STATES]
-                if names:
-                    log.info("waiting for {names} to die", names=", ".join(sorted(names)))
+                now = self.clock.seconds()
+                if reported is None or now >= reported + SHUTDOWN_REPORT_SECONDS:
+                    # At most every 3 s, as supervisord (one line per group was a list of
+                    # every process per group: quadratic in the number of programs).
+                    names = [p.name for p in programs if p.state not in STOPPED_STATES]
+                    if names:
+                        log.info("waiting for {names} to die", names=", ".join(sorted(names)))
+                        reported = now
                 await group.stop_all(self.waiters)
             return
         dependents: dict[int, list[Program]] = {id(p): [] for p in programs}
