@@ -39,3 +39,29 @@ def test_level_filter_and_foreign_namespaces(tmp_path):
         ["ERRO", "Unhandled error"],
     ]
     assert echo.getvalue().count("\n") == 2
+
+
+def test_messages_read_as_twisted_formats_them():
+    """Fields, conversions, attribute and index access, calls, and a format that fails all
+    read in the main log as Twisted's own formatting reads them."""
+    from twisted.logger import formatEvent
+
+    from supervise.logs.mainlog import message
+
+    class Program:
+        name = "web"
+
+        def describe(self):
+            return "pid 7"
+
+    cases = [
+        {"log_format": "spawned: {name!r} with pid {pid}", "name": "web", "pid": 7},
+        {"log_format": "{program.name} at {where[0]:>5}", "program": Program(), "where": [3]},
+        {"log_format": "{program.describe()}", "program": Program()},
+        {"log_format": "missing {nothing}"},
+        {"log_format": "braces {{kept}} {n:03d}", "n": 4},
+        {"log_format": None},
+    ]
+    for case in cases:
+        assert message(case) == formatEvent(case), case
+    assert message(cases[0]) == "spawned: 'web' with pid 7"
