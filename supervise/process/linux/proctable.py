@@ -169,6 +169,9 @@ class ProcTable:
     def __init__(self) -> None:
         self._tree: dict[int, list[int]] = {}
         self._tree_at = float("-inf")
+        #: Each orphan's program mark, read once per walk (a shutdown asks for every
+        #: program's tree in the same walk's time).
+        self._marks: dict[int, tuple[bytes | None, bytes | None]] = {}
 
     def _parents(self) -> dict[int, list[int]]:
         if time.monotonic() - self._tree_at > TREE_CACHE_SECONDS:
@@ -176,8 +179,19 @@ class ProcTable:
             # period, and every stop of a shutdown would then walk /proc again (one
             # program stopped per walk: minutes for 500 programs).
             self._tree = parents()
+            self._marks = {}
             self._tree_at = time.monotonic()
         return self._tree
+
+    def _mark(self, pid: int) -> tuple[bytes | None, bytes | None]:
+        found = self._marks.get(pid)
+        if found is None:
+            env = environ(pid)
+            found = self._marks[pid] = (
+                env.get(b"SUPERVISOR_GROUP_NAME"),
+                env.get(b"SUPERVISOR_PROCESS_NAME"),
+            )
+        return found
 
     def start_ticks(self, pid: int) -> int | None:
         """When ``pid`` started (clock ticks since boot); None if gone or a zombie."""
@@ -251,8 +265,7 @@ class ProcTable:
         for orphan in tree.get(os.getpid(), ()):
             if orphan == pid or orphan in members or exclude(orphan):
                 continue
-            env = environ(orphan)
-            if (env.get(b"SUPERVISOR_GROUP_NAME"), env.get(b"SUPERVISOR_PROCESS_NAME")) == mark:
+            if self._mark(orphan) == mark:
                 members.append(orphan)
                 members.extend(d for d in descendants(orphan, tree) if d not in members)
         return members
