@@ -172,6 +172,8 @@ class ProcTable:
         #: Each orphan's program mark, read once per walk (a shutdown asks for every
         #: program's tree in the same walk's time).
         self._marks: dict[int, tuple[bytes | None, bytes | None]] = {}
+        #: The daemon's children that are no program's process, once per walk.
+        self._orphans: list[int] | None = None
 
     def _parents(self) -> dict[int, list[int]]:
         if time.monotonic() - self._tree_at > TREE_CACHE_SECONDS:
@@ -180,6 +182,7 @@ class ProcTable:
             # program stopped per walk: minutes for 500 programs).
             self._tree = parents()
             self._marks = {}
+            self._orphans = None
             self._tree_at = time.monotonic()
         return self._tree
 
@@ -258,12 +261,16 @@ class ProcTable:
     def tree_of(self, pid: int, group: str, name: str, exclude: Callable[[int], bool]) -> list[int]:
         """``pid``'s descendants, plus orphans of the same program re-parented to this
         daemon (the subreaper) and their descendants, found by the program's
-        ``SUPERVISOR_GROUP_NAME``/``SUPERVISOR_PROCESS_NAME`` in their environment."""
+        ``SUPERVISOR_GROUP_NAME``/``SUPERVISOR_PROCESS_NAME`` in their environment.
+        ``exclude`` (the daemon's own processes) is asked once per walk of ``/proc``."""
         tree = self._parents()
         members = descendants(pid, tree)
         mark = (group.encode(), name.encode())
-        for orphan in tree.get(os.getpid(), ()):
-            if orphan == pid or orphan in members or exclude(orphan):
+        if self._orphans is None:
+            # Once per walk, not per program: a shutdown asks for every program's tree.
+            self._orphans = [c for c in tree.get(os.getpid(), ()) if not exclude(c)]
+        for orphan in self._orphans:
+            if orphan == pid or orphan in members:
                 continue
             if self._mark(orphan) == mark:
                 members.append(orphan)
