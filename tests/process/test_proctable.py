@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 
 import pytest
 
 from supervise.process.linux import proctable
 from supervise.process.linux.proctable import ProcTable
+from supervise.testing import wait_until
 
 
 def test_a_slow_walk_still_serves_the_stops_right_after_it(
@@ -24,6 +27,7 @@ def test_a_slow_walk_still_serves_the_stops_right_after_it(
         return {os.getpid(): []}
 
     monkeypatch.setattr(proctable, "parents", slow_walk)
+    monkeypatch.setattr(proctable, "kernel_lists_children", lambda: False)  # the walk's path
     monkeypatch.setattr(proctable.time, "monotonic", lambda: clock[0])
     table = ProcTable()
     for pid in (101, 102, 103):
@@ -32,3 +36,26 @@ def test_a_slow_walk_still_serves_the_stops_right_after_it(
     clock[0] += proctable.TREE_CACHE_SECONDS + 0.01
     table.tree_of(104, "g", "p104", lambda _: False)
     assert len(walks) == 2  # later stops see a fresh table
+
+
+def test_the_kernels_children_lists_find_the_tree_a_walk_finds() -> None:
+    """A stop finds a program's whole tree from the kernel's children lists, the same
+    processes a walk over every process finds."""
+    assert proctable.kernel_lists_children()  # this host's kernel keeps them
+    shell = subprocess.Popen(
+        ["sh", "-c", "sleep 100 & (sleep 100 & wait) & wait"], start_new_session=True
+    )
+    try:
+        walked: list[int] = []
+
+        def settled() -> bool:
+            walked[:] = proctable.descendants(shell.pid, proctable.parents())
+            return len(walked) == 3  # two sleeps and the subshell
+
+        wait_until(settled)
+        found = ProcTable().tree_of(shell.pid, "g", "p", lambda _: True)
+        assert sorted(found) == sorted(walked)
+        assert proctable.kernel_children(999_999_999) == []  # gone: nothing
+    finally:
+        os.killpg(shell.pid, signal.SIGKILL)
+        shell.wait()

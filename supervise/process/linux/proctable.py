@@ -3,6 +3,7 @@ each process's CPU time and resident memory (``pid_stats``, one pass for every p
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -15,18 +16,55 @@ from supervise.config.values import name_to_uid
 from supervise.process.interfaces import IProcessTable
 
 
-def _stat_fields(pid: int) -> list[str] | None:
+def _read(path: str, size: int = 4096) -> bytes | None:
+    """A small /proc file's bytes (one read, no Python file object: twice as fast when
+    every process's file is read), or None if unreadable."""
     try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
         return None
+    try:
+        return os.read(fd, size)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of ``/proc/PID/stat`` after the command name (state first)."""
+    data = _read(f"/proc/{pid}/stat")
+    if not data or b")" not in data:
+        return None
+    return data.rpartition(b")")[2].split()
+
+
+def kernel_children(pid: int) -> list[int]:
+    """``pid``'s children from the kernel's own lists (``/proc/PID/task/TID/children``
+    of each of its threads): a few reads instead of a walk over every process (see
+    ``kernel_lists_children``). Empty if ``pid`` is gone."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found: list[int] = []
+    for task in tasks:
+        data = _read(f"/proc/{pid}/task/{task}/children", 1 << 20)
+        if data:
+            found.extend(int(child) for child in data.split())
+    return found
+
+
+@functools.cache
+def kernel_lists_children() -> bool:
+    """True if the kernel keeps children lists in /proc (CONFIG_PROC_CHILDREN)."""
+    return os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
 
 
 def start_ticks(pid: int) -> int | None:
     """When the kernel started ``pid`` (clock ticks since boot), or None if gone/zombie."""
     fields = _stat_fields(pid)
-    if fields is None or fields[0] == "Z":
+    if fields is None or fields[0] == b"Z":
         return None
     return int(fields[19])
 
@@ -56,7 +94,7 @@ def parents() -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
     for pid in _pids():
         fields = _stat_fields(pid)
-        if fields is not None and fields[0] != "Z":
+        if fields is not None and fields[0] != b"Z":
             found.setdefault(int(fields[1]), []).append(pid)
     return found
 
@@ -102,7 +140,7 @@ def pid_stats() -> dict[int, PidStat]:
     found: dict[int, PidStat] = {}
     for pid in _pids():
         fields = _stat_fields(pid)
-        if fields is None or fields[0] == "Z" or len(fields) < 22:
+        if fields is None or fields[0] == b"Z" or len(fields) < 22:
             continue
         found[pid] = PidStat(
             ppid=int(fields[1]),
@@ -141,7 +179,7 @@ def owned_survivors(owner: str) -> dict[str, list[tuple[int, int]]]:
             continue
         env = environ(pid)
         fields = _stat_fields(pid)
-        if env.get(b"SUPERVISE_OWNER") != owner_mark or fields is None or fields[0] == "Z":
+        if env.get(b"SUPERVISE_OWNER") != owner_mark or fields is None or fields[0] == b"Z":
             continue
         name = env.get(b"SUPERVISOR_PROCESS_NAME", b"").decode("utf-8", "replace")
         group = env.get(b"SUPERVISOR_GROUP_NAME", b"").decode("utf-8", "replace")
@@ -169,22 +207,37 @@ class ProcTable:
     def __init__(self) -> None:
         self._tree: dict[int, list[int]] = {}
         self._tree_at = float("-inf")
-        #: Each orphan's program mark, read once per walk (a shutdown asks for every
-        #: program's tree in the same walk's time).
+        #: Each orphan's program mark, read once per period (a shutdown asks for every
+        #: program's tree at once).
         self._marks: dict[int, tuple[bytes | None, bytes | None]] = {}
-        #: The daemon's children that are no program's process, once per walk.
-        self._orphans: list[int] | None = None
+        #: The daemon's children that are no program's process, once per period.
+        self._orphans: list[int] = []
+        self._orphans_at = float("-inf")
 
-    def _parents(self) -> dict[int, list[int]]:
+    def _children(self) -> Callable[[int], list[int]]:
+        """How to find a process's children: the kernel's lists, else a walk over /proc
+        (kept TREE_CACHE_SECONDS)."""
+        if kernel_lists_children():
+            return kernel_children
         if time.monotonic() - self._tree_at > TREE_CACHE_SECONDS:
             # Aged from the walk's end: on a loaded host a walk can outlast the cache
             # period, and every stop of a shutdown would then walk /proc again (one
             # program stopped per walk: minutes for 500 programs).
             self._tree = parents()
-            self._marks = {}
-            self._orphans = None
             self._tree_at = time.monotonic()
-        return self._tree
+        tree = self._tree
+        return lambda pid: tree.get(pid, [])
+
+    def _orphans_of_daemon(
+        self, children: Callable[[int], list[int]], exclude: Callable[[int], bool]
+    ) -> list[int]:
+        """The daemon's children that ``exclude`` does not claim, once per period (a
+        shutdown of 2,000 programs would otherwise ask 4 million times)."""
+        if time.monotonic() - self._orphans_at > TREE_CACHE_SECONDS:
+            self._orphans = [c for c in children(os.getpid()) if not exclude(c)]
+            self._marks = {}
+            self._orphans_at = time.monotonic()
+        return self._orphans
 
     def _mark(self, pid: int) -> tuple[bytes | None, bytes | None]:
         found = self._marks.get(pid)
@@ -262,17 +315,29 @@ class ProcTable:
         """``pid``'s descendants, plus orphans of the same program re-parented to this
         daemon (the subreaper) and their descendants, found by the program's
         ``SUPERVISOR_GROUP_NAME``/``SUPERVISOR_PROCESS_NAME`` in their environment.
-        ``exclude`` (the daemon's own processes) is asked once per walk of ``/proc``."""
-        tree = self._parents()
-        members = descendants(pid, tree)
+        ``exclude`` (the daemon's own processes) is asked once per TREE_CACHE_SECONDS.
+
+        A stop costs a few reads of the kernel's children lists, not a walk over every
+        process (6 ms on a host with 200 processes: most of a stopProcess call)."""
+        children = self._children()
+        members = _descendants(pid, children)
         mark = (group.encode(), name.encode())
-        if self._orphans is None:
-            # Once per walk, not per program: a shutdown asks for every program's tree.
-            self._orphans = [c for c in tree.get(os.getpid(), ()) if not exclude(c)]
-        for orphan in self._orphans:
+        for orphan in self._orphans_of_daemon(children, exclude):
             if orphan == pid or orphan in members:
                 continue
             if self._mark(orphan) == mark:
                 members.append(orphan)
-                members.extend(d for d in descendants(orphan, tree) if d not in members)
+                members.extend(d for d in _descendants(orphan, children) if d not in members)
         return members
+
+
+def _descendants(pid: int, children: Callable[[int], list[int]]) -> list[int]:
+    """Every living descendant of ``pid``, through ``children``."""
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        for child in children(pending.pop()):
+            if child not in found:
+                found.append(child)
+                pending.append(child)
+    return found
