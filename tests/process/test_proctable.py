@@ -59,3 +59,21 @@ def test_the_kernels_children_lists_find_the_tree_a_walk_finds() -> None:
     finally:
         os.killpg(shell.pid, signal.SIGKILL)
         shell.wait()
+
+
+def test_the_daemons_tree_is_measured_without_walking_every_process() -> None:
+    """Usage sampling reads the daemon's own tree (its children and theirs), each
+    process as a walk over every process reads it, and no process outside it."""
+    shell = subprocess.Popen(["sh", "-c", "sleep 100 & wait"], start_new_session=True)
+    try:
+        wait_until(lambda: len(proctable.kernel_children(shell.pid)) == 1)
+        mine = proctable.subtree_stats(os.getpid())
+        everything = proctable.pid_stats()
+        [sleep] = proctable.kernel_children(shell.pid)
+        assert {os.getpid(), shell.pid, sleep} <= set(mine)
+        assert mine[sleep].ppid == shell.pid and mine[shell.pid].ppid == os.getpid()
+        assert all(mine[p].start_ticks == everything[p].start_ticks for p in (shell.pid, sleep))
+        assert 1 not in mine  # init is no descendant of ours
+    finally:
+        os.killpg(shell.pid, signal.SIGKILL)
+        shell.wait()

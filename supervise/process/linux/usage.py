@@ -1,7 +1,9 @@
 """CPU and resident memory of each program's whole process tree, for every program at once.
 
-One ``sample`` reads ``/proc`` once (``proctable.pid_stats``) whatever the number of
-programs, plus each ``cgroup = true`` program's ``cpu.stat``/``memory.stat``. A program's
+One ``sample`` reads the daemon's own process tree once (``proctable.subtree_stats``:
+the kernel's children lists, then each member's ``stat``; every process on a kernel
+without those lists) whatever the number of programs, plus each ``cgroup = true``
+program's ``cpu.stat``/``memory.stat``. A program's
 tree is its process, its descendants, and orphans re-parented to the daemon that carry
 the program's ``SUPERVISOR_GROUP_NAME``/``SUPERVISOR_PROCESS_NAME`` (read once per orphan).
 
@@ -51,7 +53,9 @@ class UsageSampler:
 
     clock: Callable[[], float]
     wall_clock: Callable[[], float]
-    read_table: Callable[[], Mapping[int, PidStat]] = proctable.pid_stats
+    #: The processes to measure: by default the daemon's whole tree (its programs, their
+    #: descendants and orphans re-parented to it), from the kernel's children lists.
+    read_table: Callable[[], Mapping[int, PidStat]] | None = None
     read_uptime_ticks: Callable[[], int] = proctable.uptime_ticks
     read_cgroup: Callable[[str], tuple[float, int] | None] = cgroups.usage
     read_environ: Callable[[int], Mapping[bytes, bytes]] = proctable.environ
@@ -64,7 +68,11 @@ class UsageSampler:
 
     def read(self) -> Reading:
         """The pass over ``/proc`` (safe in a thread: it touches nothing of the sampler's)."""
-        return self.read_table(), self.read_uptime_ticks()
+        table = (
+            self.read_table() if self.read_table is not None
+            else proctable.subtree_stats(self.daemon_pid)
+        )  # fmt: skip
+        return table, self.read_uptime_ticks()
 
     def sample(
         self, programs: Iterable[ProcessSnapshot], reading: Reading | None = None
