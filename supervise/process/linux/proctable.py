@@ -16,15 +16,19 @@ from supervise.config.values import name_to_uid
 from supervise.process.interfaces import IProcessTable
 
 
-def _read(path: str, size: int = 4096) -> bytes | None:
-    """A small /proc file's bytes (one read, no Python file object: twice as fast when
-    every process's file is read), or None if unreadable."""
+def _read(path: str) -> bytes | None:
+    """A /proc file's bytes, read in 4 KiB reads without a Python file object (twice as
+    fast when every process's file is read; a large read buffer each time fragmented the
+    heap: 3 KiB of resident memory a program), or None if unreadable."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
     try:
-        return os.read(fd, size)
+        chunks = [os.read(fd, 4096)]
+        while len(chunks[-1]) == 4096:  # (a short read is the end: one read for most)
+            chunks.append(os.read(fd, 4096))
+        return b"".join(chunks)
     except OSError:
         return None
     finally:
@@ -49,7 +53,7 @@ def kernel_children(pid: int) -> list[int]:
         return []
     found: list[int] = []
     for task in tasks:
-        data = _read(f"/proc/{pid}/task/{task}/children", 1 << 20)
+        data = _read(f"/proc/{pid}/task/{task}/children")
         if data:
             found.extend(int(child) for child in data.split())
     return found
