@@ -15,7 +15,6 @@ from supervise.config.model import ConfigModel
 from supervise.daemon import attrs_code, preflight
 from supervise.daemon.errors import StartupError, error_text
 from supervise.daemon.handoff import HANDOFF_ENV
-from supervise.daemon.lean_imports import forget_generated_sources
 from supervise.options import DaemonOptions
 
 
@@ -117,7 +116,7 @@ def make_service_from_options(options: Options, foreground: bool = True) -> ISer
 
         service = make_service(daemon_options, model=model)
         attrs_code.finish()
-        forget_generated_sources()
+        attrs_code.forget_generated_sources()
         return service
     except (ValueError, StartupError) as problem:
         sys.stderr.write(error_text(problem, sys.argv[0]))

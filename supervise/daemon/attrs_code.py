@@ -13,7 +13,8 @@ is not (``PYTHONDONTWRITEBYTECODE``) or the folder is read-only; an unreadable o
 foreign file is ignored.
 
 ``install()`` before the daemon's modules are imported, ``finish()`` once its service is
-built: it saves what was compiled and puts attrs back as it was. Without the attrs
+built: it saves what was compiled and puts attrs back as it was.
+``forget_generated_sources()`` then drops the source text attrs keeps in ``linecache``. Without the attrs
 function this hooks (another attrs version), both do nothing.
 """
 
@@ -157,3 +158,20 @@ def finish() -> CodeCache | None:
     setattr(_make, _HOOKED, cache.original)
     cache.save()
     return cache
+
+
+#: The pseudo file names attrs gives the methods it writes for each class.
+ATTRS_GENERATED = "<attrs generated"
+
+
+def forget_generated_sources() -> int:
+    """Drop the source text attrs keeps in ``linecache`` for every method it wrote
+    (about 0.5 MiB for the daemon's classes, kept only so that a debugger can show it);
+    a traceback through such a method still names it and its line. Returns how many
+    entries went."""
+    import linecache
+
+    names = [name for name in linecache.cache if name.startswith(ATTRS_GENERATED)]
+    for name in names:
+        del linecache.cache[name]
+    return len(names)

@@ -265,20 +265,3 @@ def defer_unused_imports() -> bool:
                 del sys.modules[name]
         _re_export_on_first_read()
     return True
-
-
-#: The pseudo file names attrs gives the methods it writes for each class.
-ATTRS_GENERATED = "<attrs generated"
-
-
-def forget_generated_sources() -> int:
-    """Drop the source text attrs keeps in ``linecache`` for every method it wrote
-    (about 0.5 MiB for the daemon's classes, kept only so that a debugger can show it);
-    a traceback through such a method still names it and its line. Returns how many
-    entries went."""
-    import linecache
-
-    names = [name for name in linecache.cache if name.startswith(ATTRS_GENERATED)]
-    for name in names:
-        del linecache.cache[name]
-    return len(names)

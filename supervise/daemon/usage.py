@@ -1,9 +1,9 @@
 """Resource sampling on the reactor: every ``[supervisord] usage_interval`` seconds, one
-pass over ``/proc`` measures every running program; the result is kept (with a short
-history per program) and published on the bus as ``ResourcesSampled``.
+read of the daemon's process tree measures every running program; the result is kept
+(with a short history per program) and published on the bus as ``ResourcesSampled``.
 
-The pass itself (a read of ``/proc/PID/stat`` per process) runs in the reactor's thread
-pool, so the reactor never waits on it; the next pass waits for this one to finish.
+The read itself (``/proc/PID/stat`` of each process in the tree) runs in the reactor's
+thread pool, so the reactor never waits on it; the next read waits for this one to finish.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 import xmlrpc.client
 from collections.abc import Callable, Sequence
 from typing import Any
-from xmlrpc.client import escape
+from xmlrpc.client import MAXINT, MININT, escape
 
 from supervise.rpc.marshal import process_info
 from supervise.snapshot import ProcessSnapshot
@@ -60,7 +60,7 @@ def struct_xml(fields: dict[str, Any]) -> str:
         kind = type(value)
         if kind is str:
             xml = f"<value><string>{escape(value)}</string></value>\n"
-        elif kind is int and xmlrpc.client.MININT <= value <= xmlrpc.client.MAXINT:
+        elif kind is int and MININT <= value <= MAXINT:
             xml = f"<value><int>{value}</int></value>\n"
         elif kind is bool:
             xml = f"<value><boolean>{int(value)}</boolean></value>\n"
@@ -99,7 +99,7 @@ def standard_struct_xml(fields: dict[str, Any]) -> str | None:
     for (_, text), value in zip(STANDARD, fields.values(), strict=True):
         if text and type(value) is str:
             values.append(escape(value))
-        elif not text and type(value) is int and -(2**31) <= value < 2**31:
+        elif not text and type(value) is int and MININT <= value <= MAXINT:
             values.append(str(value))
         else:
             return None

@@ -14,12 +14,8 @@ from typing import Any
 import attrs
 import pytest
 
-from supervise.daemon.lean_imports import (
-    ATTRS_GENERATED,
-    defer_unused_imports,
-    forget_generated_sources,
-    iscoroutine,
-)
+from supervise.daemon.attrs_code import ATTRS_GENERATED, forget_generated_sources
+from supervise.daemon.lean_imports import defer_unused_imports, iscoroutine
 
 
 async def _coroutine() -> None:

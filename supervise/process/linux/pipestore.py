@@ -91,11 +91,10 @@ class PipeStore:
             return None
         client, self.client = self.client, None
         try:
-            pid = client.status().pid
             client.quit()
         except KeeperError:
             return None
-        return pid
+        return client.keeper_pid or None  # (from its hello, or from launching it)
 
     def close(self) -> None:
         """Disconnect, leaving everything kept (a re-exec connects again)."""

@@ -7,7 +7,7 @@ import functools
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from attrs import frozen
 from zope.interface import implementer
@@ -103,16 +103,28 @@ def parents() -> dict[int, list[int]]:
     return found
 
 
-def descendants(pid: int, tree: dict[int, list[int]]) -> list[int]:
+def descendants(pid: int, tree: Mapping[int, list[int]]) -> list[int]:
     """Every living descendant of ``pid`` in ``tree`` (from ``parents``)."""
+    return descendants_through(pid, lambda parent: tree.get(parent, []))
+
+
+def descendants_through(pid: int, children: Callable[[int], list[int]]) -> list[int]:
+    """Every living descendant of ``pid``, asking ``children`` for each one's children."""
     found: list[int] = []
     pending = [pid]
     while pending:
-        for child in tree.get(pending.pop(), ()):
+        for child in children(pending.pop()):
             if child not in found:
                 found.append(child)
                 pending.append(child)
     return found
+
+
+def program_mark(env: Mapping[bytes, bytes]) -> tuple[bytes, bytes] | None:
+    """The (group, process) names a program's process carries in its environment
+    (``SUPERVISOR_GROUP_NAME``, ``SUPERVISOR_PROCESS_NAME``), or None."""
+    group, name = env.get(b"SUPERVISOR_GROUP_NAME"), env.get(b"SUPERVISOR_PROCESS_NAME")
+    return (group, name) if group is not None and name is not None else None
 
 
 def environ(pid: int) -> dict[bytes, bytes]:
@@ -162,7 +174,7 @@ def subtree_stats(root: int) -> dict[int, PidStat]:
     with 50 programs). Every process, as ``pid_stats()``, without those lists."""
     if not kernel_lists_children():
         return pid_stats()
-    return pid_stats([root, *_descendants(root, kernel_children)])
+    return pid_stats([root, *descendants_through(root, kernel_children)])
 
 
 def uptime_ticks() -> int:
@@ -223,7 +235,7 @@ class ProcTable:
         self._tree_at = float("-inf")
         #: Each orphan's program mark, read once per period (a shutdown asks for every
         #: program's tree at once).
-        self._marks: dict[int, tuple[bytes | None, bytes | None]] = {}
+        self._marks: dict[int, tuple[bytes, bytes] | None] = {}
         #: The daemon's children that are no program's process, once per period.
         self._orphans: list[int] = []
         self._orphans_at = float("-inf")
@@ -253,15 +265,10 @@ class ProcTable:
             self._orphans_at = time.monotonic()
         return self._orphans
 
-    def _mark(self, pid: int) -> tuple[bytes | None, bytes | None]:
-        found = self._marks.get(pid)
-        if found is None:
-            env = environ(pid)
-            found = self._marks[pid] = (
-                env.get(b"SUPERVISOR_GROUP_NAME"),
-                env.get(b"SUPERVISOR_PROCESS_NAME"),
-            )
-        return found
+    def _mark(self, pid: int) -> tuple[bytes, bytes] | None:
+        if pid not in self._marks:
+            self._marks[pid] = program_mark(environ(pid))
+        return self._marks[pid]
 
     def start_ticks(self, pid: int) -> int | None:
         """When ``pid`` started (clock ticks since boot); None if gone or a zombie."""
@@ -334,24 +341,12 @@ class ProcTable:
         A stop costs a few reads of the kernel's children lists, not a walk over every
         process (6 ms on a host with 200 processes: most of a stopProcess call)."""
         children = self._children()
-        members = _descendants(pid, children)
+        members = descendants_through(pid, children)
         mark = (group.encode(), name.encode())
         for orphan in self._orphans_of_daemon(children, exclude):
             if orphan == pid or orphan in members:
                 continue
             if self._mark(orphan) == mark:
                 members.append(orphan)
-                members.extend(d for d in _descendants(orphan, children) if d not in members)
+                members.extend(d for d in descendants_through(orphan, children) if d not in members)
         return members
-
-
-def _descendants(pid: int, children: Callable[[int], list[int]]) -> list[int]:
-    """Every living descendant of ``pid``, through ``children``."""
-    found: list[int] = []
-    pending = [pid]
-    while pending:
-        for child in children(pending.pop()):
-            if child not in found:
-                found.append(child)
-                pending.append(child)
-    return found

@@ -107,12 +107,11 @@ class UsageSampler:
             if pid in tops:
                 continue
             key = (pid, table[pid].start_ticks)
-            if key in self._orphans:
-                owner = self._orphans[key]
-            else:
-                env = self.read_environ(pid)
-                group, name = env.get(b"SUPERVISOR_GROUP_NAME"), env.get(b"SUPERVISOR_PROCESS_NAME")
-                owner = (group, name) if group is not None and name is not None else None
+            owner = (
+                self._orphans[key]
+                if key in self._orphans
+                else proctable.program_mark(self.read_environ(pid))
+            )
             seen[key] = owner
             if owner is not None:
                 found.setdefault(owner, []).append(pid)
